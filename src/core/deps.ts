@@ -1,0 +1,33 @@
+import type { Store } from '../store/types.js';
+import type { Sealer } from './sealer.js';
+
+/** Structured log sink; core never logs secrets, keys or stacks through it. */
+export interface Logger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Fetches JSON from an Antelope chain API (MYKEY reserved-key look-ups); injected so tests can serve it. */
+export type ChainFetch = (url: string, body: unknown) => Promise<unknown>;
+
+/**
+ * Everything the core needs from outside, passed in (STYLE.md habit 1): the store, the clock,
+ * randomness, the secret sealer, the token issuer URL. The server and CLI build this once.
+ */
+export interface Deps {
+  store: Store;
+  /** Unix milliseconds. */
+  clock: () => number;
+  /** Cryptographically secure random bytes. */
+  random: (length: number) => Uint8Array;
+  sealer: Sealer;
+  /** `iss` of login tokens: the server's public URL. */
+  issuer: string;
+  log: Logger;
+  chainFetch: ChainFetch;
+  /** Called once per verification attempt (metrics). */
+  onAttempt?: (scheme: string, outcome: 'success' | 'failure', reason: string | null) => void;
+}
+
+/** A logger that drops everything (library use, tests). */
+export const silentLogger: Logger = { info: () => {}, warn: () => {} };

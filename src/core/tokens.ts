@@ -1,0 +1,125 @@
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, createLocalJWKSet, type JWK, type JWTPayload } from 'jose';
+import type { SigningKey } from '../store/types.js';
+import type { Deps } from './deps.js';
+import { randomAlphanumeric } from './ids.js';
+
+const KEY_PURPOSE = 'signing-key';
+
+/** Longest token lifetime an app may set; retired keys stay in the JWKS this long (CONTRACT.md). */
+export const MAX_TOKEN_TTL_SEC = 30 * 86_400;
+
+/** Claims of a login token (CONTRACT.md "token"). */
+export interface LoginClaims {
+  appId: string;
+  userId: string;
+  /** Method: the scheme name (`device`, `webauthn`, `eos`, `eth`, `mykey`). */
+  amr: string;
+  credentialId: string | null;
+  ttlSec: number;
+}
+
+export interface TokenService {
+  /** Signs a login token with the active key; returns it and its expiry (ms). */
+  issue(claims: LoginClaims): Promise<{ token: string; expiresAt: number }>;
+  /** Public keys of the active and not-yet-expired retired keys. */
+  jwks(): Promise<{ keys: JWK[] }>;
+  /** Makes a new active key; the previous one stays published until its tokens have expired. */
+  rotate(): Promise<{ kid: string }>;
+  /** Verifies a token as a relying app would (tests, CLI): signature, issuer, audience. */
+  verify(token: string, audience: string): Promise<JWTPayload>;
+}
+
+async function newSigningKey(deps: Deps): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const kid = randomAlphanumeric(deps.random, 16);
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' };
+  return {
+    kid,
+    alg: 'EdDSA',
+    publicJwk,
+    sealedPrivateJwk: deps.sealer.seal(JSON.stringify(privateJwk), KEY_PURPOSE),
+    createdAt: deps.clock(),
+    retiredAt: null,
+  };
+}
+
+/**
+ * The token service: EdDSA (Ed25519) JWTs via `jose`, keys from the store (sealed at rest),
+ * the active private key imported once and cached until a rotation is seen.
+ *
+ * @example
+ * const tokens = createTokenService(deps);
+ * const { token } = await tokens.issue({ appId, userId, amr: 'device', credentialId, ttlSec: 3600 });
+ */
+export function createTokenService(deps: Deps): TokenService {
+  let cached: { kid: string; key: CryptoKey | Uint8Array; checkedAt: number } | null = null;
+  /** How long a node trusts its cached active key before re-reading (another node may rotate). */
+  const RECHECK_MS = 10_000;
+
+  async function activeKey(): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
+    const now = deps.clock();
+    if (cached && now - cached.checkedAt < RECHECK_MS) return cached;
+    let keys = await deps.store.signingKeys.list();
+    let active = keys.find((k) => k.retiredAt === null);
+    if (!active) {
+      await deps.store.signingKeys.rotate(await newSigningKey(deps));
+      keys = await deps.store.signingKeys.list();
+      active = keys.find((k) => k.retiredAt === null);
+      if (!active) throw new Error('no active signing key after creating one');
+    }
+    if (cached?.kid !== active.kid) {
+      const jwk = JSON.parse(deps.sealer.open(active.sealedPrivateJwk, KEY_PURPOSE)) as JWK;
+      cached = { kid: active.kid, key: await importJWK(jwk, 'EdDSA'), checkedAt: now };
+    } else {
+      cached.checkedAt = now;
+    }
+    return cached;
+  }
+
+  async function jwks(): Promise<{ keys: JWK[] }> {
+    await activeKey();
+    const now = deps.clock();
+    const keys = await deps.store.signingKeys.list();
+    return {
+      keys: keys
+        .filter((k) => k.retiredAt === null || k.retiredAt + MAX_TOKEN_TTL_SEC * 1000 > now)
+        .map((k) => k.publicJwk as JWK),
+    };
+  }
+
+  return {
+    async issue(claims) {
+      const { kid, key } = await activeKey();
+      const iat = Math.floor(deps.clock() / 1000);
+      const exp = iat + Math.min(claims.ttlSec, MAX_TOKEN_TTL_SEC);
+      const jwt = new SignJWT({ amr: [claims.amr], ...(claims.credentialId ? { cid: claims.credentialId } : {}) })
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
+        .setIssuer(deps.issuer)
+        .setAudience(claims.appId)
+        .setSubject(claims.userId)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .setJti(randomAlphanumeric(deps.random, 22));
+      return { token: await jwt.sign(key), expiresAt: exp * 1000 };
+    },
+    jwks,
+    async rotate() {
+      const key = await newSigningKey(deps);
+      await deps.store.signingKeys.rotate(key);
+      await deps.store.signingKeys.prune(deps.clock() - MAX_TOKEN_TTL_SEC * 1000);
+      cached = null;
+      return { kid: key.kid };
+    },
+    async verify(token, audience) {
+      const set = createLocalJWKSet(await jwks());
+      const { payload } = await jwtVerify(token, set, {
+        issuer: deps.issuer,
+        audience,
+        algorithms: ['EdDSA'],
+        currentDate: new Date(deps.clock()),
+      });
+      return payload;
+    },
+  };
+}

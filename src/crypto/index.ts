@@ -1,0 +1,15 @@
+export { sha256, ripemd160, keccak256 } from './hash.js';
+export { SIGNATURE_ALGORITHMS, verifySignature, type SignatureAlgorithm } from './algorithms.js';
+export { importSpki, importPkcs1, importPem, importJwk, importEcPoint, rsaModulusBits } from './keys.js';
+export {
+  secp256k1,
+  nativeSecp256k1,
+  nobleSecp256k1,
+  secp256k1Verify,
+  secp256k1Recover,
+  secp256k1SignatureFromDer,
+  secp256k1ConvertKey,
+  isHighS,
+  type Secp256k1Backend,
+} from './secp256k1.js';
+export { hmacSha256, hmacSha256Hex, equalHexMac } from './hmac.js';

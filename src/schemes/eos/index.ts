@@ -1,0 +1,137 @@
+import { decodeHex, utf8Bytes } from '../../encoding/index.js';
+import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
+import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
+import { parseEosPublicKey } from './keys.js';
+import { parseEosSignature } from './signatures.js';
+import { verifyEosSignature } from './verify.js';
+
+export {
+  parseEosPublicKey,
+  parseEosPrivateKey,
+  eosPublicKeyFromPoint,
+  eosPublicKeyFromPrivate,
+  toLegacyEosPublicKey,
+  formatEosPrivateKey,
+  type EosKeyType,
+  type EosPublicKey,
+  type EosPrivateKey,
+} from './keys.js';
+export {
+  parseEosSignature,
+  formatEosSignature,
+  isCanonicalEosSignature,
+  type EosSignature,
+} from './signatures.js';
+export {
+  verifyEosDigest,
+  verifyEosSignature,
+  recoverEosPublicKey,
+  recoverEosPublicKeyFromDigest,
+  signEos,
+  signEosDigest,
+} from './verify.js';
+
+/**
+ * What an `eos` registration stores (the registry's `CredentialDraft`): the canonical
+ * `PUB_K1_`/`PUB_R1_` string under `publicKey.key` and the account name as the look-up account.
+ */
+export interface EosCredential extends CredentialDraft {
+  publicKey: { key: string };
+  account: string;
+  deviceId: null;
+}
+
+/** Longest message an offline line may carry (bytes). */
+export const MAX_EOS_MESSAGE_BYTES = 64 * 1024;
+
+const ACCOUNT = /^[a-z1-5.]{0,11}[a-z1-5](?:[a-j1-5])?$/;
+
+/**
+ * Checks an Antelope account name: 1-12 characters of `a-z`, `1-5` and `.`, not ending in `.`,
+ * plus an optional 13th character from `a-j` / `1-5` (the 4 bits left in the 64-bit name).
+ *
+ * @example
+ * isEosAccountName('mykeymanager') // true
+ */
+export function isEosAccountName(input: unknown): input is string {
+  return typeof input === 'string' && input.length <= 13 && ACCOUNT.test(input);
+}
+
+function readLabel(input: unknown): Parsed<string | null> {
+  if (input === undefined || input === null) return { ok: true, value: null };
+  if (typeof input !== 'string' || input.length > 128 || /[\u0000-\u001f\u007f]/.test(input)) {
+    return invalid('label must be a string of at most 128 characters without control characters');
+  }
+  return { ok: true, value: input };
+}
+
+/**
+ * Strict parser of an `eos` credential body `{ type: "eos", account, publicKey, label? }`
+ * (CONTRACT.md). The key may be `EOS…`, `PUB_K1_…` or `PUB_R1_…`; the stored form is canonical.
+ *
+ * @example
+ * parseEosCredential({ type: 'eos', account: 'alice', publicKey: 'EOS6Rrvuj…' })
+ * // { ok: true, value: { publicKey: { key: 'PUB_K1_6Rrvuj…' }, account: 'alice', deviceId: null, label: null } }
+ */
+export function parseEosCredential(input: unknown): Parsed<EosCredential> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return invalid('body must be an object');
+  const o = input as Record<string, unknown>;
+  if (o.type !== 'eos') return invalid('type must be "eos"');
+  if (!isEosAccountName(o.account)) return invalid('account must be an Antelope account name');
+  const key = parseEosPublicKey(o.publicKey);
+  if (!key.ok) return key;
+  const label = readLabel(o.label);
+  if (!label.ok) return label;
+  return {
+    ok: true,
+    value: { publicKey: { key: key.value.string }, account: o.account, deviceId: null, label: label.value },
+  };
+}
+
+/** Reads exactly one of `message` (UTF-8 text) / `messageHex` from a batch line. */
+function readMessage(input: OfflineInput, maxBytes: number): Parsed<Uint8Array> {
+  if ((input.message === undefined) === (input.messageHex === undefined)) {
+    return invalid('give exactly one of message and messageHex');
+  }
+  if (input.message !== undefined) {
+    if (typeof input.message !== 'string' || input.message.length > maxBytes) {
+      return invalid('message must be a string of at most 64 KiB');
+    }
+    const bytes = utf8Bytes(input.message);
+    return bytes.length > maxBytes ? invalid('message is too long') : { ok: true, value: bytes };
+  }
+  const bytes =
+    typeof input.messageHex === 'string'
+      ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: maxBytes * 2 })
+      : null;
+  return bytes === null ? invalid('messageHex must be hex') : { ok: true, value: bytes };
+}
+
+/**
+ * Offline check of one `signet verify --batch` line
+ * `{ scheme: "eos", publicKey, message | messageHex, signature }`: the signature (`SIG_K1_` /
+ * `SIG_R1_`) over SHA-256(message) against `publicKey`. Malformed fields give `invalid_request`.
+ *
+ * @example
+ * verifyEosOffline({ scheme: 'eos', publicKey: 'PUB_K1_…', message: 'hello', signature: 'SIG_K1_…' })
+ */
+export function verifyEosOffline(input: OfflineInput): Verified | ParseFailure {
+  const key = parseEosPublicKey(input.publicKey);
+  if (!key.ok) return key;
+  const message = readMessage(input, MAX_EOS_MESSAGE_BYTES);
+  if (!message.ok) return message;
+  if (input.signatureHex !== undefined)
+    return invalid('eos signatures are SIG_K1_/SIG_R1_ strings in signature');
+  const signature = parseEosSignature(input.signature);
+  if (!signature.ok) return signature;
+  const result = verifyEosSignature(key.value, message.value, signature.value);
+  return result.ok ? { ok: true } : result;
+}
+
+/** The `eos` row of the scheme registry. */
+export const eosScheme: Scheme<EosCredential> = {
+  name: 'eos',
+  parseCredential: parseEosCredential,
+  verifyOffline: verifyEosOffline,
+};

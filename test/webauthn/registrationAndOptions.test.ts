@@ -1,0 +1,252 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  authenticationOptions,
+  parseCoseKey,
+  parseRegistrationResponse,
+  registrationOptions,
+  verifyRegistration,
+  webauthnScheme,
+} from '../../src/schemes/webauthn/index.js';
+import { encodeCoseKey } from './softAuthenticator.js';
+
+const dir = new URL('../vectors/webauthn/', import.meta.url);
+const examples = JSON.parse(readFileSync(new URL('w3c-l3-test-vectors.json', dir), 'utf8')) as Record<
+  string,
+  string
+>[];
+const rootDer = Buffer.from(
+  (
+    JSON.parse(readFileSync(new URL('w3c-l3-attestation-root-cert.json', dir), 'utf8')) as {
+      attestation_ca_cert: string;
+    }
+  ).attestation_ca_cert,
+  'hex',
+);
+const NOW = Date.parse('2026-08-01T00:00:00Z');
+const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
+const reg = (info: string) => examples.find((e) => e.hkdfInfo === info && e.ceremony === 'registration')!;
+
+function parse(e: Record<string, string>, attestationObject = e.attestationObject!) {
+  const id = b64(e.credential_id!);
+  const parsed = parseRegistrationResponse({
+    id,
+    rawId: id,
+    type: 'public-key',
+    clientExtensionResults: {},
+    response: {
+      clientDataJSON: b64(e.clientDataJSON!),
+      attestationObject: b64(attestationObject),
+      transports: ['usb', 'usb', 'nfc'],
+    },
+  });
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
+  return parsed.value;
+}
+const expected = (e: Record<string, string>, over = {}) => ({
+  challenge: b64(e.challenge!),
+  origins: ['https://example.org'],
+  rpId: 'example.org',
+  requireUserVerification: false,
+  ...over,
+});
+
+test('registration returns the credential to store', async () => {
+  const e = reg('packed.ES256');
+  const r = await verifyRegistration({
+    response: parse(e),
+    expected: expected(e),
+    now: NOW,
+    trustedRoots: [rootDer],
+  });
+  assert.ok(r.ok);
+  assert.equal(r.credential.fmt, 'packed');
+  assert.equal(r.credential.aaguid.replace(/-/g, ''), e.aaguid);
+  assert.deepEqual(r.credential.transports, ['usb', 'nfc']);
+  assert.equal(r.credential.counter, 0);
+});
+
+test('registration refusals carry their codes', async () => {
+  const e = reg('none.ES256');
+  const run = (over: object, now = NOW) =>
+    verifyRegistration({ response: parse(e), expected: expected(e, over), now });
+  assert.deepEqual(await run({ origins: ['https://other.example'] }), { ok: false, code: 'origin_mismatch' });
+  assert.deepEqual(await run({ rpId: 'other.example' }), { ok: false, code: 'rp_id_mismatch' });
+  // none.ES256's authData flags are 0x59 (UP, BE, BS, AT): no UV.
+  assert.deepEqual(await run({ requireUserVerification: true }), {
+    ok: false,
+    code: 'user_verification_required',
+  });
+  assert.deepEqual(
+    await verifyRegistration({ response: parse(e), expected: expected(e), now: NOW, algorithms: [-8] }),
+    { ok: false, code: 'key_invalid' },
+  );
+  // The authentication example's clientDataJSON is a webauthn.get: wrong ceremony.
+  const auth = examples.find((x) => x.hkdfInfo === 'none.ES256' && x.ceremony === 'authentication')!;
+  const swapped = { ...e, clientDataJSON: auth.clientDataJSON!, challenge: auth.challenge! };
+  assert.deepEqual(
+    await verifyRegistration({ response: parse(swapped), expected: expected(swapped), now: NOW }),
+    {
+      ok: false,
+      code: 'type_mismatch',
+    },
+  );
+});
+
+test('attestation: a tampered statement signature, an untrusted root and an expired chain are attestation_invalid', async () => {
+  for (const info of ['packed.ES256', 'packed.Ed448', 'fido-u2f.ES256', 'tpm.ES256', 'android-key.ES256']) {
+    const e = reg(info);
+    // Flip one byte inside the attestation statement's `sig` value.
+    const ao = Buffer.from(e.attestationObject!, 'hex');
+    const sigAt = ao.indexOf(Buffer.from('63736967', 'hex')); // text "sig"
+    assert.ok(sigAt > 0, info);
+    ao[sigAt + 4 + 10]! ^= 0x01;
+    const tampered = await verifyRegistration({
+      response: parse(e, ao.toString('hex')),
+      expected: expected(e),
+      now: NOW,
+      trustedRoots: [rootDer],
+    });
+    assert.deepEqual(tampered, { ok: false, code: 'attestation_invalid' }, info);
+    // Formats verified by Signet itself use the `now` passed in; @simplewebauthn's (packed with
+    // a known algorithm, apple) read the system clock, so the expiry check runs on Signet's own.
+    if (info === 'packed.ES256') continue;
+    const expired = await verifyRegistration({
+      response: parse(e),
+      expected: expected(e),
+      now: Date.parse('3030-01-01'),
+      trustedRoots: [rootDer],
+    });
+    assert.deepEqual(expired, { ok: false, code: 'attestation_invalid' }, `${info} expired`);
+  }
+  // android-key without the test root: only Google's roots are trusted by default.
+  const e = reg('android-key.ES256');
+  assert.deepEqual(await verifyRegistration({ response: parse(e), expected: expected(e), now: NOW }), {
+    ok: false,
+    code: 'attestation_invalid',
+  });
+});
+
+test('COSE keys: curve mismatch, short points, unknown algorithms and RSA under 2048 bits are refused', () => {
+  const x = new Uint8Array(32).fill(1);
+  assert.equal(
+    parseCoseKey(
+      encodeCoseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 2],
+        [-2, x],
+        [-3, x],
+      ]),
+    ).ok,
+    false,
+  );
+  assert.equal(
+    parseCoseKey(
+      encodeCoseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, x.subarray(1)],
+        [-3, x],
+      ]),
+    ).ok,
+    false,
+  );
+  assert.equal(
+    parseCoseKey(
+      encodeCoseKey([
+        [1, 2],
+        [3, -999],
+        [-1, 1],
+        [-2, x],
+        [-3, x],
+      ]),
+    ).ok,
+    false,
+  );
+  assert.equal(
+    parseCoseKey(
+      encodeCoseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, x],
+        [-3, x],
+      ]),
+    ).ok,
+    false,
+  ); // not on the curve
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+  const n = new Uint8Array(Buffer.from(small.n!, 'base64url'));
+  const e = new Uint8Array(Buffer.from(small.e!, 'base64url'));
+  assert.equal(
+    parseCoseKey(
+      encodeCoseKey([
+        [1, 3],
+        [3, -257],
+        [-1, n],
+        [-2, e],
+      ]),
+    ).ok,
+    false,
+  );
+});
+
+test('options builders give the JSON the browser expects', () => {
+  const challenge = new Uint8Array(32).fill(2);
+  const o = registrationOptions({
+    rpId: 'example.org',
+    rpName: 'Example',
+    userId: 'user-42',
+    userName: 'alice',
+    challenge,
+    userVerification: 'required',
+    excludeCredentials: [{ id: new Uint8Array([1, 2, 3]), transports: ['internal'] }],
+  });
+  assert.deepEqual(
+    o.pubKeyCredParams.map((p) => p.alg),
+    [-8, -7, -257, -35, -37],
+  );
+  assert.equal(o.user.id, Buffer.from('user-42').toString('base64url'));
+  assert.equal(o.user.displayName, 'alice');
+  assert.equal(o.challenge, Buffer.from(challenge).toString('base64url'));
+  assert.deepEqual(o.authenticatorSelection, {
+    residentKey: 'preferred',
+    requireResidentKey: false,
+    userVerification: 'required',
+  });
+  assert.deepEqual(o.excludeCredentials, [{ type: 'public-key', id: 'AQID', transports: ['internal'] }]);
+  const a = authenticationOptions({
+    rpId: 'example.org',
+    challenge,
+    userVerification: 'discouraged',
+    timeout: 60_000,
+  });
+  assert.deepEqual(a, {
+    challenge: o.challenge,
+    rpId: 'example.org',
+    timeout: 60_000,
+    allowCredentials: [],
+    userVerification: 'discouraged',
+    hints: [],
+  });
+  assert.throws(
+    () => authenticationOptions({ rpId: 'example.org', challenge: new Uint8Array(4) }),
+    TypeError,
+  );
+  assert.throws(
+    () =>
+      registrationOptions({
+        ...{ rpId: 'a', rpName: 'b', userName: 'c', challenge },
+        userId: new Uint8Array(65),
+      }),
+    TypeError,
+  );
+});
+
+test('registry row: no credential parser, no offline verifier', () => {
+  assert.deepEqual(webauthnScheme, { name: 'webauthn', parseCredential: null, verifyOffline: null });
+});
