@@ -1,0 +1,549 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { SignetError } from '../../errors/SignetError.js';
+import type {
+  App,
+  AuditRecord,
+  Challenge,
+  Clock,
+  Credential,
+  CredentialType,
+  MykeySession,
+  MykeyStatus,
+  SigningKey,
+  Store,
+} from '../types.js';
+import { applyMigrations } from './applyMigrations.js';
+import { openSqliteDatabase } from './openSqliteDatabase.js';
+import { SQL } from './sql.js';
+
+/**
+ * How long an expired challenge or MYKEY session stays readable before a sweep may delete it, ms.
+ * Within this grace a late client still hears `challenge_expired` (not `challenge_unknown`) and a
+ * poller still sees its session as failed rather than gone.
+ */
+export const EXPIRED_GRACE_MS = 15 * 60_000;
+
+/** Most expired rows one write sweeps from one table: bounded work per request. */
+export const SWEEP_BATCH = 100;
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:` for a private in-process database. */
+  path: string;
+  /** Unix ms; expiry and rate-limit windows read this clock (default `Date.now`). */
+  clock?: Clock;
+}
+
+interface AppRow {
+  id: string;
+  name: string;
+  secrets: string;
+  rp_id: string | null;
+  origins: string;
+  settings: string;
+  created_at: number;
+}
+
+interface CredentialRow {
+  app_id: string;
+  id: string;
+  user_id: string;
+  type: CredentialType;
+  label: string | null;
+  device_id: string | null;
+  account: string | null;
+  public_key: string;
+  counter: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+interface ChallengeRow {
+  app_id: string;
+  id: string;
+  type: Challenge['type'];
+  value: string;
+  user_id: string | null;
+  data: string | null;
+  expires_at: number;
+}
+
+interface MykeyRow {
+  app_id: string;
+  uuid: string;
+  status: MykeyStatus;
+  account: string | null;
+  chain: string | null;
+  token: string | null;
+  reason: string | null;
+  expires_at: number;
+  created_at: number;
+}
+
+interface AuditRow {
+  id: string;
+  app_id: string;
+  at: number;
+  scheme: string;
+  action: string;
+  outcome: AuditRecord['outcome'];
+  reason: string | null;
+  user_id: string | null;
+  credential_id: string | null;
+  ip: string | null;
+}
+
+interface SigningKeyRow {
+  kid: string;
+  alg: 'EdDSA';
+  public_jwk: string;
+  sealed_private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+type Sweep = { before: number; limit: number };
+
+/** SQLite result codes that mean "the store cannot serve now", not "your request is wrong". */
+const UNAVAILABLE_CODES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_PROTOCOL',
+  'SQLITE_NOMEM',
+];
+
+/**
+ * Our own JSON columns (written by this module, guarded by `CHECK (json_valid(...))`): the cast
+ * restores the type the value had when it was written; nothing untrusted arrives here.
+ */
+function readJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+function toApp(r: AppRow): App {
+  return {
+    id: r.id,
+    name: r.name,
+    secrets: readJson<App['secrets']>(r.secrets),
+    rpId: r.rp_id,
+    origins: readJson<string[]>(r.origins),
+    settings: readJson<App['settings']>(r.settings),
+    createdAt: r.created_at,
+  };
+}
+
+function toCredential(r: CredentialRow): Credential {
+  return {
+    id: r.id,
+    appId: r.app_id,
+    userId: r.user_id,
+    type: r.type,
+    label: r.label,
+    deviceId: r.device_id,
+    account: r.account,
+    publicKey: readJson<Record<string, unknown>>(r.public_key),
+    counter: r.counter,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+function toChallenge(r: ChallengeRow): Challenge {
+  return {
+    id: r.id,
+    appId: r.app_id,
+    type: r.type,
+    value: r.value,
+    userId: r.user_id,
+    data: r.data === null ? null : readJson<Record<string, unknown>>(r.data),
+    expiresAt: r.expires_at,
+  };
+}
+
+function toMykeySession(r: MykeyRow): MykeySession {
+  return {
+    uuID: r.uuid,
+    appId: r.app_id,
+    status: r.status,
+    account: r.account,
+    chain: r.chain,
+    token: r.token,
+    reason: r.reason,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+  };
+}
+
+function toAuditRecord(r: AuditRow): AuditRecord {
+  return {
+    id: r.id,
+    appId: r.app_id,
+    at: r.at,
+    scheme: r.scheme,
+    action: r.action,
+    outcome: r.outcome,
+    reason: r.reason,
+    userId: r.user_id,
+    credentialId: r.credential_id,
+    ip: r.ip,
+  };
+}
+
+function toSigningKey(r: SigningKeyRow): SigningKey {
+  return {
+    kid: r.kid,
+    alg: r.alg,
+    publicJwk: readJson<Record<string, unknown>>(r.public_jwk),
+    sealedPrivateJwk: r.sealed_private_jwk,
+    createdAt: r.created_at,
+    retiredAt: r.retired_at,
+  };
+}
+
+function appParams(app: App) {
+  return {
+    id: app.id,
+    name: app.name,
+    secrets: JSON.stringify(app.secrets),
+    rpId: app.rpId,
+    origins: JSON.stringify(app.origins),
+    settings: JSON.stringify(app.settings),
+    createdAt: app.createdAt,
+  };
+}
+
+function requirePositiveInteger(method: string, name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${method}: ${name} must be a positive integer of milliseconds, got ${value}`);
+  }
+}
+
+/** `limit` clamped to 1..1000 (a NaN asks for the smallest page). */
+function clampLimit(limit: number): number {
+  if (Number.isNaN(limit)) return 1;
+  return Math.min(1000, Math.max(1, Math.floor(limit)));
+}
+
+/**
+ * The default store: one SQLite file (or `:memory:`) through better-sqlite3. The schema is
+ * migrated forward when the store opens (see `migrations.ts`); every statement is prepared
+ * once. Multi-step writes run in one `BEGIN IMMEDIATE` transaction, and every operation the
+ * interface calls atomic is a single statement (see `sql.ts`), so it stays atomic when several
+ * processes share the file.
+ *
+ * Errors: a duplicate id rejects with `SignetError('conflict')`; a closed store, a locked file
+ * past the busy timeout or an I/O failure with `SignetError('store_unavailable')`; misuse (a
+ * non-positive TTL or window) with a `RangeError`.
+ *
+ * @example
+ * const store = createSqliteStore({ path: './signet.db' });
+ * await store.ping();
+ */
+export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions): Store {
+  const db = openSqliteDatabase(path);
+  try {
+    applyMigrations(db, clock());
+  } catch (e) {
+    db.close();
+    throw e instanceof SignetError
+      ? e
+      : new SignetError('store_unavailable', 'cannot migrate the SQLite schema', { cause: e });
+  }
+
+  const s = {
+    ping: db.prepare(SQL.ping),
+    insertApp: db.prepare<[ReturnType<typeof appParams>]>(SQL.insertApp),
+    getApp: db.prepare<[string], AppRow>(SQL.getApp),
+    listApps: db.prepare<[], AppRow>(SQL.listApps),
+    updateApp: db.prepare<[ReturnType<typeof appParams>]>(SQL.updateApp),
+    insertCredential: db.prepare<[Record<string, unknown>]>(SQL.insertCredential),
+    deleteDeviceSiblings: db.prepare<
+      [{ appId: string; userId: string; deviceId: string; id: string }],
+      { id: string }
+    >(SQL.deleteDeviceSiblings),
+    getCredential: db.prepare<[string, string], CredentialRow>(SQL.getCredential),
+    listCredentialsByUser: db.prepare<[string, string], CredentialRow>(SQL.listCredentialsByUser),
+    findCredentialsByAccount: db.prepare<[string, string, string], CredentialRow>(
+      SQL.findCredentialsByAccount,
+    ),
+    deleteCredential: db.prepare<[string, string, string]>(SQL.deleteCredential),
+    markCredentialUsed: db.prepare<
+      [{ appId: string; id: string; expected: number; counter: number; at: number }]
+    >(SQL.markCredentialUsed),
+    insertChallenge: db.prepare<[Record<string, unknown>]>(SQL.insertChallenge),
+    consumeChallenge: db.prepare<[string, string], ChallengeRow>(SQL.consumeChallenge),
+    sweepChallenges: db.prepare<[Sweep]>(SQL.sweepChallenges),
+    rememberReplay: db.prepare<[{ key: string; expiresAt: number; now: number }]>(SQL.rememberReplay),
+    sweepReplay: db.prepare<[Sweep]>(SQL.sweepReplay),
+    insertMykeySession: db.prepare<[Record<string, unknown>]>(SQL.insertMykeySession),
+    getMykeySession: db.prepare<[string, string], MykeyRow>(SQL.getMykeySession),
+    completeMykeySession: db.prepare<[Record<string, unknown>]>(SQL.completeMykeySession),
+    sweepMykeySessions: db.prepare<[Sweep]>(SQL.sweepMykeySessions),
+    insertAudit: db.prepare<[Record<string, unknown>]>(SQL.insertAudit),
+    listAudit: db.prepare<[{ appId: string; limit: number }], AuditRow>(SQL.listAudit),
+    listAuditBefore: db.prepare<[{ appId: string; before: number; limit: number }], AuditRow>(
+      SQL.listAuditBefore,
+    ),
+    listAuditByUser: db.prepare<[{ appId: string; userId: string; limit: number }], AuditRow>(
+      SQL.listAuditByUser,
+    ),
+    listAuditByUserBefore: db.prepare<
+      [{ appId: string; userId: string; before: number; limit: number }],
+      AuditRow
+    >(SQL.listAuditByUserBefore),
+    listSigningKeys: db.prepare<[], SigningKeyRow>(SQL.listSigningKeys),
+    retireActiveSigningKey: db.prepare<[number]>(SQL.retireActiveSigningKey),
+    insertSigningKey: db.prepare<[Record<string, unknown>]>(SQL.insertSigningKey),
+    pruneSigningKeys: db.prepare<[number]>(SQL.pruneSigningKeys),
+    hitRateLimit: db.prepare<
+      [{ key: string; windowMs: number; windowStart: number; expiresAt: number }],
+      { count: number }
+    >(SQL.hitRateLimit),
+    peekRateLimit: db.prepare<[string, number, number], { count: number }>(SQL.peekRateLimit),
+    sweepRateLimits: db.prepare<[Sweep]>(SQL.sweepRateLimits),
+  };
+
+  /** Turns driver errors into Signet's: duplicates into `conflict`, an unusable store into `store_unavailable`. */
+  function translate(e: unknown): unknown {
+    if (e instanceof SignetError) return e;
+    if (!db.open) return new SignetError('store_unavailable', 'the SQLite store is closed', { cause: e });
+    if (e instanceof BetterSqlite3.SqliteError) {
+      if (e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        return new SignetError('conflict', undefined, { cause: e });
+      }
+      if (UNAVAILABLE_CODES.some((c) => e.code === c || e.code.startsWith(`${c}_`))) {
+        return new SignetError('store_unavailable', undefined, { cause: e });
+      }
+    }
+    return e;
+  }
+
+  /** Runs synchronous driver work as the interface's Promise, with errors translated. */
+  async function run<T>(work: () => T): Promise<T> {
+    try {
+      return work();
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+
+  // Multi-step writes. IMMEDIATE takes the write lock up front, so a second process waits on
+  // busy_timeout instead of failing to upgrade a read transaction (SQLITE_BUSY_SNAPSHOT in WAL).
+  const createCredential = db.transaction((c: Credential): string[] => {
+    // The insert comes first: a duplicate id aborts before anything is deleted.
+    s.insertCredential.run({
+      appId: c.appId,
+      id: c.id,
+      userId: c.userId,
+      type: c.type,
+      label: c.label,
+      deviceId: c.deviceId,
+      account: c.account,
+      publicKey: JSON.stringify(c.publicKey),
+      counter: c.counter,
+      createdAt: c.createdAt,
+      lastUsedAt: c.lastUsedAt,
+    });
+    if (c.type !== 'device' || c.deviceId === null) return [];
+    return s.deleteDeviceSiblings
+      .all({ appId: c.appId, userId: c.userId, deviceId: c.deviceId, id: c.id })
+      .map((r) => r.id)
+      .sort();
+  });
+
+  const rotateSigningKey = db.transaction((key: SigningKey): void => {
+    s.retireActiveSigningKey.run(key.createdAt);
+    s.insertSigningKey.run({
+      kid: key.kid,
+      alg: key.alg,
+      publicJwk: JSON.stringify(key.publicJwk),
+      sealedPrivateJwk: key.sealedPrivateJwk,
+      createdAt: key.createdAt,
+    });
+  });
+
+  const putChallenge = db.transaction((c: Challenge, now: number): void => {
+    s.sweepChallenges.run({ before: now - EXPIRED_GRACE_MS, limit: SWEEP_BATCH });
+    s.insertChallenge.run({
+      appId: c.appId,
+      id: c.id,
+      type: c.type,
+      value: c.value,
+      userId: c.userId,
+      data: c.data === null ? null : JSON.stringify(c.data),
+      expiresAt: c.expiresAt,
+    });
+  });
+
+  const rememberKey = db.transaction((key: string, ttlMs: number, now: number): boolean => {
+    s.sweepReplay.run({ before: now, limit: SWEEP_BATCH });
+    return s.rememberReplay.run({ key, expiresAt: now + ttlMs, now }).changes === 1;
+  });
+
+  const createMykeySession = db.transaction((m: MykeySession, now: number): void => {
+    s.sweepMykeySessions.run({ before: now - EXPIRED_GRACE_MS, limit: SWEEP_BATCH });
+    s.insertMykeySession.run({
+      appId: m.appId,
+      uuID: m.uuID,
+      status: m.status,
+      account: m.account,
+      chain: m.chain,
+      token: m.token,
+      reason: m.reason,
+      expiresAt: m.expiresAt,
+      createdAt: m.createdAt,
+    });
+  });
+
+  const hitRateLimit = db.transaction((key: string, windowMs: number, now: number): number => {
+    s.sweepRateLimits.run({ before: now, limit: SWEEP_BATCH });
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    const row = s.hitRateLimit.get({ key, windowMs, windowStart, expiresAt: windowStart + windowMs });
+    if (!row) throw new Error('rate limit upsert returned no row');
+    return row.count;
+  });
+
+  return {
+    kind: 'sqlite',
+
+    apps: {
+      create: (app) => run(() => void s.insertApp.run(appParams(app))),
+      get: (appId) =>
+        run(() => {
+          const row = s.getApp.get(appId);
+          return row ? toApp(row) : null;
+        }),
+      list: () => run(() => s.listApps.all().map(toApp)),
+      update: (app) => run(() => s.updateApp.run(appParams(app)).changes > 0),
+    },
+
+    credentials: {
+      create: (credential) => run(() => ({ replaced: createCredential.immediate(credential) })),
+      get: (appId, credentialId) =>
+        run(() => {
+          const row = s.getCredential.get(appId, credentialId);
+          return row ? toCredential(row) : null;
+        }),
+      listByUser: (appId, userId) => run(() => s.listCredentialsByUser.all(appId, userId).map(toCredential)),
+      findByAccount: (appId, type, account) =>
+        run(() => s.findCredentialsByAccount.all(appId, type, account).map(toCredential)),
+      delete: (appId, userId, credentialId) =>
+        run(() => s.deleteCredential.run(appId, userId, credentialId).changes > 0),
+      markUsed: (appId, credentialId, expected, counter, at) =>
+        run(() => s.markCredentialUsed.run({ appId, id: credentialId, expected, counter, at }).changes === 1),
+    },
+
+    challenges: {
+      put: (challenge) => run(() => putChallenge.immediate(challenge, clock())),
+      consume: (appId, challengeId) =>
+        run(() => {
+          const row = s.consumeChallenge.get(appId, challengeId);
+          return row ? toChallenge(row) : null;
+        }),
+    },
+
+    replay: {
+      async remember(key, ttlMs) {
+        requirePositiveInteger('replay.remember', 'ttlMs', ttlMs);
+        return run(() => rememberKey.immediate(key, ttlMs, clock()));
+      },
+    },
+
+    mykey: {
+      create: (session) => run(() => createMykeySession.immediate(session, clock())),
+      get: (appId, uuID) =>
+        run(() => {
+          const row = s.getMykeySession.get(appId, uuID);
+          return row ? toMykeySession(row) : null;
+        }),
+      async complete(appId, uuID, result) {
+        if (result.status === 'pending')
+          throw new RangeError("mykey.complete: result.status must be 'verified' or 'failed'");
+        return run(
+          () =>
+            s.completeMykeySession.run({
+              appId,
+              uuID,
+              status: result.status,
+              account: result.account,
+              chain: result.chain,
+              token: result.token,
+              reason: result.reason,
+              now: clock(),
+            }).changes === 1,
+        );
+      },
+    },
+
+    audit: {
+      append: (r) =>
+        run(
+          () =>
+            void s.insertAudit.run({
+              id: r.id,
+              appId: r.appId,
+              at: r.at,
+              scheme: r.scheme,
+              action: r.action,
+              outcome: r.outcome,
+              reason: r.reason,
+              userId: r.userId,
+              credentialId: r.credentialId,
+              ip: r.ip,
+            }),
+        ),
+      list: (appId, query) =>
+        run(() => {
+          const limit = clampLimit(query.limit);
+          const { userId, before } = query;
+          const rows =
+            userId === undefined
+              ? before === undefined
+                ? s.listAudit.all({ appId, limit })
+                : s.listAuditBefore.all({ appId, before, limit })
+              : before === undefined
+                ? s.listAuditByUser.all({ appId, userId, limit })
+                : s.listAuditByUserBefore.all({ appId, userId, before, limit });
+          return rows.map(toAuditRecord);
+        }),
+    },
+
+    signingKeys: {
+      list: () => run(() => s.listSigningKeys.all().map(toSigningKey)),
+      rotate: (key) => run(() => rotateSigningKey.immediate(key)),
+      prune: (before) => run(() => s.pruneSigningKeys.run(before).changes),
+    },
+
+    rateLimits: {
+      async hit(key, windowMs) {
+        requirePositiveInteger('rateLimits.hit', 'windowMs', windowMs);
+        return run(() => hitRateLimit.immediate(key, windowMs, clock()));
+      },
+      async peek(key, windowMs) {
+        requirePositiveInteger('rateLimits.peek', 'windowMs', windowMs);
+        return run(() => {
+          const now = clock();
+          const windowStart = Math.floor(now / windowMs) * windowMs;
+          return s.peekRateLimit.get(key, windowMs, windowStart)?.count ?? 0;
+        });
+      },
+    },
+
+    ping: () => run(() => void s.ping.get()),
+
+    async close() {
+      if (!db.open) return;
+      try {
+        // Lets SQLite refresh planner statistics it found stale during this connection's life.
+        db.pragma('optimize');
+      } finally {
+        db.close();
+      }
+    },
+  };
+}

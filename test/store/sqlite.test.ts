@@ -1,0 +1,611 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { isSignetError } from '../../src/errors/SignetError.js';
+import { applyMigrations } from '../../src/store/sqlite/applyMigrations.js';
+import {
+  createSqliteStore,
+  EXPIRED_GRACE_MS,
+  SWEEP_BATCH,
+} from '../../src/store/sqlite/createSqliteStore.js';
+import { MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
+import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
+import { SQL } from '../../src/store/sqlite/sql.js';
+import type { App, Challenge, Credential, SigningKey, Store } from '../../src/store/types.js';
+import { createMovableClock, runStoreConformance } from './conformance.js';
+import type { RaceInput, RaceOutput } from './sqliteWorker.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'signet-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function tempFile(): string {
+  return join(dir, `${randomUUID()}.db`);
+}
+
+function removeDbFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+}
+
+runStoreConformance('sqlite :memory:', async (clock) => {
+  const store = createSqliteStore({ path: ':memory:', clock });
+  return { store, cleanup: () => store.close() };
+});
+
+runStoreConformance('sqlite file', async (clock) => {
+  const path = tempFile();
+  const store = createSqliteStore({ path, clock });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      removeDbFiles(path);
+    },
+  };
+});
+
+const T0 = 1_767_225_600_000;
+const LATEST = MIGRATIONS.length;
+
+function app(id = `app_${randomUUID()}`): App {
+  return {
+    id,
+    name: 'Shop',
+    secrets: [{ id: 'sec_1', sealed: 'v1.sealed', createdAt: T0 }],
+    rpId: 'shop.example',
+    origins: ['https://shop.example'],
+    settings: {
+      challengeTtlMs: 300_000,
+      skewMs: 300_000,
+      tokenTtlSec: 3600,
+      clientChallenges: false,
+      requireUserVerification: false,
+      ethChainIds: [],
+      chainApi: null,
+      lockoutMaxFailures: 10,
+      lockoutWindowMs: 900_000,
+    },
+    createdAt: T0,
+  };
+}
+
+function credential(appId: string, overrides: Partial<Credential> = {}): Credential {
+  return {
+    id: `cred_${randomUUID()}`,
+    appId,
+    userId: 'alice',
+    type: 'device',
+    label: null,
+    deviceId: null,
+    account: null,
+    publicKey: { spki: 'MCowBQYDK2VwAyEA', kind: 'rsa' },
+    counter: 0,
+    createdAt: T0,
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+function challenge(appId: string, overrides: Partial<Challenge> = {}): Challenge {
+  return {
+    id: `ch_${randomUUID()}`,
+    appId,
+    type: 'device',
+    value: 'value',
+    userId: null,
+    data: null,
+    expiresAt: T0 + 300_000,
+    ...overrides,
+  };
+}
+
+function signingKey(createdAt: number): SigningKey {
+  return {
+    kid: `kid_${randomUUID()}`,
+    alg: 'EdDSA',
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x' },
+    sealedPrivateJwk: 'v1.sealed',
+    createdAt,
+    retiredAt: null,
+  };
+}
+
+function ledger(db: Database): { version: number; name: string; applied_at: number }[] {
+  return db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all() as {
+    version: number;
+    name: string;
+    applied_at: number;
+  }[];
+}
+
+function tableNames(db: Database): string[] {
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+}
+
+function count(db: Database, table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+function plan(db: Database, sql: string, params: unknown[] | Record<string, unknown>): string {
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[];
+  return rows.map((r) => r.detail).join(' | ');
+}
+
+describe('sqlite adapter: durability across a restart', () => {
+  it('reopening a file keeps every record, consumed challenges stay consumed, migrations are not re-applied', async () => {
+    const path = tempFile();
+    const clock = createMovableClock(T0);
+    let store: Store = createSqliteStore({ path, clock });
+    const a = app();
+    await store.apps.create(a);
+    const oldKey = credential(a.id, { deviceId: 'phone-1' });
+    const newKey = credential(a.id, { deviceId: 'phone-1', createdAt: T0 + 1 });
+    const passkey = credential(a.id, {
+      type: 'webauthn',
+      counter: 4,
+      publicKey: { alg: -7, cose: 'pQECAyYgASFYIA' },
+    });
+    const eos = credential(a.id, { type: 'eos', account: 'alice.gm', userId: 'bob' });
+    for (const c of [oldKey, newKey, passkey, eos]) await store.credentials.create(c);
+    assert.equal(await store.credentials.markUsed(a.id, passkey.id, 4, 5, T0 + 2), true);
+    const kept = challenge(a.id, { type: 'webauthn-registration', data: { userName: 'alice' } });
+    const used = challenge(a.id);
+    await store.challenges.put(kept);
+    await store.challenges.put(used);
+    assert.deepEqual(await store.challenges.consume(a.id, used.id), used);
+    const k1 = signingKey(T0);
+    const k2 = signingKey(T0 + 100);
+    await store.signingKeys.rotate(k1);
+    await store.signingKeys.rotate(k2);
+    assert.equal(await store.replay.remember('cc:seen', 600_000), true);
+    await store.mykey.create({
+      uuID: 'mk1',
+      appId: a.id,
+      status: 'pending',
+      account: null,
+      chain: null,
+      token: null,
+      reason: null,
+      expiresAt: T0 + 300_000,
+      createdAt: T0,
+    });
+    assert.equal(
+      await store.mykey.complete(a.id, 'mk1', {
+        status: 'verified',
+        account: 'alice.gm',
+        chain: 'eos',
+        token: 't',
+        reason: null,
+      }),
+      true,
+    );
+    await store.audit.append({
+      id: 'au1',
+      appId: a.id,
+      at: T0 + 3,
+      scheme: 'device',
+      action: 'login',
+      outcome: 'failure',
+      reason: 'signature_invalid',
+      userId: 'alice',
+      credentialId: newKey.id,
+      ip: '198.51.100.7',
+    });
+    assert.equal(await store.rateLimits.hit('fail:u:x', 900_000), 1);
+    await store.close();
+
+    const raw = new BetterSqlite3(path, { readonly: true });
+    const firstLedger = ledger(raw);
+    raw.close();
+    assert.deepEqual(
+      firstLedger,
+      MIGRATIONS.map((m) => ({ version: m.version, name: m.name, applied_at: T0 })),
+    );
+
+    clock.advance(1000);
+    store = createSqliteStore({ path, clock });
+    try {
+      assert.deepEqual(await store.apps.get(a.id), a);
+      assert.equal(await store.credentials.get(a.id, oldKey.id), null);
+      assert.deepEqual(await store.credentials.get(a.id, passkey.id), {
+        ...passkey,
+        counter: 5,
+        lastUsedAt: T0 + 2,
+      });
+      assert.deepEqual(
+        (await store.credentials.listByUser(a.id, 'alice')).map((c) => c.id).sort(),
+        [newKey.id, passkey.id].sort(),
+      );
+      assert.deepEqual(await store.credentials.findByAccount(a.id, 'eos', 'alice.gm'), [eos]);
+      assert.deepEqual(await store.signingKeys.list(), [k2, { ...k1, retiredAt: k2.createdAt }]);
+      assert.equal(await store.replay.remember('cc:seen', 600_000), false);
+      assert.equal((await store.mykey.get(a.id, 'mk1'))?.status, 'verified');
+      assert.equal((await store.audit.list(a.id, { limit: 10 }))[0]?.id, 'au1');
+      assert.equal(await store.rateLimits.peek('fail:u:x', 900_000), 1);
+      assert.equal(await store.challenges.consume(a.id, used.id), null, 'consumed stays consumed');
+      assert.deepEqual(await store.challenges.consume(a.id, kept.id), kept);
+    } finally {
+      await store.close();
+    }
+
+    const again = new BetterSqlite3(path, { readonly: true });
+    assert.deepEqual(ledger(again), firstLedger, 'the re-open applied nothing');
+    assert.equal(again.pragma('user_version', { simple: true }), LATEST);
+    again.close();
+  });
+});
+
+describe('sqlite adapter: migrations', () => {
+  const extra: SqliteMigration = {
+    version: LATEST + 1,
+    name: 'test: an extra table',
+    sql: 'CREATE TABLE extra (x INTEGER NOT NULL) STRICT;',
+  };
+
+  it('a new database gets every migration; a second run applies none', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      assert.deepEqual(
+        applyMigrations(db, T0),
+        MIGRATIONS.map((m) => m.version),
+      );
+      assert.deepEqual(applyMigrations(db, T0 + 1), []);
+      assert.equal(ledger(db).length, LATEST);
+      assert.equal(db.pragma('user_version', { simple: true }), LATEST);
+      for (const t of [
+        'apps',
+        'credentials',
+        'challenges',
+        'replay_records',
+        'mykey_sessions',
+        'audit_events',
+        'signing_keys',
+        'rate_limits',
+      ]) {
+        assert.ok(tableNames(db).includes(t), t);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an existing file migrates forward from the version it is at', () => {
+    const path = tempFile();
+    const db = openSqliteDatabase(path);
+    try {
+      applyMigrations(db, T0);
+      assert.deepEqual(applyMigrations(db, T0 + 5, [...MIGRATIONS, extra]), [extra.version]);
+      assert.deepEqual(ledger(db).at(-1), { version: extra.version, name: extra.name, applied_at: T0 + 5 });
+      assert.equal(db.pragma('user_version', { simple: true }), extra.version);
+      assert.ok(tableNames(db).includes('extra'));
+    } finally {
+      db.close();
+    }
+    // This code does not know migration LATEST + 1: it refuses the file instead of guessing.
+    assert.throws(
+      () => createSqliteStore({ path }),
+      (e: unknown) => isSignetError(e, 'store_unavailable'),
+    );
+  });
+
+  it('a failing migration leaves the database exactly as it was', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      const broken: SqliteMigration = {
+        version: LATEST + 1,
+        name: 'broken',
+        sql: 'CREATE TABLE half (x); SELECT nope FROM missing;',
+      };
+      assert.throws(() => applyMigrations(db, T0, [...MIGRATIONS, broken]));
+      assert.deepEqual(tableNames(db), [], 'not even the earlier migrations of the same run');
+      assert.equal(db.pragma('user_version', { simple: true }), 0);
+      applyMigrations(db, T0);
+      assert.throws(() => applyMigrations(db, T0, [...MIGRATIONS, broken]));
+      assert.ok(!tableNames(db).includes('half'));
+      assert.equal(ledger(db).length, LATEST);
+      assert.equal(db.pragma('user_version', { simple: true }), LATEST);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migration versions must be 1..n without gaps', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      assert.throws(() => applyMigrations(db, T0, [{ ...extra, version: 2 }]), TypeError);
+      assert.deepEqual(tableNames(db), []);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('sqlite adapter: connection settings and start-up errors', () => {
+  it('files use WAL, busy_timeout 5000, synchronous NORMAL and foreign keys', () => {
+    const db = openSqliteDatabase(tempFile());
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.pragma('synchronous', { simple: true }), 1);
+      assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    } finally {
+      db.close();
+    }
+    const memory = openSqliteDatabase(':memory:');
+    try {
+      assert.equal(memory.pragma('journal_mode', { simple: true }), 'memory');
+      assert.equal(memory.pragma('foreign_keys', { simple: true }), 1);
+    } finally {
+      memory.close();
+    }
+  });
+
+  it('an unopenable path or a file that is not a database fails at start-up with store_unavailable', () => {
+    const unavailable = (e: unknown) => isSignetError(e, 'store_unavailable');
+    assert.throws(() => createSqliteStore({ path: join(dir, 'no-such-dir', 'x.db') }), unavailable);
+    const junk = tempFile();
+    writeFileSync(junk, 'this is not an SQLite database, just text long enough to have a header....');
+    assert.throws(() => createSqliteStore({ path: junk }), unavailable);
+    assert.throws(() => openSqliteDatabase(''), TypeError);
+  });
+
+  it('foreign keys are enforced: rows of an unknown app are refused', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    try {
+      await assert.rejects(
+        store.credentials.create(credential('no-such-app')),
+        (e: unknown) => !isSignetError(e, 'conflict'),
+      );
+      await assert.rejects(store.challenges.put(challenge('no-such-app')));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('misuse throws RangeError', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    try {
+      await assert.rejects(store.replay.remember('k', 0), RangeError);
+      await assert.rejects(store.replay.remember('k', 1.5), RangeError);
+      await assert.rejects(store.rateLimits.hit('k', 0), RangeError);
+      await assert.rejects(store.rateLimits.peek('k', Number.NaN), RangeError);
+      await assert.rejects(
+        store.mykey.complete('a', 'u', {
+          status: 'pending',
+          account: null,
+          chain: null,
+          token: null,
+          reason: null,
+        }),
+        RangeError,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sqlite adapter: query plans', () => {
+  const db = openSqliteDatabase(':memory:');
+  applyMigrations(db, T0);
+  after(() => db.close());
+
+  it('findByAccount uses the (app_id, type, account) index and needs no sort', () => {
+    const p = plan(db, SQL.findCredentialsByAccount, ['a', 'eos', 'alice']);
+    assert.match(p, /USING INDEX credentials_by_account/);
+    assert.doesNotMatch(p, /TEMP B-TREE/);
+  });
+
+  it('listByUser uses the (app_id, user_id) index and needs no sort', () => {
+    const p = plan(db, SQL.listCredentialsByUser, ['a', 'u']);
+    assert.match(p, /USING INDEX credentials_by_user/);
+    assert.doesNotMatch(p, /TEMP B-TREE/);
+  });
+
+  it('audit listing walks the (app_id, at) indexes newest first, without a sort', () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      [SQL.listAudit, { appId: 'a', limit: 10 }, /audit_events_by_app_at/],
+      [SQL.listAuditBefore, { appId: 'a', before: T0, limit: 10 }, /audit_events_by_app_at/],
+      [SQL.listAuditByUser, { appId: 'a', userId: 'u', limit: 10 }, /audit_events_by_app_user_at/],
+      [
+        SQL.listAuditByUserBefore,
+        { appId: 'a', userId: 'u', before: T0, limit: 10 },
+        /audit_events_by_app_user_at/,
+      ],
+    ];
+    for (const [sql, params, index] of cases) {
+      const p = plan(db, sql, params);
+      assert.match(p, index, sql);
+      assert.doesNotMatch(p, /TEMP B-TREE/, sql);
+    }
+  });
+
+  it('sweeps find expired rows through the expiry indexes', () => {
+    for (const [sql, index] of [
+      [SQL.sweepChallenges, /challenges_by_expiry/],
+      [SQL.sweepReplay, /replay_records_by_expiry/],
+      [SQL.sweepMykeySessions, /mykey_sessions_by_expiry/],
+      [SQL.sweepRateLimits, /rate_limits_by_expiry/],
+    ] as const) {
+      assert.match(plan(db, sql, { before: T0, limit: 10 }), index, sql);
+    }
+  });
+});
+
+describe('sqlite adapter: expired rows are swept so tables do not grow forever', () => {
+  it('challenges, replay records, MYKEY sessions and rate-limit rows are deleted in bounded batches', async () => {
+    const path = tempFile();
+    const clock = createMovableClock(T0);
+    const store = createSqliteStore({ path, clock });
+    const reader = new BetterSqlite3(path, { readonly: true });
+    try {
+      const a = app();
+      await store.apps.create(a);
+      const N = SWEEP_BATCH + 50;
+      for (let i = 0; i < N; i++) {
+        await store.challenges.put(challenge(a.id, { expiresAt: T0 + 1000 }));
+        await store.replay.remember(`rp:${i}`, 1000);
+        await store.rateLimits.hit(`rl:${i}`, 1000);
+        await store.mykey.create({
+          uuID: `mk${i}`,
+          appId: a.id,
+          status: 'pending',
+          account: null,
+          chain: null,
+          token: null,
+          reason: null,
+          expiresAt: T0 + 1000,
+          createdAt: T0,
+        });
+      }
+
+      // Expired, but within the grace: challenges and sessions stay; replay and rate-limit rows go.
+      clock.set(T0 + 1000);
+      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
+      await store.mykey.create({
+        uuID: 'fresh1',
+        appId: a.id,
+        status: 'pending',
+        account: null,
+        chain: null,
+        token: null,
+        reason: null,
+        expiresAt: clock() + 1000,
+        createdAt: clock(),
+      });
+      await store.replay.remember('rp:fresh1', 1000);
+      await store.rateLimits.hit('rl:fresh1', 1000);
+      assert.equal(count(reader, 'challenges'), N + 1);
+      assert.equal(count(reader, 'mykey_sessions'), N + 1);
+      assert.equal(count(reader, 'replay_records'), N - SWEEP_BATCH + 1);
+      assert.equal(count(reader, 'rate_limits'), N - SWEEP_BATCH + 1);
+
+      clock.set(T0 + 1000 + EXPIRED_GRACE_MS);
+      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
+      assert.equal(count(reader, 'challenges'), N + 2 - SWEEP_BATCH, 'one batch per write');
+      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
+      // The rest of the old ones, and the one that expired at T0 + 2000 is still within its grace.
+      assert.equal(count(reader, 'challenges'), 3);
+
+      await store.mykey.create({
+        uuID: 'fresh2',
+        appId: a.id,
+        status: 'pending',
+        account: null,
+        chain: null,
+        token: null,
+        reason: null,
+        expiresAt: clock() + 1000,
+        createdAt: clock(),
+      });
+      assert.equal(count(reader, 'mykey_sessions'), N + 2 - SWEEP_BATCH);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+});
+
+/**
+ * A worker running a TypeScript file. Node 20 workers do not inherit tsx's loader hooks, so a
+ * small CommonJS bootstrap registers tsx in the worker before importing the file.
+ */
+function startTsWorker(file: URL, workerData: unknown): Worker {
+  const api = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+describe('sqlite adapter: several connections on one file', () => {
+  it('two stores on one file see each other’s writes and share the atomic operations', async () => {
+    const path = tempFile();
+    const one = createSqliteStore({ path, clock: () => T0 });
+    const two = createSqliteStore({ path, clock: () => T0 });
+    try {
+      const a = app();
+      await one.apps.create(a);
+      const c = challenge(a.id);
+      await one.challenges.put(c);
+      assert.deepEqual(await two.challenges.consume(a.id, c.id), c);
+      assert.equal(await one.challenges.consume(a.id, c.id), null);
+      assert.equal(await one.replay.remember('k', 1000), true);
+      assert.equal(await two.replay.remember('k', 1000), false);
+      const passkey = credential(a.id, { type: 'webauthn', counter: 1 });
+      await two.credentials.create(passkey);
+      assert.equal(await one.credentials.markUsed(a.id, passkey.id, 1, 2, T0), true);
+      assert.equal(await two.credentials.markUsed(a.id, passkey.id, 1, 3, T0), false);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('worker threads racing on one file: each challenge consumed once, each key remembered once, one counter win', async () => {
+    const path = tempFile();
+    const setup = createSqliteStore({ path, clock: () => T0 });
+    const a = app();
+    const challengeIds: string[] = [];
+    const replayKeys: string[] = [];
+    const passkey = credential(a.id, { type: 'webauthn' });
+    try {
+      await setup.apps.create(a);
+      await setup.credentials.create(passkey);
+      for (let i = 0; i < 200; i++) {
+        const c = challenge(a.id);
+        await setup.challenges.put(c);
+        challengeIds.push(c.id);
+        replayKeys.push(`race:${randomUUID()}`);
+      }
+    } finally {
+      await setup.close();
+    }
+
+    const WORKERS = 4;
+    const gate = new SharedArrayBuffer(4);
+    const workers = Array.from({ length: WORKERS }, (_, worker) => {
+      const input: RaceInput = {
+        path,
+        now: T0,
+        appId: a.id,
+        challengeIds,
+        replayKeys,
+        credentialId: passkey.id,
+        worker,
+        gate,
+      };
+      return startTsWorker(new URL('./sqliteWorker.ts', import.meta.url), input);
+    });
+    const ready = workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve())));
+    const results = workers.map(
+      (w) =>
+        new Promise<RaceOutput>((resolve, reject) => {
+          let first = true;
+          w.on('message', (m: unknown) => {
+            if (first) first = false;
+            else resolve(m as RaceOutput);
+          });
+          w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
+        }),
+    );
+    await Promise.all(ready);
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    const outputs = await Promise.all(results);
+
+    const consumed = outputs.flatMap((o) => o.consumed).sort();
+    assert.deepEqual(consumed, [...challengeIds].sort(), 'every challenge consumed exactly once');
+    const remembered = outputs.flatMap((o) => o.remembered).sort();
+    assert.deepEqual(remembered, [...replayKeys].sort(), 'every key remembered exactly once');
+    assert.equal(outputs.filter((o) => o.markedUsed).length, 1);
+  });
+});
