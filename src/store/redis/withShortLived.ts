@@ -1,0 +1,41 @@
+import type { ChallengeStore, RateLimitStore, ReplayStore, Store } from '../types.js';
+
+/** The short-lived part of a {@link Store}: what may live in a faster, TTL-based store such as Redis. */
+export interface ShortLivedStore {
+  readonly kind: string;
+  challenges: ChallengeStore;
+  replay: ReplayStore;
+  rateLimits: RateLimitStore;
+  /** Resolves when the backing store answers; rejects with `store_unavailable` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A store whose challenges, replay records and rate limits come from `shortLived` and everything
+ * else from `durable`. `ping` needs both to answer (a node with either one down is not ready);
+ * `close` closes both. The durable store's own short-lived tables are then simply unused.
+ *
+ * @example
+ * const store = withShortLived(await createPostgresStore({ url }), await createRedisShortLived({ url: redisUrl }));
+ * store.kind; // 'postgres+redis'
+ */
+export function withShortLived(durable: Store, shortLived: ShortLivedStore): Store {
+  return {
+    kind: `${durable.kind}+${shortLived.kind}`,
+    apps: durable.apps,
+    credentials: durable.credentials,
+    mykey: durable.mykey,
+    audit: durable.audit,
+    signingKeys: durable.signingKeys,
+    challenges: shortLived.challenges,
+    replay: shortLived.replay,
+    rateLimits: shortLived.rateLimits,
+    async ping() {
+      await Promise.all([durable.ping(), shortLived.ping()]);
+    },
+    async close() {
+      await Promise.allSettled([durable.close(), shortLived.close()]);
+    },
+  };
+}
