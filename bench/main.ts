@@ -1,0 +1,155 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { FULL, QUICK } from './harness.js';
+import { runHttp, type HttpResult } from './http/runHttp.js';
+import { runMicroRow, type MicroResult } from './micro.js';
+import { renderText, type BenchReport, type Machine } from './report.js';
+import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
+import { ed25519Row } from './rows/ed25519.js';
+import { eosRow } from './rows/eos.js';
+import { ethRow } from './rows/eth.js';
+import { tiniappRow } from './rows/tiniapp.js';
+import type { MicroRow } from './rows/types.js';
+import { webauthnRow } from './rows/webauthn.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --json] [-- --only <row>]`: Signet against its peers and raw
+ * node:crypto, single thread, row by row in one process; then the HTTP rows against real
+ * listening servers with a load generator in a second process. See docs/benchmarks.md.
+ *
+ *   --quick        short batches and windows (under 60 s in all)
+ *   --json         print one JSON object (every row, the machine, the targets) on stdout; progress on stderr
+ *   --only <row>   run one row (or several, comma-separated): a micro row id, or `http`
+ *   --no-http      skip the HTTP rows
+ *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
+ *   --connections N  keep-alive connections of the load generator (default 32)
+ *   --inline-logins  also run full logins with the client signing inline (informative)
+ */
+
+const MICRO_ROWS: Record<string, () => MicroRow> = {
+  'device-rsa2048': rsaDeviceRow,
+  'device-p256': p256DeviceRow,
+  ed25519: ed25519Row,
+  'webauthn-es256': webauthnRow,
+  'eos-k1': eosRow,
+  'eth-eip191': ethRow,
+  'tiniapp-hmac': tiniappRow,
+};
+
+function machine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node,
+    openssl: process.versions.openssl,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: loadavg()[0] ?? 0,
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'no-http': { type: 'boolean', default: false },
+      dist: { type: 'boolean', default: false },
+      connections: { type: 'string' },
+      'inline-logins': { type: 'boolean', default: false },
+    },
+  });
+  const started = performance.now();
+  const quick = values.quick === true;
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
+  if (only) {
+    for (const id of only) {
+      if (id !== 'http' && !(id in MICRO_ROWS)) {
+        throw new Error(
+          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'http'].join(', ')}`,
+        );
+      }
+    }
+  }
+  const connections = values.connections === undefined ? 32 : Number(values.connections);
+  if (!Number.isInteger(connections) || connections < 1 || connections > 256)
+    throw new Error('bench: --connections is 1-256');
+
+  const info = machine();
+  if (info.loadAverage > 0.5) {
+    progress(
+      `bench: load average is ${info.loadAverage.toFixed(2)}: something else is running, numbers will be noisy`,
+    );
+  }
+
+  const micro: MicroResult[] = [];
+  const harness = quick ? QUICK : FULL;
+  for (const [id, make] of Object.entries(MICRO_ROWS)) {
+    if (only && !only.has(id)) continue;
+    progress(`micro: ${id}`);
+    const result = await runMicroRow(make(), harness);
+    micro.push(result);
+  }
+
+  let http: HttpResult | null = null;
+  if (!values['no-http'] && (!only || only.has('http'))) {
+    http = await runHttp({
+      runner: values.dist ? 'dist' : 'src',
+      connections,
+      windowMs: quick ? 1500 : 6000,
+      maxLogins: quick ? 6000 : 40000,
+      warmupMs: quick ? 500 : 2000,
+      workers: [1, 2],
+      inlineLogins: values['inline-logins'] === true,
+      progress,
+    });
+  }
+
+  const targets: BenchReport['targets'] = [];
+  for (const r of micro) {
+    if (!r.target) continue;
+    const against = (r.target.against === 'peer' ? r.peer?.label : r.reference?.label) ?? r.target.against;
+    targets.push({
+      id: r.id,
+      title: r.title,
+      against,
+      ratio: r.target.ratio,
+      min: r.target.min,
+      met: r.target.met,
+    });
+  }
+  for (const t of http?.targets ?? []) {
+    targets.push({ ...t, against: t.id === 'verify-vs-ceiling' ? 'bare Fastify + RSA' : '1 worker' });
+  }
+
+  const report: BenchReport = {
+    version: 1,
+    date: new Date().toISOString(),
+    command: `npm run bench --${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    mode: quick ? 'quick' : 'full',
+    machine: info,
+    micro,
+    http,
+    targets,
+    durationSec: (performance.now() - started) / 1000,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`${renderText(report)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

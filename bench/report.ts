@@ -1,0 +1,161 @@
+import type { HttpResult } from './http/runHttp.js';
+import type { MicroResult } from './micro.js';
+
+/** Where and with what the run happened. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  openssl: string;
+  v8: string;
+  platform: string;
+  /** 1-minute load average when the run started: other work on the box skews every number. */
+  loadAverage: number;
+}
+
+/** Everything one run measured: what `--json` prints and what bench/chart.ts reads. */
+export interface BenchReport {
+  version: 1;
+  date: string;
+  command: string;
+  mode: 'quick' | 'full';
+  machine: Machine;
+  micro: MicroResult[];
+  http: HttpResult | null;
+  /** Every target of issue 5 with its measured ratio. */
+  targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
+  durationSec: number;
+}
+
+/** `12 345` style: digits grouped so the columns read at a glance. */
+export function formatRate(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(1);
+}
+
+export function formatRatio(value: number | undefined | null): string {
+  if (value === undefined || value === null || !Number.isFinite(value)) return '-';
+  return value >= 10 ? `${value.toFixed(1)}x` : `${value.toFixed(2)}x`;
+}
+
+function pad(cells: string[], widths: number[], right: boolean[]): string {
+  return cells
+    .map((c, i) => (right[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+    .join('  ');
+}
+
+function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [pad(header, widths, right), line, ...rows.map((r) => pad(r, widths, right))].join('\n');
+}
+
+function spread(m: { spread: number }): string {
+  return `±${(m.spread * 100).toFixed(1)}%`;
+}
+
+/** The human report: one table for the single-thread rows, one for HTTP, then the targets. */
+export function renderText(report: BenchReport): string {
+  const out: string[] = [];
+  const m = report.machine;
+  out.push(`Signet benchmarks (${report.mode}) ${report.date}`);
+  out.push(
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}, OpenSSL ${m.openssl}; load ${m.loadAverage.toFixed(2)} at start`,
+  );
+  out.push('');
+  out.push('Single thread, ops/s (median of interleaved batches, ± half the interquartile range)');
+  out.push(
+    table(
+      ['row', 'Signet', '', 'peer', 'peer ops/s', 'Signet/peer', 'reference', 'ref ops/s', 'Signet/ref'],
+      report.micro.map((r) => [
+        r.title,
+        formatRate(r.signet.opsPerSec),
+        spread(r.signet),
+        r.peer?.label ?? '-',
+        r.peer ? formatRate(r.peer.opsPerSec) : '-',
+        formatRatio(r.ratioPeer),
+        r.reference?.label ?? '-',
+        r.reference ? formatRate(r.reference.opsPerSec) : '-',
+        formatRatio(r.ratioReference),
+      ]),
+      [false, true, false, false, true, true, false, true, true],
+    ),
+  );
+  const h = report.http;
+  if (h) {
+    out.push('');
+    out.push(
+      `HTTP over loopback, load generator in its own process, ${h.connections} keep-alive connections, CLI from ${h.runner}`,
+    );
+    const rows: string[][] = [
+      [
+        'bare Fastify + RSA verify (ceiling)',
+        formatRate(h.ceiling.rate),
+        h.ceiling.p50Ms.toFixed(2),
+        h.ceiling.p99Ms.toFixed(2),
+        h.ceiling.serverCpuMsPerRequest === null ? '-' : h.ceiling.serverCpuMsPerRequest.toFixed(3),
+      ],
+    ];
+    for (const s of h.signet) {
+      const w = `--workers ${s.workers}`;
+      rows.push([
+        `Signet POST /v1/challenges, ${w}`,
+        formatRate(s.challenges.rate),
+        s.challenges.p50Ms.toFixed(2),
+        s.challenges.p99Ms.toFixed(2),
+        '',
+      ]);
+      rows.push([
+        `Signet POST /v1/verify (device RSA), ${w}`,
+        formatRate(s.verify.rate),
+        s.verify.p50Ms.toFixed(2),
+        s.verify.p99Ms.toFixed(2),
+        '',
+      ]);
+      rows.push([
+        `Signet logins (challenge + verify), ${w}`,
+        formatRate(s.loginsPerSec),
+        '',
+        '',
+        s.serverCpuMsPerLogin === null ? '-' : s.serverCpuMsPerLogin.toFixed(3),
+      ]);
+      if (s.inline) {
+        rows.push([
+          `Signet logins, client signs inline, ${w}`,
+          formatRate(s.inline.rate),
+          s.inline.p50Ms.toFixed(2),
+          s.inline.p99Ms.toFixed(2),
+          '',
+        ]);
+      }
+    }
+    out.push(
+      table(['what', 'per second', 'p50 ms', 'p99 ms', 'server CPU ms each'], rows, [
+        false,
+        true,
+        true,
+        true,
+        true,
+      ]),
+    );
+  }
+  out.push('');
+  out.push('Targets (issue 5)');
+  out.push(
+    table(
+      ['target', 'measured', 'needed', ''],
+      report.targets.map((t) => [
+        `${t.title} (vs ${t.against})`,
+        formatRatio(t.ratio),
+        `>= ${t.min}x`,
+        t.met ? 'met' : 'MISSED',
+      ]),
+      [false, true, true, false],
+    ),
+  );
+  out.push('');
+  out.push(`${report.durationSec.toFixed(1)} s in all`);
+  return out.join('\n');
+}
