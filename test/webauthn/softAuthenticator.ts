@@ -171,3 +171,62 @@ export function flip(b64: string, index: number, mask = 0x01): string {
   bytes[index % bytes.length]! ^= mask;
   return bytes.toString('base64url');
 }
+
+function cborText(s: string): number[] {
+  const b = Buffer.from(s, 'utf8');
+  return [...head(3, b.length), ...b];
+}
+
+export interface RegistrationOptions {
+  challenge: Uint8Array;
+  origin?: string;
+  rpId?: string;
+  flags?: number;
+  counter?: number;
+}
+
+/**
+ * Builds a RegistrationResponseJSON with attestation `none` (WebAuthn L3 §6.3.2
+ * authenticatorMakeCredential, §8.7), as a browser's `PublicKeyCredential.toJSON()` gives it.
+ */
+export function register(cred: SoftCredential, o: RegistrationOptions) {
+  const clientData = {
+    type: 'webauthn.create',
+    challenge: Buffer.from(o.challenge).toString('base64url'),
+    origin: o.origin ?? 'https://example.org',
+    crossOrigin: false,
+  };
+  const cdj = Buffer.from(JSON.stringify(clientData), 'utf8');
+  const fixed = Buffer.alloc(37);
+  createHash('sha256')
+    .update(o.rpId ?? 'example.org')
+    .digest()
+    .copy(fixed, 0);
+  fixed[32] = o.flags ?? FLAG.UP | FLAG.UV | 0x40; // AT: attested credential data follows
+  fixed.writeUInt32BE(o.counter ?? 0, 33);
+  const idLength = Buffer.alloc(2);
+  idLength.writeUInt16BE(cred.id.length);
+  const authData = Buffer.concat([fixed, Buffer.alloc(16), idLength, cred.id, cred.cose]);
+  const attestationObject = Uint8Array.from([
+    ...head(5, 3),
+    ...cborText('fmt'),
+    ...cborText('none'),
+    ...cborText('attStmt'),
+    ...head(5, 0),
+    ...cborText('authData'),
+    ...head(2, authData.length),
+    ...authData,
+  ]);
+  return {
+    id: cred.idB64,
+    rawId: cred.idB64,
+    type: 'public-key' as const,
+    clientExtensionResults: {},
+    authenticatorAttachment: 'platform',
+    response: {
+      clientDataJSON: cdj.toString('base64url'),
+      attestationObject: Buffer.from(attestationObject).toString('base64url'),
+      transports: ['internal'],
+    },
+  };
+}

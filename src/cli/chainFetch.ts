@@ -1,0 +1,21 @@
+import type { ChainFetch } from '../core/deps.js';
+
+/** Largest chain API answer read; a table row is a few hundred bytes. */
+const MAX_BYTES = 256 * 1024;
+
+/**
+ * POSTs JSON to an Antelope chain API (`/v1/chain/get_table_rows`) with a timeout and a size
+ * bound, for MYKEY reserved-key look-ups.
+ */
+export const fetchChainJson: ChainFetch = async (url, body) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`chain API answered ${response.status}`);
+  const text = await response.text();
+  if (text.length > MAX_BYTES) throw new Error('chain API answer too large');
+  return JSON.parse(text) as unknown;
+};

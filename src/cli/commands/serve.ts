@@ -1,0 +1,101 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildServer } from '../../server/buildServer.js';
+import { UsageError, type CliIo } from '../io.js';
+import { openRuntime } from '../runtime.js';
+
+export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
+             [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
+  Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
+  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER; SIGNET_MASTER_KEY seals secrets at rest.`;
+
+/** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      db: { type: 'string' },
+      redis: { type: 'string' },
+      'base-path': { type: 'string' },
+      issuer: { type: 'string' },
+      workers: { type: 'string' },
+    },
+  });
+  const workersText = values.workers ?? io.env['SIGNET_WORKERS'] ?? '1';
+  const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers is 1-64 or auto');
+  const { workers: _w, ...flags } = values;
+  if (workers > 1 && cluster.isPrimary) return runPrimary(flags, workers, io);
+  const runtime = await openRuntime(flags, io);
+  const server = await buildServer({
+    deps: runtime.deps,
+    basePath: runtime.config.basePath,
+    logger: {
+      level: io.env['SIGNET_LOG_LEVEL'] ?? 'info',
+      redact: ['req.headers["x-tiniapp-signature"]', 'req.headers.authorization'],
+    },
+  });
+  await server.listen({ port: runtime.config.port, host: runtime.config.host });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : runtime.config.port;
+  // Workers share the primary's port; the primary says where, and stops them by disconnecting.
+  if (!cluster.isWorker) {
+    io.err(`signet: listening on http://${runtime.config.host}:${port}${runtime.config.basePath} (store ${runtime.deps.store.kind})`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    if (cluster.isWorker) process.once('disconnect', () => resolve());
+  });
+  io.err('signet: shutting down');
+  await server.close();
+  await runtime.close();
+  return 0;
+}
+
+/**
+ * The primary of `serve --workers N`: prepares the store once (migrations, the generated master
+ * key file) so workers never race on them, then forks N workers that share the listening port,
+ * restarts a worker that dies, and stops them all on SIGINT/SIGTERM.
+ */
+async function runPrimary(flags: Parameters<typeof openRuntime>[0], workers: number, io: CliIo): Promise<number> {
+  const prepared = await openRuntime(flags, io);
+  await prepared.close();
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    io.err(`signet: worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  let listening = 0;
+  const ready = new Promise<number>((resolve) => {
+    cluster.on('listening', (_worker, address) => {
+      if (++listening === workers) resolve(address.port);
+    });
+  });
+  for (let i = 0; i < workers; i++) fork();
+  const port = await ready;
+  io.err(`signet: listening on http://${prepared.config.host}:${port}${prepared.config.basePath} with ${workers} workers (store ${prepared.deps.store.kind})`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  stopping = true;
+  io.err('signet: shutting down workers');
+  await Promise.all(
+    Object.values(cluster.workers ?? {}).map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (!w || w.isDead()) return resolve();
+          w.once('exit', () => resolve());
+          w.process.kill('SIGTERM');
+        }),
+    ),
+  );
+  return 0;
+}

@@ -1,0 +1,65 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createSealer, deriveMasterKey, generateMasterKey, type Sealer } from '../core/sealer.js';
+import { sqlitePath } from '../store/openStore.js';
+import { UsageError, type CliIo } from './io.js';
+
+/** Resolved configuration: flags win over environment variables (CONTRACT.md "Configuration"). */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | null;
+  basePath: string;
+  issuer: string;
+  masterKeySource: 'env' | 'file';
+}
+
+export interface ConfigFlags {
+  port?: string | undefined;
+  host?: string | undefined;
+  db?: string | undefined;
+  redis?: string | undefined;
+  'base-path'?: string | undefined;
+  issuer?: string | undefined;
+}
+
+export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Config, 'masterKeySource'> {
+  const portText = flags.port ?? env['SIGNET_PORT'] ?? '8080';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`invalid port '${portText}'`);
+  const port = Number(portText);
+  const host = flags.host ?? env['SIGNET_HOST'] ?? '127.0.0.1';
+  const basePath = (flags['base-path'] ?? env['SIGNET_BASE_PATH'] ?? '').replace(/\/+$/, '');
+  if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(basePath)) throw new UsageError('base path must start with /');
+  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    port,
+    host,
+    databaseUrl: flags.db ?? env['SIGNET_DATABASE_URL'] ?? 'sqlite:./signet.db',
+    redisUrl: flags.redis ?? env['SIGNET_REDIS_URL'] ?? null,
+    basePath,
+    issuer: flags.issuer ?? env['SIGNET_ISSUER'] ?? `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`,
+  };
+}
+
+/**
+ * The master key that seals app secrets and signing keys. `SIGNET_MASTER_KEY` when set. Without
+ * it, on the embedded SQLite default, Signet keeps a generated key in `<db file>.key` (mode 0600)
+ * and says so on stderr: fine for development, while production sets the variable and keeps the
+ * key away from the database. A Postgres deployment must set it (every node needs the same key).
+ */
+export function loadSealer(databaseUrl: string, io: CliIo): { sealer: Sealer; source: 'env' | 'file' } {
+  const fromEnv = io.env['SIGNET_MASTER_KEY'];
+  if (fromEnv) return { sealer: createSealer(deriveMasterKey(fromEnv)), source: 'env' };
+  const path = sqlitePath(databaseUrl);
+  if (path === null) {
+    throw new UsageError('SIGNET_MASTER_KEY must be set for a shared database (every node needs the same key)');
+  }
+  if (path === ':memory:') return { sealer: createSealer(deriveMasterKey(generateMasterKey())), source: 'file' };
+  const keyFile = `${path}.key`;
+  if (!existsSync(keyFile)) {
+    writeFileSync(keyFile, generateMasterKey() + '\n', { mode: 0o600, flag: 'wx' });
+    io.err(`signet: SIGNET_MASTER_KEY is not set; generated a master key in ${keyFile} (keep it with the database, set SIGNET_MASTER_KEY in production)`);
+  }
+  chmodSync(keyFile, 0o600);
+  return { sealer: createSealer(deriveMasterKey(readFileSync(keyFile, 'utf8').trim())), source: 'file' };
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import type { Deps, Logger } from '../core/deps.js';
+import { silentLogger } from '../core/deps.js';
+import { fetchChainJson } from './chainFetch.js';
+import { openStore } from '../store/openStore.js';
+import { loadSealer, resolveConfig, type Config, type ConfigFlags } from './config.js';
+import type { CliIo } from './io.js';
+
+/** The store-backed runtime the CLI verbs share (`serve`, `app`, `keys`). */
+export interface Runtime {
+  deps: Deps;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** Options every store verb takes (CONTRACT.md: the same --db as serve). */
+export const storeOptions = {
+  db: { type: 'string' },
+  redis: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export async function openRuntime(flags: ConfigFlags, io: CliIo, log: Logger = silentLogger): Promise<Runtime> {
+  const base = resolveConfig(flags, io.env);
+  const { sealer, source } = loadSealer(base.databaseUrl, io);
+  const store = await openStore({ databaseUrl: base.databaseUrl, redisUrl: base.redisUrl });
+  const deps: Deps = {
+    store,
+    clock: () => Date.now(),
+    random: (n) => randomBytes(n),
+    sealer,
+    issuer: base.issuer,
+    log,
+    chainFetch: fetchChainJson,
+  };
+  return { deps, config: { ...base, masterKeySource: source }, close: () => store.close() };
+}

@@ -1,0 +1,81 @@
+import { signTiniappRequest } from '../schemes/tiniapp/index.js';
+
+export interface SignetClientOptions {
+  /** Signet's URL including any base path, e.g. `https://auth.example.com/signet`. */
+  baseUrl: string;
+  appId: string;
+  secret: string;
+  /** Clock for the X-Tiniapp-Timestamp header (defaults to Date.now). */
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+export interface SignetResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/**
+ * The app backend's client for Signet's server API: every request is Tiniapp-signed (a body
+ * request signs the exact bytes it sends; a body-less one signs its path and query).
+ *
+ * @example
+ * const signet = createSignetClient({ baseUrl: 'http://127.0.0.1:8080', appId, secret });
+ * const { body } = await signet.request('GET', `/v1/users/${userId}/credentials`);
+ */
+export function createSignetClient(options: SignetClientOptions) {
+  const base = new URL(options.baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const clock = options.now ?? Date.now;
+  // Two identical requests signed in the same millisecond would carry the same signature, and
+  // the server refuses the second as a replay: timestamps from one client never repeat.
+  let last = 0;
+  const now = (): number => (last = Math.max(clock(), last + 1));
+  const doFetch = options.fetch ?? fetch;
+
+  async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<SignetResponse<T>> {
+    if (!path.startsWith('/')) throw new TypeError('path must start with /');
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const signed = signTiniappRequest({
+      clientId: options.appId,
+      secret: options.secret,
+      timestamp: now(),
+      ...(text === undefined ? { path } : { body: text }),
+    });
+    const response = await doFetch(`${base.origin}${basePath}${path}`, {
+      method,
+      headers: { ...signed.headers, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(text === undefined ? {} : { body: text }),
+    });
+    const raw = await response.text();
+    let parsed: unknown = raw;
+    try {
+      parsed = raw === '' ? null : JSON.parse(raw);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T };
+  }
+
+  return {
+    request,
+    registerCredential: (userId: string, credential: Record<string, unknown>) =>
+      request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
+    listCredentials: (userId: string) => request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
+    revokeCredential: (userId: string, credentialId: string) =>
+      request('DELETE', `/v1/users/${encodeURIComponent(userId)}/credentials/${encodeURIComponent(credentialId)}`),
+    webauthnRegistrationOptions: (input: { userId: string; userName: string; displayName?: string }) =>
+      request('POST', '/v1/webauthn/registration/options', input),
+    webauthnRegistrationVerify: (input: { challengeId: string; response: unknown }) =>
+      request('POST', '/v1/webauthn/registration/verify', input),
+    audit: (query: { userId?: string; limit?: number } = {}) => {
+      const q = new URLSearchParams();
+      if (query.userId) q.set('userId', query.userId);
+      if (query.limit) q.set('limit', String(query.limit));
+      const qs = q.toString();
+      return request('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
+    },
+  };
+}
+
+export type SignetClient = ReturnType<typeof createSignetClient>;

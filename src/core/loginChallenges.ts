@@ -1,0 +1,49 @@
+import { SignetError } from '../errors/SignetError.js';
+import { authenticationOptions } from '../schemes/webauthn/index.js';
+import type { App } from '../store/types.js';
+import { issueChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
+import { checkUserId } from './credentials.js';
+import type { Deps } from './deps.js';
+
+export interface IssuedChallenge {
+  challengeId: string;
+  challenge: string;
+  expiresAt: number;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * `POST /v1/challenges`: a login challenge. Issued the same way whether or not the user exists
+ * (CONTRACT.md): for a webauthn challenge naming a user with no passkey, `allowCredentials`
+ * holds a decoy id derived from the user id under the master key, stable across calls, so the
+ * answer does not reveal who has credentials.
+ */
+export async function issueLoginChallenge(
+  deps: Deps,
+  app: App,
+  type: unknown,
+  userIdInput: unknown,
+): Promise<IssuedChallenge> {
+  if (typeof type !== 'string' || !(LOGIN_TYPES as readonly string[]).includes(type)) {
+    throw new SignetError('invalid_request', `type must be one of ${LOGIN_TYPES.join(', ')}`);
+  }
+  const userId = userIdInput === undefined ? null : checkUserId(userIdInput);
+  const challenge = await issueChallenge(deps, app, type as LoginType, userId);
+  const issued: IssuedChallenge = { challengeId: challenge.id, challenge: challenge.value, expiresAt: challenge.expiresAt };
+  if (type === 'webauthn') {
+    if (!app.rpId) throw new SignetError('invalid_request', 'this app has no WebAuthn rpId; set one with `signet app set --rp-id`');
+    let allow: string[] | undefined;
+    if (userId !== null) {
+      const passkeys = (await deps.store.credentials.listByUser(app.id, userId)).filter((c) => c.type === 'webauthn');
+      allow = passkeys.length > 0 ? passkeys.map((c) => c.id) : [deps.sealer.mac(`decoy:${app.id}:${userId}`)];
+    }
+    issued.options = authenticationOptions({
+      rpId: app.rpId,
+      challenge: challenge.value,
+      ...(allow ? { allowCredentials: allow.map((id) => ({ id, type: 'public-key' as const })) } : {}),
+      userVerification: app.settings.requireUserVerification ? 'required' : 'preferred',
+      timeout: app.settings.challengeTtlMs,
+    }) as unknown as Record<string, unknown>;
+  }
+  return issued;
+}

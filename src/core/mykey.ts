@@ -1,0 +1,250 @@
+import { SignetError } from '../errors/SignetError.js';
+import type { ReasonCode } from '../errors/codes.js';
+import { parseEosPublicKey, verifyEosSignature, type EosPublicKey } from '../schemes/eos/index.js';
+import { verifyPersonalSignText } from '../schemes/eth/index.js';
+import { utf8Bytes } from '../encoding/bytes.js';
+import type { App, MykeySession } from '../store/types.js';
+import { recordAttempt } from './audit.js';
+import type { Deps } from './deps.js';
+import { randomAlphanumeric } from './ids.js';
+import type { TokenService } from './tokens.js';
+
+/**
+ * MYKEY wallet login (seed 003): the app starts a session, MYKEY's server POSTs a signed callback
+ * (or the app forwards what MYKEY's SDK returned), and the session completes once. The signed
+ * text is `timestamp + account + uuID + ref` (timestamp in seconds). EOS signatures are checked
+ * with the account's registered `eos` key or, when the app configures a chain API, the account's
+ * current Reserved key (`mykeymanager` / `keydata`, index 3); a key sent in the body is never
+ * trusted on its own. ETH signatures by EIP-191 recovery.
+ */
+
+export interface MykeySessionView {
+  uuID: string;
+  status: MykeySession['status'];
+  account?: string;
+  chain?: string;
+  token?: string;
+  expiresAt: number;
+}
+
+/** MYKEY's own answer shape for its callback. */
+export interface MykeyAnswer {
+  code: number;
+  message: string;
+}
+
+const ACCOUNT = /^[a-z1-5.]{1,12}[a-j1-5]?$/;
+const ETH_ACCOUNT = /^0x[0-9a-fA-F]{40}$/;
+
+/** `POST /v1/mykey/sessions`: a pending session with a random uuID and the callback URL to give MYKEY. */
+export async function startMykeySession(deps: Deps, app: App): Promise<{ uuID: string; callbackUrl: string; expiresAt: number }> {
+  const now = deps.clock();
+  const session: MykeySession = {
+    uuID: randomAlphanumeric(deps.random, 32),
+    appId: app.id,
+    status: 'pending',
+    account: null,
+    chain: null,
+    token: null,
+    reason: null,
+    expiresAt: now + app.settings.challengeTtlMs,
+    createdAt: now,
+  };
+  await deps.store.mykey.create(session);
+  return {
+    uuID: session.uuID,
+    callbackUrl: `${deps.issuer}/v1/mykey/callback/${encodeURIComponent(app.id)}`,
+    expiresAt: session.expiresAt,
+  };
+}
+
+/** `GET /v1/mykey/sessions/{uuID}`: an expired pending session reads as `failed`. */
+export async function readMykeySession(deps: Deps, app: App, uuID: string): Promise<MykeySessionView> {
+  const s = await deps.store.mykey.get(app.id, uuID);
+  if (!s) throw new SignetError('not_found', 'No such MYKEY session.');
+  const status = s.status === 'pending' && s.expiresAt <= deps.clock() ? 'failed' : s.status;
+  return {
+    uuID: s.uuID,
+    status,
+    ...(s.account ? { account: s.account } : {}),
+    ...(s.chain ? { chain: s.chain } : {}),
+    ...(s.token && status === 'verified' ? { token: s.token } : {}),
+    expiresAt: s.expiresAt,
+  };
+}
+
+function field(body: Record<string, unknown>, name: string, max: number): string {
+  const v = body[name];
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new SignetError('invalid_request', `${name} is required`);
+  return v;
+}
+
+/** The account's EOS keys: the chain's Reserved key when configured, else the registered ones. */
+async function eosKeysFor(deps: Deps, app: App, account: string): Promise<{ keys: EosPublicKey[]; userId: string | null }> {
+  const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
+  const userId = registered[0]?.userId ?? null;
+  if (app.settings.chainApi) {
+    const answer = await deps
+      .chainFetch(`${app.settings.chainApi.replace(/\/+$/, '')}/v1/chain/get_table_rows`, {
+        json: true,
+        code: 'mykeymanager',
+        scope: account,
+        table: 'keydata',
+        lower_bound: '3',
+        upper_bound: '3',
+        limit: 1,
+      })
+      .catch(() => {
+        throw new SignetError('store_unavailable', 'The chain API did not answer.');
+      });
+    const rows = (answer as { rows?: unknown } | null)?.rows;
+    const row = Array.isArray(rows) ? (rows as Array<Record<string, unknown>>).find((r) => Number(r?.['index']) === 3) : undefined;
+    const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
+    const parsed = parseEosPublicKey(pub);
+    return { keys: parsed.ok ? [parsed.value] : [], userId };
+  }
+  const keys: EosPublicKey[] = [];
+  for (const c of registered) {
+    const parsed = parseEosPublicKey(c.publicKey['key']);
+    if (parsed.ok) keys.push(parsed.value);
+  }
+  return { keys, userId };
+}
+
+interface SignedLogin {
+  uuID: string;
+  account: string;
+  chain: 'EOS' | 'ETH';
+  timestamp: string;
+  /** Each signature with the exact text it must cover. */
+  proofs: Array<{ text: string; signature: string }>;
+}
+
+/** Verifies a MYKEY login and completes its session once. Returns the reason on failure. */
+async function completeSignedLogin(
+  deps: Deps,
+  tokens: TokenService,
+  app: App,
+  login: SignedLogin,
+  action: string,
+  ip: string | null,
+): Promise<{ ok: true; view: MykeySessionView } | { ok: false; reason: ReasonCode | 'session_unknown' }> {
+  const audit = (reason: string | null, userId: string | null) =>
+    recordAttempt(deps, { app, scheme: 'mykey', action, reason, userId, credentialId: null, ip });
+  const session = await deps.store.mykey.get(app.id, login.uuID);
+  if (!session || session.status !== 'pending' || session.expiresAt <= deps.clock()) {
+    await audit('replayed', null);
+    return { ok: false, reason: session ? 'replayed' : 'session_unknown' };
+  }
+  if (!/^\d{1,12}$/.test(login.timestamp) || Math.abs(deps.clock() - Number(login.timestamp) * 1000) > app.settings.skewMs) {
+    await audit('timestamp_skew', null);
+    return { ok: false, reason: 'timestamp_skew' };
+  }
+  let userId: string | null = null;
+  let valid: boolean;
+  if (login.chain === 'ETH') {
+    if (!ETH_ACCOUNT.test(login.account)) return { ok: false, reason: 'key_invalid' };
+    valid = login.proofs.every((p) => verifyPersonalSignText(login.account, p.text, p.signature, { acceptHexForm: true }).ok);
+    const registered = await deps.store.credentials.findByAccount(app.id, 'eth', login.account.toLowerCase());
+    userId = registered[0]?.userId ?? null;
+  } else {
+    if (!ACCOUNT.test(login.account)) return { ok: false, reason: 'key_invalid' };
+    const found = await eosKeysFor(deps, app, login.account);
+    userId = found.userId;
+    if (found.keys.length === 0) {
+      await audit('credential_unknown', userId);
+      return { ok: false, reason: 'credential_unknown' };
+    }
+    valid = login.proofs.every((p) => found.keys.some((k) => verifyEosSignature(k, utf8Bytes(p.text), p.signature).ok));
+  }
+  if (!valid) {
+    await audit('signature_invalid', userId);
+    return { ok: false, reason: 'signature_invalid' };
+  }
+  const account = login.chain === 'ETH' ? login.account.toLowerCase() : login.account;
+  const subject = userId ?? `mykey:${login.chain.toLowerCase()}:${account}`;
+  const { token } = await tokens.issue({ appId: app.id, userId: subject, amr: 'mykey', credentialId: null, ttlSec: app.settings.tokenTtlSec });
+  const won = await deps.store.mykey.complete(app.id, login.uuID, { status: 'verified', account, chain: login.chain, token, reason: null });
+  if (!won) {
+    await audit('replayed', userId);
+    return { ok: false, reason: 'replayed' };
+  }
+  await audit(null, subject);
+  return { ok: true, view: { uuID: login.uuID, status: 'verified', account, chain: login.chain, token, expiresAt: session.expiresAt } };
+}
+
+function chainOf(body: Record<string, unknown>): 'EOS' | 'ETH' {
+  const chain = body['chain'];
+  if (chain === undefined || chain === null || chain === '' || chain === 'EOS' || chain === 'ANY') return 'EOS';
+  if (chain === 'ETH') return 'ETH';
+  throw new SignetError('invalid_request', 'chain must be EOS, ETH or ANY');
+}
+
+/**
+ * `POST /v1/mykey/callback/{appId}`: MYKEY's server calls this. The answer is MYKEY's
+ * `{ code, message }`: 0 on success; 1 for a bad request; 2 for a refused login.
+ */
+export async function handleMykeyCallback(
+  deps: Deps,
+  tokens: TokenService,
+  app: App,
+  body: Record<string, unknown>,
+  ip: string | null,
+): Promise<MykeyAnswer> {
+  let login: SignedLogin;
+  try {
+    const timestamp = field(body, 'timestamp', 12);
+    const account = field(body, 'account', 64);
+    const uuID = field(body, 'uuID', 128);
+    const ref = field(body, 'ref', 64);
+    login = { uuID, account, chain: chainOf(body), timestamp, proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }] };
+  } catch (e) {
+    return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
+  }
+  const result = await completeSignedLogin(deps, tokens, app, login, 'mykey_callback', ip);
+  return result.ok ? { code: 0, message: 'success' } : { code: 2, message: 'verification failed' };
+}
+
+/**
+ * `POST /v1/mykey/verify`: the app forwards what MYKEY's SDK returned. Both `signature` (over
+ * `timestamp + account + uuID + ref`, `ref` = the SDK's `origin`) and `mykeyUIDSignature` (over
+ * the same plus `mykeyUID`) must verify with the account's key; the `pubKey` it carries is never
+ * used on its own.
+ */
+export async function verifyMykeyResult(
+  deps: Deps,
+  tokens: TokenService,
+  app: App,
+  body: Record<string, unknown>,
+  ip: string | null,
+): Promise<MykeySessionView> {
+  const timestamp = field(body, 'timestamp', 12);
+  const account = field(body, 'account', 64);
+  const uuID = field(body, 'uuID', 128);
+  const ref = body['origin'] === undefined ? 'mykey' : field(body, 'origin', 64);
+  const mykeyUID = field(body, 'mykeyUID', 256);
+  const base = timestamp + account + uuID + ref;
+  const result = await completeSignedLogin(
+    deps,
+    tokens,
+    app,
+    {
+      uuID,
+      account,
+      chain: chainOf(body),
+      timestamp,
+      proofs: [
+        { text: base, signature: field(body, 'signature', 256) },
+        { text: base + mykeyUID, signature: field(body, 'mykeyUIDSignature', 256) },
+      ],
+    },
+    'mykey_verify',
+    ip,
+  );
+  if (!result.ok) {
+    if (result.reason === 'session_unknown') throw new SignetError('not_found', 'No such MYKEY session.');
+    throw new SignetError('verification_failed', undefined, { reason: result.reason });
+  }
+  return result.view;
+}

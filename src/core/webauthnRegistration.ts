@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { utf8Bytes } from '../encoding/bytes.js';
+import { SignetError } from '../errors/SignetError.js';
+import { parseRegistrationResponse, registrationOptions, verifyRegistration } from '../schemes/webauthn/index.js';
+import type { App, Credential } from '../store/types.js';
+import { recordAttempt } from './audit.js';
+import { consumeChallenge, issueChallenge } from './challenges.js';
+import { checkUserId, MAX_CREDENTIALS_PER_USER } from './credentials.js';
+import type { Deps } from './deps.js';
+
+/**
+ * The WebAuthn user handle for a userId: its UTF-8 bytes when they fit the 64-byte limit
+ * (WebAuthn L3 §5.4.3), else their SHA-256.
+ */
+export function userHandleFor(userId: string): Uint8Array {
+  const bytes = utf8Bytes(userId);
+  return bytes.length <= 64 ? bytes : createHash('sha256').update(bytes).digest();
+}
+
+function requireRpId(app: App): string {
+  if (!app.rpId) throw new SignetError('invalid_request', 'this app has no WebAuthn rpId; set one with `signet app set --rp-id`');
+  return app.rpId;
+}
+
+/** `POST /v1/webauthn/registration/options` (server API). */
+export async function startPasskeyRegistration(
+  deps: Deps,
+  app: App,
+  input: { userId: unknown; userName: unknown; displayName?: unknown },
+): Promise<{ challengeId: string; options: Record<string, unknown> }> {
+  const userId = checkUserId(input.userId);
+  const userName = input.userName;
+  if (typeof userName !== 'string' || userName.length < 1 || userName.length > 256) {
+    throw new SignetError('invalid_request', 'userName must be 1-256 characters');
+  }
+  const displayName = typeof input.displayName === 'string' ? input.displayName : userName;
+  const rpId = requireRpId(app);
+  const existing = (await deps.store.credentials.listByUser(app.id, userId)).filter((c) => c.type === 'webauthn');
+  const challenge = await issueChallenge(deps, app, 'webauthn-registration', userId, { userName, displayName });
+  const options = registrationOptions({
+    rpId,
+    rpName: app.name,
+    userId: userHandleFor(userId),
+    userName,
+    displayName,
+    challenge: challenge.value,
+    excludeCredentials: existing.map((c) => ({
+      id: c.id,
+      transports: Array.isArray(c.publicKey['transports']) ? (c.publicKey['transports'] as string[]) : [],
+    })),
+    userVerification: app.settings.requireUserVerification ? 'required' : 'preferred',
+    timeout: app.settings.challengeTtlMs,
+  });
+  return { challengeId: challenge.id, options: options as unknown as Record<string, unknown> };
+}
+
+/**
+ * `POST /v1/webauthn/registration/verify` (server API): consumes the registration challenge,
+ * verifies the attestation and stores the passkey. The precise reason of a refusal is in the
+ * answer (server API) and the audit log.
+ */
+export async function finishPasskeyRegistration(
+  deps: Deps,
+  app: App,
+  input: { challengeId: string; response: unknown },
+  ip: string | null,
+): Promise<Credential> {
+  const parsed = parseRegistrationResponse(input.response);
+  if (!parsed.ok) throw new SignetError('invalid_request', parsed.message);
+  const challenge = await consumeChallenge(deps, app, input.challengeId, 'webauthn-registration');
+  const userId = challenge.userId as string;
+  const result = await verifyRegistration({
+    response: parsed.value,
+    expected: {
+      challenge: challenge.value,
+      origins: app.origins,
+      rpId: requireRpId(app),
+      requireUserVerification: app.settings.requireUserVerification,
+    },
+    now: deps.clock(),
+  });
+  if (!result.ok) {
+    await recordAttempt(deps, { app, scheme: 'webauthn', action: 'register', reason: result.code, userId, credentialId: null, ip });
+    throw new SignetError('verification_failed', undefined, { reason: result.code });
+  }
+  const c = result.credential;
+  if ((await deps.store.credentials.listByUser(app.id, userId)).length >= MAX_CREDENTIALS_PER_USER) {
+    throw new SignetError('conflict', `a user holds at most ${MAX_CREDENTIALS_PER_USER} credentials`);
+  }
+  const label = (challenge.data?.['userName'] as string | undefined) ?? null;
+  const credential: Credential = {
+    id: c.id,
+    appId: app.id,
+    userId,
+    type: 'webauthn',
+    label,
+    deviceId: null,
+    account: null,
+    publicKey: {
+      ...c.publicKey,
+      transports: c.transports,
+      aaguid: c.aaguid,
+      fmt: c.fmt,
+      backupEligible: c.backupEligible,
+      backupState: c.backupState,
+    },
+    counter: c.counter,
+    createdAt: deps.clock(),
+    lastUsedAt: null,
+  };
+  await deps.store.credentials.create(credential);
+  await recordAttempt(deps, { app, scheme: 'webauthn', action: 'register', reason: null, userId, credentialId: c.id, ip });
+  return credential;
+}

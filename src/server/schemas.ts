@@ -1,0 +1,50 @@
+/**
+ * JSON schemas shared by the routes. Strings are bounded everywhere; objects refuse unknown
+ * properties unless a standard (WebAuthn JSON) allows extensions.
+ */
+
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+} as const;
+
+/** Error responses every route may give. */
+export const errorResponses = {
+  '4xx': errorSchema,
+  '5xx': errorSchema,
+} as const;
+
+export const appId = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
+export const userId = { type: 'string', minLength: 1, maxLength: 128 } as const;
+export const credentialId = { type: 'string', minLength: 1, maxLength: 1400 } as const;
+export const challengeId = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
+export const signatureText = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+export const base64url = (maxLength: number) => ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' }) as const;
+
+/** The server-API security requirement, for the OpenAPI document. */
+export const tiniappSecurity = [{ tiniapp: [] }];
+
+export const credentialView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    userId: { type: 'string' },
+    label: { type: ['string', 'null'] },
+    deviceId: { type: ['string', 'null'] },
+    account: { type: ['string', 'null'] },
+    createdAt: { type: 'string' },
+    lastUsedAt: { type: ['string', 'null'] },
+    publicKey: { type: 'object', additionalProperties: true },
+    counter: { type: 'integer' },
+  },
+} as const;
+
+/** WebAuthn AuthenticationResponseJSON / RegistrationResponseJSON: checked strictly by the scheme parser. */
+export const webauthnResponse = { type: 'object', maxProperties: 16, additionalProperties: true } as const;
