@@ -1,6 +1,7 @@
-import { decodeHex, utf8Bytes } from '../../encoding/index.js';
+import { decodeHex } from '../../encoding/index.js';
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
 import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
+import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { decodeDevicePublicKey, parseDevicePublicKey, type DeviceKeyKind } from './keys.js';
 import { MAX_DEVICE_SIGNATURE_BYTES, parseDeviceSignature, verifyDeviceSignature } from './signatures.js';
 
@@ -40,13 +41,6 @@ function readDeviceId(input: unknown): Parsed<string | null> {
   return { ok: true, value: input };
 }
 
-function readLabel(input: unknown): Parsed<string | null> {
-  if (input === undefined || input === null) return { ok: true, value: null };
-  if (typeof input !== 'string' || input.length > 128 || /[\u0000-\u001f\u007f]/.test(input)) {
-    return invalid('label must be a string of at most 128 characters without control characters');
-  }
-  return { ok: true, value: input };
-}
 
 /**
  * Strict parser of a `device` credential body `{ type: "device", publicKey, deviceId?, label? }`
@@ -58,10 +52,9 @@ function readLabel(input: unknown): Parsed<string | null> {
  * // { ok: true, value: { publicKey: { kind: 'rsa', spki: 'MIIBIjAN…' }, account: null, deviceId: 'pixel-8', label: null } }
  */
 export function parseDeviceCredential(input: unknown): Parsed<DeviceCredential> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return invalid('body must be an object');
-  const o = input as Record<string, unknown>;
-  if (o.type !== 'device') return invalid('type must be "device"');
+  const body = readCredentialBody(input, 'device');
+  if (!body.ok) return body;
+  const o = body.value;
   const deviceId = readDeviceId(o.deviceId);
   if (!deviceId.ok) return deviceId;
   const label = readLabel(o.label);
@@ -77,27 +70,6 @@ export function parseDeviceCredential(input: unknown): Parsed<DeviceCredential> 
       label: label.value,
     },
   };
-}
-
-/** Reads exactly one of `message` (UTF-8 text) / `messageHex` from a batch line. */
-function readMessage(input: OfflineInput): Parsed<Uint8Array> {
-  if ((input.message === undefined) === (input.messageHex === undefined)) {
-    return invalid('give exactly one of message and messageHex');
-  }
-  if (input.message !== undefined) {
-    if (typeof input.message !== 'string' || input.message.length > MAX_DEVICE_MESSAGE_BYTES) {
-      return invalid('message must be a string of at most 64 KiB');
-    }
-    const bytes = utf8Bytes(input.message);
-    return bytes.length > MAX_DEVICE_MESSAGE_BYTES
-      ? invalid('message is too long')
-      : { ok: true, value: bytes };
-  }
-  const bytes =
-    typeof input.messageHex === 'string'
-      ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: MAX_DEVICE_MESSAGE_BYTES * 2 })
-      : null;
-  return bytes === null ? invalid('messageHex must be hex of at most 64 KiB') : { ok: true, value: bytes };
 }
 
 /** Reads exactly one of `signature` (base64 / base64url) / `signatureHex` from a batch line. */
@@ -127,7 +99,7 @@ function readSignature(input: OfflineInput): Parsed<Uint8Array> {
  * // { ok: true }
  */
 export function verifyDeviceOffline(input: OfflineInput): Verified | ParseFailure {
-  const message = readMessage(input);
+  const message = readOfflineMessage(input, MAX_DEVICE_MESSAGE_BYTES);
   if (!message.ok) return message;
   const signature = readSignature(input);
   if (!signature.ok) return signature;

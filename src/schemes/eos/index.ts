@@ -1,6 +1,6 @@
-import { decodeHex, utf8Bytes } from '../../encoding/index.js';
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
 import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
+import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { parseEosPublicKey } from './keys.js';
 import { parseEosSignature } from './signatures.js';
 import { verifyEosSignature } from './verify.js';
@@ -57,13 +57,6 @@ export function isEosAccountName(input: unknown): input is string {
   return typeof input === 'string' && input.length <= 13 && ACCOUNT.test(input);
 }
 
-function readLabel(input: unknown): Parsed<string | null> {
-  if (input === undefined || input === null) return { ok: true, value: null };
-  if (typeof input !== 'string' || input.length > 128 || /[\u0000-\u001f\u007f]/.test(input)) {
-    return invalid('label must be a string of at most 128 characters without control characters');
-  }
-  return { ok: true, value: input };
-}
 
 /**
  * Strict parser of an `eos` credential body `{ type: "eos", account, publicKey, label? }`
@@ -74,10 +67,9 @@ function readLabel(input: unknown): Parsed<string | null> {
  * // { ok: true, value: { publicKey: { key: 'PUB_K1_6Rrvuj…' }, account: 'alice', deviceId: null, label: null } }
  */
 export function parseEosCredential(input: unknown): Parsed<EosCredential> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return invalid('body must be an object');
-  const o = input as Record<string, unknown>;
-  if (o.type !== 'eos') return invalid('type must be "eos"');
+  const body = readCredentialBody(input, 'eos');
+  if (!body.ok) return body;
+  const o = body.value;
   if (!isEosAccountName(o.account)) return invalid('account must be an Antelope account name');
   const key = parseEosPublicKey(o.publicKey);
   if (!key.ok) return key;
@@ -87,25 +79,6 @@ export function parseEosCredential(input: unknown): Parsed<EosCredential> {
     ok: true,
     value: { publicKey: { key: key.value.string }, account: o.account, deviceId: null, label: label.value },
   };
-}
-
-/** Reads exactly one of `message` (UTF-8 text) / `messageHex` from a batch line. */
-function readMessage(input: OfflineInput, maxBytes: number): Parsed<Uint8Array> {
-  if ((input.message === undefined) === (input.messageHex === undefined)) {
-    return invalid('give exactly one of message and messageHex');
-  }
-  if (input.message !== undefined) {
-    if (typeof input.message !== 'string' || input.message.length > maxBytes) {
-      return invalid('message must be a string of at most 64 KiB');
-    }
-    const bytes = utf8Bytes(input.message);
-    return bytes.length > maxBytes ? invalid('message is too long') : { ok: true, value: bytes };
-  }
-  const bytes =
-    typeof input.messageHex === 'string'
-      ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: maxBytes * 2 })
-      : null;
-  return bytes === null ? invalid('messageHex must be hex') : { ok: true, value: bytes };
 }
 
 /**
@@ -119,7 +92,7 @@ function readMessage(input: OfflineInput, maxBytes: number): Parsed<Uint8Array> 
 export function verifyEosOffline(input: OfflineInput): Verified | ParseFailure {
   const key = parseEosPublicKey(input.publicKey);
   if (!key.ok) return key;
-  const message = readMessage(input, MAX_EOS_MESSAGE_BYTES);
+  const message = readOfflineMessage(input, MAX_EOS_MESSAGE_BYTES);
   if (!message.ok) return message;
   if (input.signatureHex !== undefined)
     return invalid('eos signatures are SIG_K1_/SIG_R1_ strings in signature');

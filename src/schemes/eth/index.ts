@@ -1,6 +1,6 @@
-import { decodeHex, utf8Bytes } from '../../encoding/index.js';
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
 import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
+import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { parseEthAddress, type EthAddress } from './address.js';
 import { verifyPersonalSign } from './personalSign.js';
 import { parseEthSignature } from './signature.js';
@@ -37,15 +37,6 @@ export interface EthCredential extends CredentialDraft {
 /** Longest message an offline line may carry (bytes). */
 export const MAX_ETH_MESSAGE_BYTES = 64 * 1024;
 
-/** Optional credential label: at most 128 characters, no control characters. */
-function readLabel(input: unknown): Parsed<string | null> {
-  if (input === undefined || input === null) return { ok: true, value: null };
-  if (typeof input !== 'string' || input.length > 128 || /[\u0000-\u001f\u007f]/.test(input)) {
-    return invalid('label must be a string of at most 128 characters without control characters');
-  }
-  return { ok: true, value: input };
-}
-
 /**
  * Strict parser of an `eth` credential body `{ type: "eth", address, label? }` (CONTRACT.md): the
  * address is checked by EIP-55 when mixed case and stored lowercase. Other keys are ignored.
@@ -55,10 +46,9 @@ function readLabel(input: unknown): Parsed<string | null> {
  * // { ok: true, value: { publicKey: { address: '0xf39f…2266' }, account: '0xf39f…2266', deviceId: null, label: null } }
  */
 export function parseEthCredential(input: unknown): Parsed<EthCredential> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return invalid('body must be an object');
-  const o = input as Record<string, unknown>;
-  if (o.type !== 'eth') return invalid('type must be "eth"');
+  const body = readCredentialBody(input, 'eth');
+  if (!body.ok) return body;
+  const o = body.value;
   const address = parseEthAddress(o.address);
   if (!address.ok) return address;
   const label = readLabel(o.label);
@@ -74,25 +64,6 @@ export function parseEthCredential(input: unknown): Parsed<EthCredential> {
   };
 }
 
-/** Reads exactly one of `message` (UTF-8 text) / `messageHex` from a batch line. */
-function readMessage(input: OfflineInput, maxBytes: number): Parsed<Uint8Array> {
-  if ((input.message === undefined) === (input.messageHex === undefined)) {
-    return invalid('give exactly one of message and messageHex');
-  }
-  if (input.message !== undefined) {
-    if (typeof input.message !== 'string' || input.message.length > maxBytes) {
-      return invalid('message must be a string of at most 64 KiB');
-    }
-    const bytes = utf8Bytes(input.message);
-    return bytes.length > maxBytes ? invalid('message is too long') : { ok: true, value: bytes };
-  }
-  const bytes =
-    typeof input.messageHex === 'string'
-      ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: maxBytes * 2 })
-      : null;
-  return bytes === null ? invalid('messageHex must be hex') : { ok: true, value: bytes };
-}
-
 /**
  * Offline check of one `signet verify --batch` line
  * `{ scheme: "eth", address, message | messageHex, signature | signatureHex }`: EIP-191
@@ -104,7 +75,7 @@ function readMessage(input: OfflineInput, maxBytes: number): Parsed<Uint8Array> 
 export function verifyEthOffline(input: OfflineInput): Verified | ParseFailure {
   const address = parseEthAddress(input.address);
   if (!address.ok) return address;
-  const message = readMessage(input, MAX_ETH_MESSAGE_BYTES);
+  const message = readOfflineMessage(input, MAX_ETH_MESSAGE_BYTES);
   if (!message.ok) return message;
   if ((input.signature === undefined) === (input.signatureHex === undefined)) {
     return invalid('give exactly one of signature and signatureHex');
