@@ -3,7 +3,7 @@ import { openAppSecrets } from '../core/apps.js';
 import type { Deps } from '../core/deps.js';
 import { recordAttempt } from '../core/audit.js';
 import { SignetError } from '../errors/SignetError.js';
-import { verifyTiniappRequest } from '../schemes/tiniapp/index.js';
+import { TINIAPP_CLIENT_ID, verifyTiniappRequest } from '../schemes/tiniapp/index.js';
 import type { App } from '../store/types.js';
 
 declare module 'fastify' {
@@ -13,8 +13,6 @@ declare module 'fastify' {
   }
 }
 
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
 /**
  * Authenticates a server-API request by its Tiniapp signature (CONTRACT.md): a body request signs
  * the exact bytes received, a body-less one its path and query as sent, less the base path.
@@ -22,7 +20,7 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export async function authenticateServerRequest(deps: Deps, request: FastifyRequest, basePath: string): Promise<App> {
   const clientId = request.headers['x-tiniapp-client-id'];
-  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) throw new SignetError('unauthenticated');
+  if (typeof clientId !== 'string' || !TINIAPP_CLIENT_ID.test(clientId)) throw new SignetError('unauthenticated');
   const app = await deps.store.apps.get(clientId);
   if (!app) throw new SignetError('unauthenticated');
   const hasBody = request.rawBody !== undefined && request.rawBody.length > 0;

@@ -44,6 +44,9 @@ describe('signet sign', () => {
     assert.match(r.stderr, /exactly one of --body and --path/);
     assert.equal((await cli(['nonsense'])).code, 2);
     assert.equal((await cli(['sign', '--bogus-flag'])).code, 2);
+    const dotted = await cli(['sign', '--client-id', 'a.b', '--secret', SECRET, '--path', '/x']);
+    assert.equal(dotted.code, 2);
+    assert.match(dotted.stderr, /--client-id is 1-128 characters/);
   });
 });
 

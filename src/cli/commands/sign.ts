@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { signTiniappRequest } from '../../schemes/tiniapp/index.js';
+import { signTiniappRequest, TINIAPP_CLIENT_ID } from '../../schemes/tiniapp/index.js';
 import { UsageError, type CliIo } from '../io.js';
 
 export const signUsage = `signet sign --client-id ID --secret S [--timestamp MS] (--body JSON | --path PATH) [--json]
@@ -29,6 +29,7 @@ export async function runSign(argv: string[], io: CliIo): Promise<number> {
   }
   const timestamp = values.timestamp ?? String(Date.now());
   if (!/^\d{1,16}$/.test(timestamp)) throw new UsageError('--timestamp must be Unix milliseconds');
+  if (!TINIAPP_CLIENT_ID.test(clientId)) throw new UsageError('--client-id is 1-128 characters of A-Z, a-z, 0-9, _ and -');
   const signed = signTiniappRequest({
     clientId,
     secret,
