@@ -43,8 +43,8 @@ export interface Measurement {
 }
 
 /** Settings of `--quick` and of the full run. */
-export const QUICK: HarnessOptions = { warmupMs: 150, batchMs: 60, batches: 5 };
-export const FULL: HarnessOptions = { warmupMs: 600, batchMs: 200, batches: 15 };
+export const QUICK: HarnessOptions = { warmupMs: 100, batchMs: 50, batches: 5 };
+export const FULL: HarnessOptions = { warmupMs: 500, batchMs: 100, batches: 25 };
 
 const now = (): number => performance.now();
 

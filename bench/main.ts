@@ -102,10 +102,11 @@ async function main(): Promise<number> {
     http = await runHttp({
       runner: values.dist ? 'dist' : 'src',
       connections,
-      windowMs: quick ? 1500 : 6000,
-      maxLogins: quick ? 6000 : 40000,
-      warmupMs: quick ? 500 : 2000,
+      windowMs: quick ? 1200 : 3000,
+      maxLogins: quick ? 6000 : 15000,
+      warmupMs: quick ? 400 : 1500,
       workers: [1, 2],
+      rounds: quick ? 1 : 3,
       inlineLogins: values['inline-logins'] === true,
       progress,
     });

@@ -9,10 +9,23 @@ export interface MicroResult {
   signet: Measurement;
   peer?: Measurement;
   reference?: Measurement;
-  /** Signet's rate over the peer's / the reference's. */
+  /**
+   * Signet's rate over the peer's / the reference's: the median over rounds of the ratio of
+   * the two batches of the same round (they ran back to back), which cancels slow drifts of the
+   * machine's speed better than a ratio of medians.
+   */
   ratioPeer?: number;
   ratioReference?: number;
   target?: Target & { ratio: number; met: boolean };
+}
+
+/** Median over rounds of `a`'s rate over `b`'s in the same round. */
+export function pairedRatio(a: Measurement, b: Measurement): number {
+  const ratios = a.samples.map((x, i) => x / (b.samples[i] as number)).sort((p, q) => p - q);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 === 1
+    ? (ratios[mid] as number)
+    : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
 }
 
 /**
@@ -31,11 +44,11 @@ export async function runMicroRow(row: MicroRow, options: HarnessOptions): Promi
   let k = 1;
   if (row.peer) {
     result.peer = measured[k++] as Measurement;
-    result.ratioPeer = signet.opsPerSec / result.peer.opsPerSec;
+    result.ratioPeer = pairedRatio(signet, result.peer);
   }
   if (row.reference) {
     result.reference = measured[k++] as Measurement;
-    result.ratioReference = signet.opsPerSec / result.reference.opsPerSec;
+    result.ratioReference = pairedRatio(signet, result.reference);
   }
   if (row.target) {
     const ratio = (row.target.against === 'peer' ? result.ratioPeer : result.ratioReference) as number;

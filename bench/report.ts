@@ -65,7 +65,9 @@ export function renderText(report: BenchReport): string {
     `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}, OpenSSL ${m.openssl}; load ${m.loadAverage.toFixed(2)} at start`,
   );
   out.push('');
-  out.push('Single thread, ops/s (median of interleaved batches, ± half the interquartile range)');
+  out.push(
+    'Single thread, ops/s: median of interleaved batches (± half the interquartile range); ratios: median of per-round ratios',
+  );
   out.push(
     table(
       ['row', 'Signet', '', 'peer', 'peer ops/s', 'Signet/peer', 'reference', 'ref ops/s', 'Signet/ref'],
@@ -87,7 +89,7 @@ export function renderText(report: BenchReport): string {
   if (h) {
     out.push('');
     out.push(
-      `HTTP over loopback, load generator in its own process, ${h.connections} keep-alive connections, CLI from ${h.runner}`,
+      `HTTP over loopback, load generator in its own process, ${h.connections} keep-alive connections, CLI from ${h.runner}, median of ${h.rounds} round(s)`,
     );
     const rows: string[][] = [
       [

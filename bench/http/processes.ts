@@ -60,12 +60,14 @@ export function spawnNode(
     which: 'stdout' | 'stderr';
     timeoutMs?: number;
     cwd?: string;
+    /** Send stdout to /dev/null (a server's request log, as production would send it to a file). */
+    discardStdout?: boolean;
   },
 ): Promise<Started & { match: RegExpMatchArray }> {
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
   });
   children.add(child);
   const log: string[] = [];

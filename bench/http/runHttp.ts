@@ -8,7 +8,6 @@ import {
   runNode,
   spawnNode,
   startLoadGenerator,
-  stop,
   stopAll,
   treeCpuMs,
   type LoadGenerator,
@@ -26,6 +25,9 @@ import {
  * phase 2 verifies each of them once (timed). Logins/s = logins / (phase 1 time + phase 2 time):
  * every login in it was a real challenge and a real verification, with its SQLite writes and its
  * token. The same is done for `--workers 1` and `--workers 2`.
+ *
+ * All servers are started first and stay up; each round measures every one of them once, in a
+ * rotated order, and the median round of each is reported (the per-round numbers are kept).
  */
 
 export interface HttpOptions {
@@ -36,10 +38,15 @@ export interface HttpOptions {
   windowMs: number;
   /** Most challenges issued in one phase (bounds the untimed signing). */
   maxLogins: number;
-  /** Untimed warm-up before each server's timed phases. */
+  /** Untimed warm-up of each server before the first round. */
   warmupMs: number;
   /** Worker counts to run `signet serve --workers N` with. */
   workers: number[];
+  /**
+   * Rounds: every server is measured once per round, in a rotated order, and each one's median
+   * round is reported; a burst of other work on the machine then hits one round, not the result.
+   */
+  rounds: number;
   /** Also run full logins with the client signing inline (informative). */
   inlineLogins: boolean;
   /** Progress lines. */
@@ -58,14 +65,24 @@ export interface SignetRun {
   inline?: PhaseResult;
 }
 
+export type CeilingRun = PhaseResult & { serverCpuMsPerRequest: number | null };
+
 export interface HttpResult {
   connections: number;
   runner: 'src' | 'dist';
-  ceiling: PhaseResult & { serverCpuMsPerRequest: number | null };
+  rounds: number;
+  /** The ceiling's median round. */
+  ceiling: CeilingRun;
+  /** Each worker count's median round (by logins/s). */
   signet: SignetRun[];
-  /** `/v1/verify` requests/s with one worker over the ceiling's requests/s. */
+  /** Every round's headline rate, for the record: ceiling req/s, and per worker count verify req/s and logins/s. */
+  perRound: {
+    ceiling: number[];
+    signet: Array<{ workers: number; verify: number[]; logins: number[] }>;
+  };
+  /** `/v1/verify` requests/s with one worker over the ceiling's requests/s (median rounds). */
   verifyVsCeiling: number;
-  /** Logins/s with two workers over logins/s with one (when both ran). */
+  /** Logins/s with two workers over logins/s with one (median rounds; when both ran). */
   twoWorkersVsOne: number | null;
   targets: Array<{ id: string; title: string; ratio: number; min: number; met: boolean }>;
 }
@@ -113,37 +130,8 @@ async function registerDevice(
     headers: tiniappHeaders(appId, secret, body),
     body,
   });
-  if (res.status !== 201)
+  if (res.status !== 201) {
     throw new Error(`bench: registering the device key answered ${res.status}: ${await res.text()}`);
-}
-
-async function runCeiling(gen: LoadGenerator, keys: Keys, o: HttpOptions): Promise<HttpResult['ceiling']> {
-  o.progress('http: ceiling (bare Fastify + RSA verify)');
-  const server = await spawnNode(['--import', 'tsx', CEILING], {
-    env: { BENCH_PUBLIC_KEY: keys.publicPem },
-    ready: /^listening (\d+)$/,
-    which: 'stdout',
-  });
-  try {
-    const url = `http://127.0.0.1:${server.match[1]}`;
-    const job = {
-      kind: 'ceiling',
-      url,
-      privateKeyPem: keys.privatePem,
-      connections: o.connections,
-      pool: 256,
-    } as const;
-    await gen.run({ ...job, durationMs: o.warmupMs }, o.warmupMs + 60_000);
-    const cpu0 = treeCpuMs(server.child.pid as number);
-    const result = await gen.run<PhaseResult>({ ...job, durationMs: o.windowMs }, o.windowMs + 60_000);
-    const cpu1 = treeCpuMs(server.child.pid as number);
-    assertClean('ceiling', result);
-    return {
-      ...result,
-      serverCpuMsPerRequest: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / result.requests,
-    };
-  } finally {
-    await stop(server.child);
   }
 }
 
@@ -160,111 +148,118 @@ interface Keys {
   privatePem: string;
 }
 
-async function runSignet(gen: LoadGenerator, keys: Keys, o: HttpOptions): Promise<SignetRun[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
-  const db = `sqlite:${join(dir, 'signet.db')}`;
-  const cli = cliArgs(o.runner);
-  const env = { SIGNET_LOG_LEVEL: 'warn' };
-  try {
-    o.progress(`http: creating the app and the device credential (${db})`);
-    const created = JSON.parse(
-      await runNode([...cli, 'app', 'create', '--name', 'bench', '--db', db, '--json'], env),
-    ) as {
-      appId: string;
-      secret: string;
-    };
-    const userId = 'bench-user';
-    const runs: SignetRun[] = [];
-    let registered = false;
-    for (const workers of o.workers) {
-      o.progress(`http: signet serve --workers ${workers}`);
-      const port = await freePort();
-      const server = await spawnNode(
-        [
-          ...cli,
-          'serve',
-          '--port',
-          String(port),
-          '--host',
-          '127.0.0.1',
-          '--db',
-          db,
-          '--workers',
-          String(workers),
-        ],
-        { env, ready: /listening on http:\/\//, which: 'stderr' },
-      );
-      try {
-        const url = `http://127.0.0.1:${port}`;
-        if (!registered) {
-          await registerDevice(url, created.appId, created.secret, userId, keys.publicPem);
-          registered = true;
-        }
-        const target: SignetTarget = { url, appId: created.appId, userId, privateKeyPem: keys.privatePem };
-        const limit = (ms: number) => ms + 120_000;
-        // Warm-up: JIT, SQLite page cache, keep-alive connections to every worker.
-        const warmMax = Math.max(200, Math.round(o.maxLogins / 10));
-        await gen.run(
-          { kind: 'challenges', target, connections: o.connections, durationMs: o.warmupMs, max: warmMax },
-          limit(o.warmupMs),
-        );
-        await gen.run({ kind: 'verify', target, connections: o.connections }, limit(o.warmupMs));
+/** A server under test: how to warm it up and how to measure one round of it. */
+interface Subject<R> {
+  name: string;
+  warm(): Promise<void>;
+  measure(): Promise<R>;
+  rate(result: R): number;
+  results: R[];
+}
 
-        const pid = server.child.pid as number;
-        const cpu0 = treeCpuMs(pid);
-        const challenges = await gen.run<SignetRun['challenges']>(
-          {
-            kind: 'challenges',
-            target,
-            connections: o.connections,
-            durationMs: o.windowMs,
-            max: o.maxLogins,
-          },
+const limit = (ms: number): number => ms + 120_000;
+
+function cpuDelta(before: number | null, after: number | null, units: number): number | null {
+  return before === null || after === null || units === 0 ? null : (after - before) / units;
+}
+
+function ceilingSubject(
+  gen: LoadGenerator,
+  url: string,
+  pid: number,
+  keys: Keys,
+  o: HttpOptions,
+): Subject<CeilingRun> {
+  const job = {
+    kind: 'ceiling',
+    url,
+    privateKeyPem: keys.privatePem,
+    connections: o.connections,
+    pool: 256,
+  } as const;
+  return {
+    name: 'ceiling (bare Fastify + RSA verify)',
+    results: [],
+    async warm() {
+      await gen.run({ ...job, durationMs: o.warmupMs }, limit(o.warmupMs));
+    },
+    async measure() {
+      const cpu0 = treeCpuMs(pid);
+      const result = await gen.run<PhaseResult>({ ...job, durationMs: o.windowMs }, limit(o.windowMs));
+      const cpu1 = treeCpuMs(pid);
+      assertClean('ceiling', result);
+      return { ...result, serverCpuMsPerRequest: cpuDelta(cpu0, cpu1, result.requests) };
+    },
+    rate: (r) => r.rate,
+  };
+}
+
+function signetSubject(
+  gen: LoadGenerator,
+  target: SignetTarget,
+  workers: number,
+  pid: number,
+  o: HttpOptions,
+): Subject<SignetRun> {
+  const name = `signet serve --workers ${workers}`;
+  return {
+    name,
+    results: [],
+    async warm() {
+      // JIT, SQLite page cache, and keep-alive connections spread over every worker.
+      const max = Math.max(200, Math.round(o.maxLogins / 10));
+      await gen.run(
+        { kind: 'challenges', target, connections: o.connections, durationMs: o.warmupMs, max },
+        limit(o.warmupMs),
+      );
+      await gen.run({ kind: 'verify', target, connections: o.connections }, limit(o.warmupMs));
+    },
+    async measure() {
+      const cpu0 = treeCpuMs(pid);
+      const challenges = await gen.run<SignetRun['challenges']>(
+        { kind: 'challenges', target, connections: o.connections, durationMs: o.windowMs, max: o.maxLogins },
+        limit(o.windowMs),
+      );
+      const cpu1 = treeCpuMs(pid);
+      const verify = await gen.run<PhaseResult>(
+        { kind: 'verify', target, connections: o.connections },
+        limit(o.windowMs * 4),
+      );
+      const cpu2 = treeCpuMs(pid);
+      assertClean(`${name}: challenges`, challenges);
+      assertClean(`${name}: verify`, verify);
+      const logins = verify.requests;
+      const run: SignetRun = {
+        workers,
+        challenges,
+        verify,
+        loginsPerSec: (logins * 1000) / (challenges.elapsedMs + verify.elapsedMs),
+        serverCpuMsPerLogin: cpu1 === null ? null : cpuDelta(cpu0, cpu2, logins),
+      };
+      if (o.inlineLogins) {
+        run.inline = await gen.run<PhaseResult>(
+          { kind: 'logins', target, connections: o.connections, durationMs: o.windowMs },
           limit(o.windowMs),
         );
-        const cpu1 = treeCpuMs(pid);
-        const verify = await gen.run<PhaseResult>(
-          { kind: 'verify', target, connections: o.connections },
-          limit(o.windowMs * 4),
-        );
-        const cpu2 = treeCpuMs(pid);
-        assertClean(`signet --workers ${workers} challenges`, challenges);
-        assertClean(`signet --workers ${workers} verify`, verify);
-        const logins = verify.requests;
-        const run: SignetRun = {
-          workers,
-          challenges,
-          verify,
-          loginsPerSec: (logins * 1000) / (challenges.elapsedMs + verify.elapsedMs),
-          serverCpuMsPerLogin:
-            cpu0 === null || cpu1 === null || cpu2 === null ? null : (cpu2 - cpu0) / logins,
-        };
-        if (o.inlineLogins) {
-          run.inline = await gen.run<PhaseResult>(
-            { kind: 'logins', target, connections: o.connections, durationMs: o.windowMs },
-            limit(o.windowMs),
-          );
-          assertClean(`signet --workers ${workers} inline logins`, run.inline);
-        }
-        runs.push(run);
-        o.progress(
-          `http:   ${workers} worker(s): ${run.challenges.rate.toFixed(0)} challenges/s, ${run.verify.rate.toFixed(0)} verify/s, ${run.loginsPerSec.toFixed(0)} logins/s`,
-        );
-      } finally {
-        await stop(server.child);
+        assertClean(`${name}: inline logins`, run.inline);
       }
-    }
-    return runs;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+      return run;
+    },
+    rate: (r) => r.loginsPerSec,
+  };
+}
+
+function medianOf<R>(subject: Subject<R>): R {
+  const sorted = [...subject.results].sort((a, b) => subject.rate(a) - subject.rate(b));
+  return sorted[(sorted.length - 1) >> 1] as R;
 }
 
 /**
- * Runs the HTTP rows and returns their measurements and targets.
+ * Runs the HTTP rows and returns their measurements and targets. Every server is started once
+ * and stays up (idle when not measured); each round measures them all, in a rotated order.
  *
  * @example
- * const http = await runHttp({ runner: 'src', connections: 32, windowMs: 2000, ... });
+ * const http = await runHttp({ runner: 'src', connections: 32, windowMs: 2000, rounds: 3, ... });
  */
 export async function runHttp(o: HttpOptions): Promise<HttpResult> {
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -272,14 +267,84 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
     publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
+  const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
+  const db = `sqlite:${join(dir, 'signet.db')}`;
+  const cli = cliArgs(o.runner);
   const gen = await startLoadGenerator(LOADGEN);
   try {
-    const ceiling = await runCeiling(gen, keys, o);
-    o.progress(`http:   ceiling: ${ceiling.rate.toFixed(0)} requests/s`);
-    const signet = await runSignet(gen, keys, o);
-    const one = signet.find((r) => r.workers === 1);
-    const two = signet.find((r) => r.workers === 2);
-    const verifyVsCeiling = one ? one.verify.rate / ceiling.rate : Number.NaN;
+    // Start-up is most of a quick run's time, so the processes start side by side: the ceiling
+    // while `app create` migrates the database, then every `signet serve` at once.
+    o.progress(`http: starting the ceiling server and creating the app (${db})`);
+    const [ceilingServer, createdText] = await Promise.all([
+      spawnNode(['--import', 'tsx', CEILING], {
+        env: { BENCH_PUBLIC_KEY: keys.publicPem },
+        ready: /^listening (\d+)$/,
+        which: 'stdout',
+      }),
+      runNode([...cli, 'app', 'create', '--name', 'bench', '--db', db, '--json']),
+    ]);
+    const ceiling = ceilingSubject(
+      gen,
+      `http://127.0.0.1:${ceilingServer.match[1]}`,
+      ceilingServer.child.pid as number,
+      keys,
+      o,
+    );
+    const created = JSON.parse(createdText) as { appId: string; secret: string };
+    const userId = 'bench-user';
+    o.progress(`http: starting ${o.workers.map((w) => `signet serve --workers ${w}`).join(', ')}`);
+    const servers = await Promise.all(
+      o.workers.map(async (workers) => {
+        const port = await freePort();
+        const server = await spawnNode(
+          [
+            ...cli,
+            'serve',
+            '--port',
+            String(port),
+            '--host',
+            '127.0.0.1',
+            '--db',
+            db,
+            '--workers',
+            String(workers),
+          ],
+          { ready: /listening on http:\/\//, which: 'stderr', discardStdout: true },
+        );
+        return { workers, url: `http://127.0.0.1:${port}`, pid: server.child.pid as number };
+      }),
+    );
+    const first = servers[0];
+    if (first) await registerDevice(first.url, created.appId, created.secret, userId, keys.publicPem);
+    const signet = servers.map((s) =>
+      signetSubject(
+        gen,
+        { url: s.url, appId: created.appId, userId, privateKeyPem: keys.privatePem },
+        s.workers,
+        s.pid,
+        o,
+      ),
+    );
+
+    const subjects: Array<Subject<CeilingRun> | Subject<SignetRun>> = [ceiling, ...signet];
+    for (const s of subjects) {
+      o.progress(`http: warming up ${s.name}`);
+      await s.warm();
+    }
+    for (let round = 0; round < o.rounds; round++) {
+      for (let k = 0; k < subjects.length; k++) {
+        const s = subjects[(round + k) % subjects.length] as Subject<unknown>;
+        const result = await s.measure();
+        s.results.push(result);
+        o.progress(`http: round ${round + 1}/${o.rounds}: ${s.name}: ${s.rate(result).toFixed(0)}/s`);
+      }
+    }
+
+    const ceilingRun = medianOf(ceiling);
+    const signetRuns = signet.map(medianOf);
+    const one = signetRuns.find((r) => r.workers === 1);
+    const two = signetRuns.find((r) => r.workers === 2);
+    const verifyVsCeiling = one ? one.verify.rate / ceilingRun.rate : Number.NaN;
     const twoWorkersVsOne = one && two ? two.loginsPerSec / one.loginsPerSec : null;
     const targets: HttpResult['targets'] = [
       {
@@ -302,8 +367,17 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
     return {
       connections: o.connections,
       runner: o.runner,
-      ceiling,
-      signet,
+      rounds: o.rounds,
+      ceiling: ceilingRun,
+      signet: signetRuns,
+      perRound: {
+        ceiling: ceiling.results.map((r) => r.rate),
+        signet: signet.map((s, i) => ({
+          workers: o.workers[i] as number,
+          verify: s.results.map((r) => r.verify.rate),
+          logins: s.results.map((r) => r.loginsPerSec),
+        })),
+      },
       verifyVsCeiling,
       twoWorkersVsOne,
       targets,
@@ -311,5 +385,6 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
   } finally {
     await gen.close();
     await stopAll();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,249 @@
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SignJWT, importJWK, exportJWK, generateKeyPair } from 'jose';
+import { createApp } from '../../src/core/apps.js';
+import { recordAttempt } from '../../src/core/audit.js';
+import { issueChallenge } from '../../src/core/challenges.js';
+import { registerCredential } from '../../src/core/credentials.js';
+import { silentLogger, type Deps } from '../../src/core/deps.js';
+import { randomAlphanumeric } from '../../src/core/ids.js';
+import { createSealer, generateMasterKey, deriveMasterKey } from '../../src/core/sealer.js';
+import { createTokenService } from '../../src/core/tokens.js';
+import { utf8Bytes } from '../../src/encoding/index.js';
+import {
+  loadDevicePublicKey,
+  parseDeviceSignature,
+  verifyDeviceSignature,
+} from '../../src/schemes/device/index.js';
+import { openStore } from '../../src/store/openStore.js';
+import { FULL, QUICK, measureGroup, type Entry } from '../harness.js';
+
+/**
+ * What each step of a device login costs in-process (no HTTP), against a real SQLite file
+ * store, plus the alternatives the report suggests for the costly ones. One thread, the same
+ * harness as the single-thread rows; run it on a quiet machine:
+ *
+ *   node --import tsx bench/probes/loginSteps.ts [--quick]
+ */
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const options = values.quick ? QUICK : FULL;
+
+const dir = mkdtempSync(join(tmpdir(), 'signet-probe-'));
+const store = await openStore({ databaseUrl: `sqlite:${join(dir, 'signet.db')}`, redisUrl: null });
+const deps: Deps = {
+  store,
+  clock: () => Date.now(),
+  random: (n) => randomBytes(n),
+  sealer: createSealer(deriveMasterKey(generateMasterKey())),
+  issuer: 'http://127.0.0.1:8080',
+  log: silentLogger,
+  chainFetch: async () => null,
+};
+
+const { app } = await createApp(deps, { name: 'probe' });
+const device = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const publicPem = device.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const credential = await registerCredential(deps, app, 'probe-user', {
+  type: 'device',
+  publicKey: publicPem,
+});
+const tokens = createTokenService(deps);
+await tokens.issue({
+  appId: app.id,
+  userId: 'probe-user',
+  amr: 'device',
+  credentialId: credential.id,
+  ttlSec: 3600,
+});
+
+const challengeText = 'h1Vv3Lr8VqfX0dM2bPZ1xK7sWnYc9QeA4tRjGoHuIiE';
+const signatureB64 = sign('sha256', Buffer.from(challengeText), device.privateKey).toString('base64');
+const messageBytes = utf8Bytes(challengeText);
+const key = loadDevicePublicKey(credential.publicKey as Record<string, unknown>);
+if (key === null) throw new Error('probe: stored key does not load');
+
+// An EdDSA key as the token service holds it (CryptoKey through jose) and as a node KeyObject.
+const { privateKey: joseKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+const jwk = await exportJWK(joseKey);
+const cryptoKey = await importJWK(jwk, 'EdDSA');
+const keyObject: KeyObject = createPrivateKey({ key: jwk as never, format: 'jwk' });
+const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'k1', typ: 'JWT' })).toString('base64url');
+
+function claims(): Record<string, unknown> {
+  const iat = Math.floor(Date.now() / 1000);
+  return {
+    amr: ['device'],
+    cid: credential.id,
+    iss: deps.issuer,
+    aud: app.id,
+    sub: 'probe-user',
+    iat,
+    exp: iat + 3600,
+    jti: randomAlphanumeric(deps.random, 22),
+  };
+}
+
+const ok = (r: unknown): boolean => r !== false && r !== null && (r as { ok?: boolean })?.ok !== false;
+const steps: Array<[string, Entry[]]> = [
+  [
+    'store: apps.get (requireAppForPublic)',
+    [{ label: 'apps.get', async: true, run: () => store.apps.get(app.id), check: ok }],
+  ],
+  [
+    'store: 2 rate-limit peeks (checkRateLimit)',
+    [
+      {
+        label: 'peek x2',
+        async: true,
+        run: async () => {
+          await store.rateLimits.peek(`fail:u:${app.id}:probe-user`, 900_000);
+          return store.rateLimits.peek(`fail:ip:${app.id}:127.0.0.1`, 900_000);
+        },
+        check: () => true,
+      },
+    ],
+  ],
+  [
+    'challenge: issue (insert) / issue + consume',
+    [
+      {
+        label: 'issueChallenge',
+        async: true,
+        run: () => issueChallenge(deps, app, 'device', 'probe-user'),
+        check: ok,
+      },
+      {
+        label: 'issue + consume',
+        async: true,
+        run: async () => {
+          const c = await issueChallenge(deps, app, 'device', 'probe-user');
+          return store.challenges.consume(app.id, c.id);
+        },
+        check: ok,
+      },
+    ],
+  ],
+  [
+    'store: credentials.listByUser',
+    [
+      {
+        label: 'listByUser',
+        async: true,
+        run: () => store.credentials.listByUser(app.id, 'probe-user'),
+        check: ok,
+      },
+    ],
+  ],
+  [
+    'signature: parse base64 + RSA verify with the cached key',
+    [
+      {
+        label: 'parse + verify',
+        run: () => {
+          const sig = parseDeviceSignature(signatureB64);
+          return sig.ok && verifyDeviceSignature(key, messageBytes, sig.value).ok;
+        },
+        check: (r) => r === true,
+      },
+    ],
+  ],
+  [
+    'store: credentials.markUsed (counter CAS)',
+    [
+      {
+        label: 'markUsed',
+        async: true,
+        run: () => store.credentials.markUsed(app.id, credential.id, 0, 0, Date.now()),
+        check: (r) => r === true,
+      },
+    ],
+  ],
+  [
+    'token: Signet tokens.issue (jose, WebCrypto) vs node:crypto Ed25519 sign',
+    [
+      {
+        label: 'tokens.issue',
+        async: true,
+        run: () =>
+          tokens.issue({
+            appId: app.id,
+            userId: 'probe-user',
+            amr: 'device',
+            credentialId: credential.id,
+            ttlSec: 3600,
+          }),
+        check: ok,
+      },
+      {
+        label: 'jose SignJWT, CryptoKey',
+        async: true,
+        run: () =>
+          new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'JWT' }).sign(cryptoKey),
+        check: ok,
+      },
+      {
+        label: 'node:crypto sign, KeyObject (sync)',
+        run: () => {
+          const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+          return `${input}.${sign(null, Buffer.from(input), keyObject).toString('base64url')}`;
+        },
+        check: ok,
+      },
+    ],
+  ],
+  [
+    'audit: recordAttempt (insert)',
+    [
+      {
+        label: 'recordAttempt',
+        async: true,
+        run: () =>
+          recordAttempt(deps, {
+            app,
+            scheme: 'device',
+            action: 'login',
+            reason: null,
+            userId: 'probe-user',
+            credentialId: credential.id,
+            ip: '127.0.0.1',
+          }),
+        check: () => true,
+      },
+    ],
+  ],
+  [
+    'ids: randomAlphanumeric(22) with randomBytes per call vs base64url of 16 random bytes',
+    [
+      { label: 'randomAlphanumeric', run: () => randomAlphanumeric(deps.random, 22), check: ok },
+      { label: 'randomBytes(16) base64url', run: () => randomBytes(16).toString('base64url'), check: ok },
+    ],
+  ],
+];
+
+try {
+  process.stdout.write(`login steps in-process, µs per call (median of interleaved batches)\n`);
+  let total = 0;
+  for (const [title, entries] of steps) {
+    const measured = await measureGroup(entries, options);
+    process.stdout.write(`\n${title}\n`);
+    measured.forEach((m, i) => {
+      if (i === 0 && !title.startsWith('challenge') && !title.startsWith('ids')) total += m.nsPerOp;
+      process.stdout.write(
+        `  ${(m.nsPerOp / 1000).toFixed(1).padStart(8)} µs  ±${(m.spread * 100).toFixed(0)}%  ${m.label}\n`,
+      );
+    });
+    if (title.startsWith('challenge')) {
+      total += measured[1]?.nsPerOp ?? 0;
+    }
+  }
+  process.stdout.write(
+    `\nsum of the steps of one login (challenge issue + consume, verify path): ${(total / 1000).toFixed(0)} µs\n`,
+  );
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
