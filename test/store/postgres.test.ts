@@ -171,7 +171,7 @@ describe('postgres store: errors', () => {
       createPostgresStore({
         url: viaPort(proxy.port),
         schema: newSchema(),
-        connection: { connectionTimeoutMillis: 1000 },
+        connection: { connectTimeoutMillis: 1000 },
       }),
       code('store_unavailable'),
     );
@@ -183,7 +183,7 @@ describe('postgres store: errors', () => {
     const store = await createPostgresStore({
       url: viaPort(proxy.port),
       schema: newSchema(),
-      connection: { connectionTimeoutMillis: 1000, queryTimeoutMillis: 2000 },
+      connection: { connectTimeoutMillis: 1000, queryTimeoutMillis: 2000 },
     });
     try {
       const a = app();

@@ -25,12 +25,17 @@ import { isConnectionFailure, translatePgError } from './translatePgError.js';
  */
 export const EXPIRED_GRACE_MS = 15 * 60_000;
 
-/** Connection defaults: small, so a database that is down fails a request fast (503) instead of hanging it. */
+/**
+ * Connection defaults: a database that is down or silent fails a request within seconds (503)
+ * instead of hanging it, while a burst that merely queues for a pooled connection gets longer.
+ */
 export const POSTGRES_DEFAULTS = {
   /** Pool size per node. */
   max: 10,
-  /** Waiting for a new connection (TCP + start-up), ms. */
-  connectionTimeoutMillis: 3000,
+  /** Opening one new connection (TCP + start-up), ms. A refused connection fails at once. */
+  connectTimeoutMillis: 3000,
+  /** Waiting for a pooled connection when all `max` are busy, ms. */
+  acquireTimeoutMillis: 10_000,
   /** One statement, client side (catches a silent network) and server side (`statement_timeout`), ms. */
   queryTimeoutMillis: 10_000,
   /** An idle pooled connection is closed after, ms. */
@@ -247,10 +252,19 @@ function clampLimit(limit: number): number {
 /** A pool from a URL, with Signet's fail-fast settings; its idle-client errors are absorbed. */
 function createPool(url: string, overrides: PostgresStoreOptions['connection'] = {}): Pool {
   const settings = { ...POSTGRES_DEFAULTS, ...overrides };
+  // pg-pool uses one `connectionTimeoutMillis` for both waiting in its queue and (handed to each
+  // new Client) opening the connection; the Client subclass gives the connection its own, shorter one.
+  class FastConnectClient extends pg.Client {
+    constructor(config: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: settings.connectTimeoutMillis });
+    }
+  }
   const pool = new pg.Pool({
+    // Typed as a no-argument constructor, but pg-pool calls it with the pool's options.
+    Client: FastConnectClient as unknown as new () => pg.ClientBase,
     connectionString: url,
     max: settings.max,
-    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    connectionTimeoutMillis: settings.acquireTimeoutMillis,
     idleTimeoutMillis: settings.idleTimeoutMillis,
     query_timeout: settings.queryTimeoutMillis,
     statement_timeout: settings.queryTimeoutMillis,
