@@ -1,18 +1,9 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SignetError } from '../../errors/SignetError.js';
-import type {
-  App,
-  AuditRecord,
-  Challenge,
-  Clock,
-  Credential,
-  CredentialType,
-  MykeySession,
-  MykeyStatus,
-  SigningKey,
-  Store,
-} from '../types.js';
+import type { App, Clock, Store } from '../types.js';
+import { createRowMappers } from '../rows.js';
+import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
 import { buildSql, SWEEP_BATCH } from './sql.js';
@@ -63,166 +54,24 @@ export interface PostgresStoreOptions {
 
 type BigintColumn = string | number;
 
-interface AppRow {
-  id: string;
-  name: string;
-  secrets: App['secrets'];
-  rp_id: string | null;
-  origins: string[];
-  settings: App['settings'];
-  created_at: BigintColumn;
-}
-
-interface CredentialRow {
-  app_id: string;
-  id: string;
-  user_id: string;
-  type: CredentialType;
-  label: string | null;
-  device_id: string | null;
-  account: string | null;
-  public_key: Record<string, unknown>;
-  counter: BigintColumn;
-  created_at: BigintColumn;
-  last_used_at: BigintColumn | null;
-}
-
-interface ChallengeRow {
-  app_id: string;
-  id: string;
-  type: Challenge['type'];
-  value: string;
-  user_id: string | null;
-  data: Record<string, unknown> | null;
-  expires_at: BigintColumn;
-}
-
-interface MykeyRow {
-  app_id: string;
-  uuid: string;
-  status: MykeyStatus;
-  account: string | null;
-  chain: string | null;
-  token: string | null;
-  reason: string | null;
-  expires_at: BigintColumn;
-  created_at: BigintColumn;
-}
-
-interface AuditRow {
-  id: string;
-  app_id: string;
-  at: BigintColumn;
-  scheme: string;
-  action: string;
-  outcome: AuditRecord['outcome'];
-  reason: string | null;
-  user_id: string | null;
-  credential_id: string | null;
-  ip: string | null;
-}
-
-interface SigningKeyRow {
-  kid: string;
-  alg: 'EdDSA';
-  public_jwk: Record<string, unknown>;
-  sealed_private_jwk: string;
-  created_at: BigintColumn;
-  retired_at: BigintColumn | null;
-}
-
 /**
- * `pg` returns `bigint` columns as strings (they may exceed 2^53); Signet's are Unix ms and
- * counters, always safe integers, so they become numbers here.
+ * `pg` returns jsonb columns parsed and `bigint` columns as strings (they may exceed 2^53);
+ * Signet's are Unix ms and counters, always safe integers, so they become numbers here.
  */
-function num(v: BigintColumn): number {
-  return typeof v === 'number' ? v : Number(v);
-}
-
-function numOrNull(v: BigintColumn | null): number | null {
-  return v === null ? null : num(v);
-}
-
-// jsonb columns come back parsed by `pg`; they hold only what this module wrote.
-function toApp(r: AppRow): App {
-  return {
-    id: r.id,
-    name: r.name,
-    secrets: r.secrets,
-    rpId: r.rp_id,
-    origins: r.origins,
-    settings: r.settings,
-    createdAt: num(r.created_at),
-  };
-}
-
-function toCredential(r: CredentialRow): Credential {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    userId: r.user_id,
-    type: r.type,
-    label: r.label,
-    deviceId: r.device_id,
-    account: r.account,
-    publicKey: r.public_key,
-    counter: num(r.counter),
-    createdAt: num(r.created_at),
-    lastUsedAt: numOrNull(r.last_used_at),
-  };
-}
-
-function toChallenge(r: ChallengeRow): Challenge {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    type: r.type,
-    value: r.value,
-    userId: r.user_id,
-    data: r.data,
-    expiresAt: num(r.expires_at),
-  };
-}
-
-function toMykeySession(r: MykeyRow): MykeySession {
-  return {
-    uuID: r.uuid,
-    appId: r.app_id,
-    status: r.status,
-    account: r.account,
-    chain: r.chain,
-    token: r.token,
-    reason: r.reason,
-    expiresAt: num(r.expires_at),
-    createdAt: num(r.created_at),
-  };
-}
-
-function toAuditRecord(r: AuditRow): AuditRecord {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    at: num(r.at),
-    scheme: r.scheme,
-    action: r.action,
-    outcome: r.outcome,
-    reason: r.reason,
-    userId: r.user_id,
-    credentialId: r.credential_id,
-    ip: r.ip,
-  };
-}
-
-function toSigningKey(r: SigningKeyRow): SigningKey {
-  return {
-    kid: r.kid,
-    alg: r.alg,
-    publicJwk: r.public_jwk,
-    sealedPrivateJwk: r.sealed_private_jwk,
-    createdAt: num(r.created_at),
-    retiredAt: numOrNull(r.retired_at),
-  };
-}
+const num = (v: BigintColumn): number => (typeof v === 'number' ? v : Number(v));
+const { toApp, toCredential, toChallenge, toMykeySession, toAuditRecord, toSigningKey } = createRowMappers<
+  unknown,
+  BigintColumn
+>({
+  json: <T>(v: unknown) => v as T,
+  int: num,
+});
+type AppRow = Rows.AppRow<unknown, BigintColumn>;
+type CredentialRow = Rows.CredentialRow<unknown, BigintColumn>;
+type ChallengeRow = Rows.ChallengeRow<unknown, BigintColumn>;
+type MykeyRow = Rows.MykeyRow<BigintColumn>;
+type AuditRow = Rows.AuditRow<BigintColumn>;
+type SigningKeyRow = Rows.SigningKeyRow<unknown, BigintColumn>;
 
 /** Parameters of insertApp / updateApp. JSON is passed as text: `pg` would turn a JS array into a Postgres array. */
 function appValues(app: App): unknown[] {

@@ -1,17 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { SignetError } from '../../errors/SignetError.js';
-import type {
-  App,
-  AuditRecord,
-  Challenge,
-  Clock,
-  Credential,
-  CredentialType,
-  MykeySession,
-  MykeyStatus,
-  SigningKey,
-  Store,
-} from '../types.js';
+import { createRowMappers } from '../rows.js';
+import type * as Rows from '../rows.js';
+import type { App, Challenge, Clock, Credential, MykeySession, SigningKey, Store } from '../types.js';
 import { applyMigrations } from './applyMigrations.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { SQL } from './sql.js';
@@ -33,73 +24,12 @@ export interface SqliteStoreOptions {
   clock?: Clock;
 }
 
-interface AppRow {
-  id: string;
-  name: string;
-  secrets: string;
-  rp_id: string | null;
-  origins: string;
-  settings: string;
-  created_at: number;
-}
-
-interface CredentialRow {
-  app_id: string;
-  id: string;
-  user_id: string;
-  type: CredentialType;
-  label: string | null;
-  device_id: string | null;
-  account: string | null;
-  public_key: string;
-  counter: number;
-  created_at: number;
-  last_used_at: number | null;
-}
-
-interface ChallengeRow {
-  app_id: string;
-  id: string;
-  type: Challenge['type'];
-  value: string;
-  user_id: string | null;
-  data: string | null;
-  expires_at: number;
-}
-
-interface MykeyRow {
-  app_id: string;
-  uuid: string;
-  status: MykeyStatus;
-  account: string | null;
-  chain: string | null;
-  token: string | null;
-  reason: string | null;
-  expires_at: number;
-  created_at: number;
-}
-
-interface AuditRow {
-  id: string;
-  app_id: string;
-  at: number;
-  scheme: string;
-  action: string;
-  outcome: AuditRecord['outcome'];
-  reason: string | null;
-  user_id: string | null;
-  credential_id: string | null;
-  ip: string | null;
-}
-
-interface SigningKeyRow {
-  kid: string;
-  alg: 'EdDSA';
-  public_jwk: string;
-  sealed_private_jwk: string;
-  created_at: number;
-  retired_at: number | null;
-}
+type AppRow = Rows.AppRow<string, number>;
+type CredentialRow = Rows.CredentialRow<string, number>;
+type ChallengeRow = Rows.ChallengeRow<string, number>;
+type MykeyRow = Rows.MykeyRow<number>;
+type AuditRow = Rows.AuditRow<number>;
+type SigningKeyRow = Rows.SigningKeyRow<string, number>;
 
 type Sweep = { before: number; limit: number };
 
@@ -117,93 +47,14 @@ const UNAVAILABLE_CODES = [
   'SQLITE_NOMEM',
 ];
 
-/**
- * Our own JSON columns (written by this module, guarded by `CHECK (json_valid(...))`): the cast
- * restores the type the value had when it was written; nothing untrusted arrives here.
- */
-function readJson<T>(text: string): T {
-  return JSON.parse(text) as T;
-}
-
-function toApp(r: AppRow): App {
-  return {
-    id: r.id,
-    name: r.name,
-    secrets: readJson<App['secrets']>(r.secrets),
-    rpId: r.rp_id,
-    origins: readJson<string[]>(r.origins),
-    settings: readJson<App['settings']>(r.settings),
-    createdAt: r.created_at,
-  };
-}
-
-function toCredential(r: CredentialRow): Credential {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    userId: r.user_id,
-    type: r.type,
-    label: r.label,
-    deviceId: r.device_id,
-    account: r.account,
-    publicKey: readJson<Record<string, unknown>>(r.public_key),
-    counter: r.counter,
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-  };
-}
-
-function toChallenge(r: ChallengeRow): Challenge {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    type: r.type,
-    value: r.value,
-    userId: r.user_id,
-    data: r.data === null ? null : readJson<Record<string, unknown>>(r.data),
-    expiresAt: r.expires_at,
-  };
-}
-
-function toMykeySession(r: MykeyRow): MykeySession {
-  return {
-    uuID: r.uuid,
-    appId: r.app_id,
-    status: r.status,
-    account: r.account,
-    chain: r.chain,
-    token: r.token,
-    reason: r.reason,
-    expiresAt: r.expires_at,
-    createdAt: r.created_at,
-  };
-}
-
-function toAuditRecord(r: AuditRow): AuditRecord {
-  return {
-    id: r.id,
-    appId: r.app_id,
-    at: r.at,
-    scheme: r.scheme,
-    action: r.action,
-    outcome: r.outcome,
-    reason: r.reason,
-    userId: r.user_id,
-    credentialId: r.credential_id,
-    ip: r.ip,
-  };
-}
-
-function toSigningKey(r: SigningKeyRow): SigningKey {
-  return {
-    kid: r.kid,
-    alg: r.alg,
-    publicJwk: readJson<Record<string, unknown>>(r.public_jwk),
-    sealedPrivateJwk: r.sealed_private_jwk,
-    createdAt: r.created_at,
-    retiredAt: r.retired_at,
-  };
-}
+// JSON columns hold text this module wrote (guarded by `CHECK (json_valid(...))`); integers are numbers.
+const { toApp, toCredential, toChallenge, toMykeySession, toAuditRecord, toSigningKey } = createRowMappers<
+  string,
+  number
+>({
+  json: <T>(text: string) => JSON.parse(text) as T,
+  int: (n: number) => n,
+});
 
 function appParams(app: App) {
   return {
