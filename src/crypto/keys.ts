@@ -5,14 +5,35 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
  * (parsing per call costs ~8x a verification). All return `null` instead of throwing.
  */
 
-/** Imports DER SubjectPublicKeyInfo (X.509 `PUBLIC KEY`). */
+/**
+ * Imports DER SubjectPublicKeyInfo (X.509 `PUBLIC KEY`). Only the exact public-key encoding is
+ * accepted: OpenSSL also reads private keys and trailing bytes here, so the key must re-encode
+ * to the very bytes given.
+ */
 export function importSpki(der: Uint8Array): KeyObject | null {
-  return tryImport(() => createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
+  return exactly(
+    der,
+    'spki',
+    tryImport(() => createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })),
+  );
 }
 
-/** Imports DER PKCS#1 RSAPublicKey (iOS `SecKeyCopyExternalRepresentation`, PEM `RSA PUBLIC KEY`). */
+/** Imports DER PKCS#1 RSAPublicKey (iOS `SecKeyCopyExternalRepresentation`, PEM `RSA PUBLIC KEY`), exactly as `importSpki`. */
 export function importPkcs1(der: Uint8Array): KeyObject | null {
-  return tryImport(() => createPublicKey({ key: Buffer.from(der), format: 'der', type: 'pkcs1' }));
+  return exactly(
+    der,
+    'pkcs1',
+    tryImport(() => createPublicKey({ key: Buffer.from(der), format: 'der', type: 'pkcs1' })),
+  );
+}
+
+function exactly(der: Uint8Array, type: 'spki' | 'pkcs1', key: KeyObject | null): KeyObject | null {
+  if (key === null) return null;
+  try {
+    return Buffer.from(der).equals(key.export({ format: 'der', type })) ? key : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Imports a PEM public key (`PUBLIC KEY` or `RSA PUBLIC KEY`). */
