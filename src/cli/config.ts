@@ -42,6 +42,18 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
 }
 
 /**
+ * The admin console's credential, SIGNET_ADMIN_TOKEN (docs/console.md): environment only, never a
+ * flag that `ps` would show; null when unset (no console). Checked by `serve` at start-up.
+ */
+export function readAdminToken(env: CliIo['env']): string | null {
+  const token = env['SIGNET_ADMIN_TOKEN'] || null;
+  if (token !== null && (token.length < 32 || /[\s\u0000-\u001f\u007f]/.test(token))) {
+    throw new UsageError('SIGNET_ADMIN_TOKEN must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
+  }
+  return token;
+}
+
+/**
  * The master key that seals app secrets and signing keys. `SIGNET_MASTER_KEY` when set. Without
  * it, on the embedded SQLite default, Signet keeps a generated key in `<db file>.key` (mode 0600)
  * and says so on stderr: fine for development, while production sets the variable and keeps the

@@ -13,6 +13,7 @@ import { registerLoginRoutes } from './routes/login.js';
 import { registerWebauthnRoutes } from './routes/webauthn.js';
 import { registerMykeyRoutes } from './routes/mykey.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerConsoleRoutes } from './routes/console.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,6 +32,8 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Trust X-Forwarded-For for the client IP (behind a proxy). */
   trustProxy?: boolean;
+  /** The admin console's credential (SIGNET_ADMIN_TOKEN, at least 32 characters); no console when unset. */
+  adminToken?: string | null;
 }
 
 /** Everything a route needs, built once per server. */
@@ -39,6 +42,8 @@ export interface RouteContext {
   tokens: TokenService;
   metrics: Metrics;
   basePath: string;
+  /** The admin console's credential; null disables the console. */
+  adminToken: string | null;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -70,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     tokens: createTokenService(options.deps),
     metrics: createMetrics(),
     basePath,
+    adminToken: options.adminToken ?? null,
   };
   // With a server logger, core's log lines (attempts and their reasons) go to it.
   const log = options.logger
@@ -119,6 +125,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerWebauthnRoutes(api, ctx);
       registerMykeyRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
+      registerConsoleRoutes(api, ctx);
     },
     { prefix: basePath },
   );

@@ -3,12 +3,14 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildServer } from '../../server/buildServer.js';
 import { UsageError, type CliIo } from '../io.js';
+import { readAdminToken } from '../config.js';
 import { openRuntime } from '../runtime.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
-  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER; SIGNET_MASTER_KEY seals secrets at rest.`;
+  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER; SIGNET_MASTER_KEY seals secrets at rest;
+  SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin console at /console (docs/console.md).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -29,11 +31,13 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers is 1-64 or auto');
   const { workers: _w, ...flags } = values;
+  const adminToken = readAdminToken(io.env);
   if (workers > 1 && cluster.isPrimary) return runPrimary(flags, workers, io);
   const runtime = await openRuntime(flags, io);
   const server = await buildServer({
     deps: runtime.deps,
     basePath: runtime.config.basePath,
+    adminToken,
     logger: {
       level: io.env['SIGNET_LOG_LEVEL'] ?? 'info',
       redact: ['req.headers["x-tiniapp-signature"]', 'req.headers.authorization'],
@@ -45,6 +49,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   // Workers share the primary's port; the primary says where, and stops them by disconnecting.
   if (!cluster.isWorker) {
     io.err(`signet: listening on http://${runtime.config.host}:${port}${runtime.config.basePath} (store ${runtime.deps.store.kind})`);
+    if (adminToken !== null) io.err(`signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`);
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

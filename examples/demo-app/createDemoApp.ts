@@ -1,0 +1,259 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import ts from 'typescript';
+import { createSignetClient, type SignetResponse } from '../../src/client/createSignetClient.js';
+
+/**
+ * The demo app's backend: it holds the app secret, calls Signet's server API with Tiniapp
+ * signatures through Signet's own client, checks login tokens against Signet's JWKS, and serves
+ * the page. node:http only, so that nothing here is about a framework.
+ */
+export interface DemoAppOptions {
+  /** Signet's URL as the page and this backend reach it, e.g. `http://localhost:8080`. */
+  signetUrl: string;
+  appId: string;
+  secret: string;
+  /** The `iss` of Signet's tokens (SIGNET_ISSUER of the server); defaults to `signetUrl`. */
+  issuer?: string;
+  port?: number;
+  host?: string;
+}
+
+export interface DemoApp {
+  server: Server;
+  /** `http://localhost:<port>`: the page's origin (add it to the app's origins in Signet). */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PUBLIC = join(ROOT, 'examples/demo-app/public');
+const MAX_BODY = 256 * 1024;
+
+/**
+ * Page scripts are TypeScript in this repository; they are transpiled on request (once) so the
+ * demo runs from a checkout with no build step. The relative imports of app.ts resolve, in the
+ * browser, to the same paths in the repository, so these two folders are served as such.
+ */
+const SCRIPT_ROUTES: Array<{ pattern: RegExp; dir: string }> = [
+  { pattern: /^\/examples\/demo-app\/public\/([A-Za-z0-9]+)\.js$/, dir: PUBLIC },
+  { pattern: /^\/src\/browser\/([A-Za-z0-9]+)\.js$/, dir: join(ROOT, 'src/browser') },
+];
+
+/** @noble/hashes (the browser library's one dependency), mapped by the page's import map. */
+const VENDOR = /^\/vendor\/@noble\/hashes\/([A-Za-z0-9_-]+)\.js$/;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  type = 'application/json; charset=utf-8',
+): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(status === 204 ? undefined : text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'payload_too_large', 'The request body is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'The body is not JSON.');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new HttpError(400, 'invalid_request', 'The body must be an object.');
+  return json as Record<string, unknown>;
+}
+
+function text(body: Record<string, unknown>, field: string, max: number): string {
+  const v = body[field];
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw new HttpError(400, 'invalid_request', `${field} must be 1-${max} characters`);
+  return v;
+}
+
+/**
+ * Starts the demo app.
+ *
+ * @example
+ * const demo = await startDemoApp({ signetUrl: 'http://localhost:8080', appId, secret, port: 3000 });
+ */
+export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
+  const signetUrl = options.signetUrl.replace(/\/+$/, '');
+  const signet = createSignetClient({ baseUrl: signetUrl, appId: options.appId, secret: options.secret });
+  const jwks = createRemoteJWKSet(new URL(`${signetUrl}/.well-known/jwks.json`));
+  const issuer = options.issuer ?? signetUrl;
+  const transpiled = new Map<string, Promise<string>>();
+  const nobleDir = dirname(createRequire(import.meta.url).resolve('@noble/hashes/sha3.js'));
+
+  function script(path: string): Promise<string> {
+    let out = transpiled.get(path);
+    if (!out) {
+      out = readFile(path, 'utf8').then(
+        (source) =>
+          ts.transpileModule(source, {
+            compilerOptions: {
+              target: ts.ScriptTarget.ES2022,
+              module: ts.ModuleKind.ESNext,
+              verbatimModuleSyntax: true,
+            },
+            fileName: path,
+          }).outputText,
+      );
+      transpiled.set(path, out);
+    }
+    return out;
+  }
+
+  /** Passes Signet's answer through (server-API answers carry the precise `reason` of a refusal). */
+  const relay = (res: ServerResponse, answer: SignetResponse): void =>
+    send(res, answer.status, answer.body ?? '');
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://demo.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' && path === '/')
+      return send(res, 200, await readFile(join(PUBLIC, 'index.html'), 'utf8'), 'text/html; charset=utf-8');
+    if (method === 'GET' && path === '/style.css')
+      return send(res, 200, await readFile(join(PUBLIC, 'style.css'), 'utf8'), 'text/css; charset=utf-8');
+    if (method === 'GET' && path === '/config.json')
+      return send(res, 200, { signetUrl, appId: options.appId });
+    if (method === 'GET') {
+      for (const { pattern, dir } of SCRIPT_ROUTES) {
+        const m = pattern.exec(path);
+        if (m) return send(res, 200, await script(join(dir, `${m[1]}.ts`)), 'text/javascript; charset=utf-8');
+      }
+      const vendor = VENDOR.exec(path);
+      if (vendor)
+        return send(
+          res,
+          200,
+          await readFile(join(nobleDir, `${vendor[1]}.js`), 'utf8'),
+          'text/javascript; charset=utf-8',
+        );
+    }
+
+    // A real app registers credentials only for the user signed in to its own session; this demo
+    // lets the page say who it is, to show every flow without an account system.
+    if (method === 'POST' && path === '/api/passkeys/options') {
+      const body = await readJson(req);
+      return relay(
+        res,
+        await signet.webauthnRegistrationOptions({
+          userId: text(body, 'userId', 128),
+          userName: text(body, 'userName', 256),
+        }),
+      );
+    }
+    if (method === 'POST' && path === '/api/passkeys/verify') {
+      const body = await readJson(req);
+      return relay(
+        res,
+        await signet.webauthnRegistrationVerify({
+          challengeId: text(body, 'challengeId', 64),
+          response: body['response'],
+        }),
+      );
+    }
+    if (method === 'POST' && path === '/api/devices') {
+      const body = await readJson(req);
+      return relay(
+        res,
+        await signet.registerCredential(text(body, 'userId', 128), {
+          type: 'device',
+          publicKey: text(body, 'publicKey', 16384),
+          deviceId: text(body, 'deviceId', 128),
+          label: text(body, 'label', 128),
+        }),
+      );
+    }
+    if (method === 'POST' && path === '/api/wallets') {
+      const body = await readJson(req);
+      const userId = text(body, 'userId', 128);
+      const address = text(body, 'address', 64);
+      // Linking twice is harmless: an address the user already has is not added again.
+      const existing = await signet.listCredentials(userId);
+      const list =
+        (existing.body as { credentials?: Array<{ type: string; account: string | null }> }).credentials ??
+        [];
+      const linked = list.find((c) => c.type === 'eth' && c.account === address.toLowerCase());
+      if (linked) return send(res, 200, linked);
+      return relay(res, await signet.registerCredential(userId, { type: 'eth', address }));
+    }
+    const creds = /^\/api\/users\/([^/]+)\/credentials$/.exec(path);
+    if (method === 'GET' && creds)
+      return relay(res, await signet.listCredentials(decodeURIComponent(creds[1]!)));
+    if (method === 'POST' && path === '/api/session') {
+      // What the app does with a login: check Signet's token (signature, issuer, audience, expiry)
+      // before trusting its subject, then open its own session.
+      const body = await readJson(req);
+      try {
+        const { payload } = await jwtVerify(text(body, 'token', 8192), jwks, {
+          issuer,
+          audience: options.appId,
+          algorithms: ['EdDSA'],
+        });
+        return send(res, 200, { claims: payload });
+      } catch {
+        throw new HttpError(401, 'unauthenticated', 'The token does not verify.');
+      }
+    }
+    throw new HttpError(404, 'not_found', 'Not found.');
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e: unknown) => {
+      const error =
+        e instanceof HttpError
+          ? e
+          : new HttpError(502, 'upstream_error', 'The demo backend could not reach Signet.');
+      if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } });
+      else res.end();
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => done());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 3000);
+  return {
+    server,
+    port,
+    url: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

@@ -1,0 +1,25 @@
+// Runs the demo app: `node --import tsx examples/demo-app/server.ts` (see README.md).
+import { startDemoApp } from './createDemoApp.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(`demo-app: set ${name} (see examples/demo-app/README.md)\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const signetUrl = process.env['SIGNET_URL'] ?? 'http://localhost:8080';
+const demo = await startDemoApp({
+  signetUrl,
+  appId: required('SIGNET_APP_ID'),
+  secret: required('SIGNET_APP_SECRET'),
+  ...(process.env['SIGNET_ISSUER'] ? { issuer: process.env['SIGNET_ISSUER'] } : {}),
+  port: Number(process.env['PORT'] ?? 3000),
+  host: process.env['HOST'] ?? '127.0.0.1',
+});
+process.stderr.write(`demo-app: open ${demo.url} (Signet at ${signetUrl})\n`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void demo.close().then(() => process.exit(0)));
+}

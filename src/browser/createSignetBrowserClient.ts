@@ -1,0 +1,147 @@
+import { encodeBase64Url } from './base64url.js';
+import { signSiweMessage, type Eip1193Provider } from './siwe.js';
+import { startAuthentication, type CeremonyOptions, type RequestOptionsJSON } from './webauthn.js';
+
+/** A login type of `POST /v1/challenges`. */
+export type LoginType = 'device' | 'webauthn' | 'eos' | 'eth';
+
+/** `POST /v1/challenges` 200. */
+export interface IssuedChallenge {
+  challengeId: string;
+  challenge: string;
+  expiresAt: number;
+  /** For `webauthn`: PublicKeyCredentialRequestOptionsJSON. */
+  options?: RequestOptionsJSON;
+}
+
+/** `POST /v1/verify` 200: the login token for the app backend to check (JWKS) and trust. */
+export interface LoginResult {
+  verified: true;
+  userId: string;
+  credentialId: string;
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * An error answer of Signet's public API, with its stable `code` (docs/errors.md), e.g.
+ * `verification_failed`, `challenge_expired`, `rate_limited`.
+ */
+export class SignetRequestError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'SignetRequestError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface SignetBrowserClientOptions {
+  /** Signet's public URL including any base path, e.g. `https://auth.example.com/signet`. */
+  baseUrl: string;
+  /** The app's id (public). The page's origin must be one of the app's origins (CORS). */
+  appId: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * The page's client for Signet's public API: challenges and login proofs, and the three logins
+ * a page can run itself (passkey, Ethereum wallet, a device key the page holds). The app's secret
+ * never reaches the page: the server API (registration, revocation) goes through the app backend.
+ *
+ * @example
+ * const signet = createSignetBrowserClient({ baseUrl: 'https://auth.example.com', appId });
+ * const { token } = await signet.signInWithPasskey();
+ * await fetch('/api/session', { method: 'POST', body: JSON.stringify({ token }), ... });
+ */
+export function createSignetBrowserClient(options: SignetBrowserClientOptions) {
+  if (typeof options.appId !== 'string' || options.appId.length === 0)
+    throw new TypeError('appId is required');
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  async function post<T>(path: string, body: Record<string, unknown>): Promise<T> {
+    const response = await doFetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appId: options.appId, ...body }),
+      credentials: 'omit',
+    });
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: reported below
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      throw new SignetRequestError(
+        response.status,
+        typeof error?.code === 'string' ? error.code : 'invalid_response',
+        typeof error?.message === 'string' ? error.message : `Signet answered ${response.status}`,
+      );
+    }
+    return json as T;
+  }
+
+  const challenge = (type: LoginType, userId?: string): Promise<IssuedChallenge> =>
+    post('/v1/challenges', { type, ...(userId !== undefined ? { userId } : {}) });
+
+  const verify = (proof: Record<string, unknown>): Promise<LoginResult> => post('/v1/verify', proof);
+
+  return {
+    challenge,
+    verify,
+
+    /**
+     * Passkey login. With `userId`, the browser offers that user's passkeys; without, any
+     * discoverable passkey for the app's rpId (usernameless login).
+     */
+    async signInWithPasskey(
+      input: { userId?: string } & CeremonyOptions & { mediation?: CredentialMediationRequirement } = {},
+    ): Promise<LoginResult> {
+      const { userId, ...ceremony } = input;
+      const issued = await challenge('webauthn', userId);
+      if (!issued.options)
+        throw new SignetRequestError(500, 'invalid_response', 'the webauthn challenge carried no options');
+      const response = await startAuthentication(issued.options, ceremony);
+      return verify({ type: 'webauthn', challengeId: issued.challengeId, response });
+    },
+
+    /** Sign-In with Ethereum through an EIP-1193 provider (the address must be registered to a user). */
+    async signInWithEthereum(
+      provider: Eip1193Provider,
+      input: { userId?: string; chainId?: number; statement?: string } = {},
+    ): Promise<LoginResult & { address: string }> {
+      const issued = await challenge('eth', input.userId);
+      const proof = await signSiweMessage(provider, {
+        nonce: issued.challenge,
+        ...(input.chainId !== undefined ? { chainId: input.chainId } : {}),
+        ...(input.statement !== undefined ? { statement: input.statement } : {}),
+      });
+      const result = await verify({ type: 'eth', challengeId: issued.challengeId, ...proof });
+      return { ...result, address: proof.address };
+    },
+
+    /**
+     * Device-key login: `sign` signs the UTF-8 bytes of the challenge string with the key the user
+     * registered (RSA PKCS#1 v1.5 SHA-256 or ECDSA P-256 SHA-256; raw r‖s or DER) and returns the
+     * signature bytes or their base64 text.
+     */
+    async signInWithDeviceKey(input: {
+      userId: string;
+      sign: (challenge: string) => Promise<ArrayBuffer | Uint8Array | string>;
+    }): Promise<LoginResult> {
+      const issued = await challenge('device', input.userId);
+      const signed = await input.sign(issued.challenge);
+      const signature = typeof signed === 'string' ? signed : encodeBase64Url(signed);
+      return verify({ type: 'device', challengeId: issued.challengeId, userId: input.userId, signature });
+    },
+  };
+}
+
+export type SignetBrowserClient = ReturnType<typeof createSignetBrowserClient>;
