@@ -5,6 +5,7 @@ import { buildServer } from '../../server/buildServer.js';
 import { UsageError, type CliIo } from '../io.js';
 import { readAdminToken } from '../config.js';
 import { openRuntime } from '../runtime.js';
+import { sqlitePath } from '../../store/openStore.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
@@ -32,6 +33,10 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers is 1-64 or auto');
   const { workers: _w, ...flags } = values;
   const adminToken = readAdminToken(io.env);
+  if (cluster.isPrimary && flags.issuer === undefined && !io.env['SIGNET_ISSUER'] && sqlitePath(flags.db ?? io.env['SIGNET_DATABASE_URL'] ?? 'sqlite:') === null) {
+    // Nodes behind one load balancer must agree on `iss` and on MYKEY callback URLs.
+    io.err('signet: warning: on a shared database set --issuer (or SIGNET_ISSUER) to the public URL every node serves');
+  }
   if (workers > 1 && cluster.isPrimary) return runPrimary(flags, workers, io);
   const runtime = await openRuntime(flags, io);
   const server = await buildServer({
