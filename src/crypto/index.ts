@@ -1,6 +1,14 @@
 export { sha256, ripemd160, keccak256 } from './hash.js';
 export { SIGNATURE_ALGORITHMS, verifySignature, type SignatureAlgorithm } from './algorithms.js';
-export { importSpki, importPkcs1, importPem, importJwk, importEcPoint, rsaModulusBits } from './keys.js';
+export {
+  importSpki,
+  importPkcs1,
+  importPem,
+  importJwk,
+  importEcPoint,
+  rsaModulusBits,
+  MIN_RSA_BITS,
+} from './keys.js';
 export {
   secp256k1,
   nativeSecp256k1,

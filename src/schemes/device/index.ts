@@ -9,7 +9,6 @@ export {
   decodeDevicePublicKey,
   parseDevicePublicKey,
   loadDevicePublicKey,
-  MIN_RSA_BITS,
   MAX_RSA_BITS,
   MAX_KEY_STRING,
   type DeviceKeyKind,

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { importEcPoint, importPkcs1, importSpki, rsaModulusBits } from '../../crypto/index.js';
+import { importEcPoint, importPkcs1, importSpki, MIN_RSA_BITS, rsaModulusBits } from '../../crypto/index.js';
 import { concatBytes, decodeBase64, decodeBase64Url, encodeBase64Url } from '../../encoding/index.js';
 import { invalid, type Parsed } from '../../errors/codes.js';
 
@@ -26,8 +26,6 @@ export interface DevicePublicKey {
   bits: number;
 }
 
-/** Smallest RSA modulus accepted (NIST SP 800-131A; panva/jose refuses below 2048 too). */
-export const MIN_RSA_BITS = 2048;
 /** Largest RSA modulus accepted: bounds verification cost (a 4096-bit check is ~4x a 2048-bit one). */
 export const MAX_RSA_BITS = 4096;
 /** Longest key string considered: a 4096-bit SPKI PEM with CRLF line breaks is about 850 characters. */

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../../encoding/index.js';
-import { importJwk, importSpki, rsaModulusBits, type SignatureAlgorithm } from '../../crypto/index.js';
+import { importJwk, importSpki, MIN_RSA_BITS, rsaModulusBits, type SignatureAlgorithm } from '../../crypto/index.js';
 import { invalid, type Parsed } from '../../errors/codes.js';
 import { decodeCbor, type CborMap } from './cbor.js';
 
@@ -25,8 +25,6 @@ export const COSE_ALGORITHMS = {
 export type CoseAlgorithm = keyof typeof COSE_ALGORITHMS;
 type CoseEntry = (typeof COSE_ALGORITHMS)[CoseAlgorithm];
 
-/** Smallest RSA modulus accepted (jose and CONTRACT.md refuse weaker RSA keys). */
-export const MIN_RSA_BITS = 2048;
 /** Largest COSE key accepted, in bytes (an RSA-8192 key is about 1.1 KB). */
 export const MAX_COSE_KEY_BYTES = 2048;
 

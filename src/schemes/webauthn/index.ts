@@ -33,7 +33,6 @@ export {
 } from './authenticatorData.js';
 export {
   COSE_ALGORITHMS,
-  MIN_RSA_BITS,
   findCoseAlgorithm,
   parseCoseKey,
   exportCredentialPublicKey,
