@@ -138,5 +138,24 @@ export const TINIAPP_VECTOR = {
   signature: '8ebd092b9df2cf90e8ccbcab2ba87ee14f2abb25eb8f18b4d7286d42adcd45c2',
 } as const;
 
+/**
+ * The headers of a signed POST of the vector as Node hands them to a server (lowercase names),
+ * with the usual others around the three `x-tiniapp-*` ones.
+ */
+export function tiniappHeaders(): Record<string, string> {
+  return {
+    host: 'signet.example:8080',
+    'user-agent': 'node',
+    accept: '*/*',
+    'accept-encoding': 'gzip, deflate',
+    connection: 'keep-alive',
+    'content-type': 'application/json',
+    'content-length': String(TINIAPP_VECTOR.body.length),
+    'x-tiniapp-timestamp': TINIAPP_VECTOR.timestamp,
+    'x-tiniapp-client-id': TINIAPP_VECTOR.clientId,
+    'x-tiniapp-signature': TINIAPP_VECTOR.signature,
+  };
+}
+
 /** A sign-in message of realistic length, for the wallet rows. */
 export const WALLET_MESSAGE = `Sign in to example.org\nnonce: ${CHALLENGE}`;

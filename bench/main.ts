@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './harness.js';
@@ -24,6 +25,9 @@ import { webauthnRow } from './rows/webauthn.js';
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
  *   --inline-logins  also run full logins with the client signing inline (informative)
+ *   --db URL       run the Signet servers on this store instead of a SQLite temp file (postgres://...;
+ *                  a fresh schema is made and dropped), --redis URL beside it
+ *   --render FILE  print the text report of a saved `--json` run, and measure nothing
  */
 
 const MICRO_ROWS: Record<string, () => MicroRow> = {
@@ -62,8 +66,15 @@ async function main(): Promise<number> {
       dist: { type: 'boolean', default: false },
       connections: { type: 'string' },
       'inline-logins': { type: 'boolean', default: false },
+      render: { type: 'string' },
+      db: { type: 'string' },
+      redis: { type: 'string' },
     },
   });
+  if (values.render !== undefined) {
+    process.stdout.write(`${renderText(JSON.parse(readFileSync(values.render, 'utf8')) as BenchReport)}\n`);
+    return 0;
+  }
   const started = performance.now();
   const quick = values.quick === true;
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -108,6 +119,8 @@ async function main(): Promise<number> {
       workers: [1, 2],
       rounds: quick ? 1 : 3,
       inlineLogins: values['inline-logins'] === true,
+      ...(values.db === undefined ? {} : { databaseUrl: values.db }),
+      ...(values.redis === undefined ? {} : { redisUrl: values.redis }),
       progress,
     });
   }
@@ -129,6 +142,7 @@ async function main(): Promise<number> {
     targets.push({ ...t, against: t.id === 'verify-vs-ceiling' ? 'bare Fastify + RSA' : '1 worker' });
   }
 
+  info.loadAverageEnd = loadavg()[0] ?? 0;
   const report: BenchReport = {
     version: 1,
     date: new Date().toISOString(),

@@ -1,3 +1,4 @@
+import type { PhaseResult } from './http/loadgen.js';
 import type { HttpResult } from './http/runHttp.js';
 import type { MicroResult } from './micro.js';
 
@@ -12,6 +13,8 @@ export interface Machine {
   platform: string;
   /** 1-minute load average when the run started: other work on the box skews every number. */
   loadAverage: number;
+  /** 1-minute load average when the run ended (the bench's own processes count in it, ~1-3). */
+  loadAverageEnd?: number;
 }
 
 /** Everything one run measured: what `--json` prints and what bench/chart.ts reads. */
@@ -62,7 +65,7 @@ export function renderText(report: BenchReport): string {
   const m = report.machine;
   out.push(`Signet benchmarks (${report.mode}) ${report.date}`);
   out.push(
-    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}, OpenSSL ${m.openssl}; load ${m.loadAverage.toFixed(2)} at start`,
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}, OpenSSL ${m.openssl}; load ${m.loadAverage.toFixed(2)} at start${m.loadAverageEnd === undefined ? '' : `, ${m.loadAverageEnd.toFixed(2)} at end`}`,
   );
   out.push('');
   out.push(
@@ -89,53 +92,73 @@ export function renderText(report: BenchReport): string {
   if (h) {
     out.push('');
     out.push(
-      `HTTP over loopback, load generator in its own process, ${h.connections} keep-alive connections, CLI from ${h.runner}, median of ${h.rounds} round(s)`,
+      `HTTP over loopback, Signet on ${h.store ?? 'sqlite (temp file)'}, load generator in its own process, ${h.connections} keep-alive connections, CLI from ${h.runner}, median of ${h.rounds} round(s)`,
     );
+    const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(3));
+    const row = (
+      what: string,
+      rate: number,
+      p: PhaseResult | null,
+      server: number | null,
+      loadgen: number | null,
+    ) => [
+      what,
+      formatRate(rate),
+      p ? p.p50Ms.toFixed(2) : '',
+      p ? p.p99Ms.toFixed(2) : '',
+      ms(server),
+      ms(loadgen),
+    ];
+    const perReq = (p: PhaseResult): number => p.loadgenCpuMs / Math.max(1, p.requests);
     const rows: string[][] = [
-      [
+      row(
         'bare Fastify + RSA verify (ceiling)',
-        formatRate(h.ceiling.rate),
-        h.ceiling.p50Ms.toFixed(2),
-        h.ceiling.p99Ms.toFixed(2),
-        h.ceiling.serverCpuMsPerRequest === null ? '-' : h.ceiling.serverCpuMsPerRequest.toFixed(3),
-      ],
+        h.ceiling.rate,
+        h.ceiling,
+        h.ceiling.serverCpuMsPerRequest,
+        perReq(h.ceiling),
+      ),
     ];
     for (const s of h.signet) {
       const w = `--workers ${s.workers}`;
-      rows.push([
-        `Signet POST /v1/challenges, ${w}`,
-        formatRate(s.challenges.rate),
-        s.challenges.p50Ms.toFixed(2),
-        s.challenges.p99Ms.toFixed(2),
-        '',
-      ]);
-      rows.push([
-        `Signet POST /v1/verify (device RSA), ${w}`,
-        formatRate(s.verify.rate),
-        s.verify.p50Ms.toFixed(2),
-        s.verify.p99Ms.toFixed(2),
-        '',
-      ]);
-      rows.push([
-        `Signet logins (challenge + verify), ${w}`,
-        formatRate(s.loginsPerSec),
-        '',
-        '',
-        s.serverCpuMsPerLogin === null ? '-' : s.serverCpuMsPerLogin.toFixed(3),
-      ]);
+      rows.push(
+        row(
+          `Signet POST /v1/challenges, ${w}`,
+          s.challenges.rate,
+          s.challenges,
+          s.serverCpuMsPerChallenge,
+          perReq(s.challenges),
+        ),
+      );
+      rows.push(
+        row(
+          `Signet POST /v1/verify (device RSA), ${w}`,
+          s.verify.rate,
+          s.verify,
+          s.serverCpuMsPerVerify,
+          perReq(s.verify),
+        ),
+      );
+      const loadgen = (s.challenges.loadgenCpuMs + s.verify.loadgenCpuMs) / Math.max(1, s.verify.requests);
+      rows.push(
+        row(`Signet logins (challenge + verify), ${w}`, s.loginsPerSec, null, s.serverCpuMsPerLogin, loadgen),
+      );
       if (s.inline) {
-        rows.push([
-          `Signet logins, client signs inline, ${w}`,
-          formatRate(s.inline.rate),
-          s.inline.p50Ms.toFixed(2),
-          s.inline.p99Ms.toFixed(2),
-          '',
-        ]);
+        rows.push(
+          row(
+            `Signet logins, client signs inline, ${w}`,
+            s.inline.rate,
+            s.inline,
+            null,
+            s.inline.loadgenCpuMs / Math.max(1, s.inline.requests / 2),
+          ),
+        );
       }
     }
     out.push(
-      table(['what', 'per second', 'p50 ms', 'p99 ms', 'server CPU ms each'], rows, [
+      table(['what', 'per second', 'p50 ms', 'p99 ms', 'server CPU ms each', 'loadgen CPU ms each'], rows, [
         false,
+        true,
         true,
         true,
         true,

@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,12 @@ export interface HttpOptions {
   rounds: number;
   /** Also run full logins with the client signing inline (informative). */
   inlineLogins: boolean;
+  /**
+   * Another store for the Signet servers than the default SQLite temp file: a `postgres://` URL
+   * (the bench adds `?schema=` with a fresh schema and drops it afterwards), and optionally Redis.
+   */
+  databaseUrl?: string;
+  redisUrl?: string;
   /** Progress lines. */
   progress: (line: string) => void;
 }
@@ -61,6 +67,9 @@ export interface SignetRun {
   loginsPerSec: number;
   /** Server CPU (all its processes) per login, milliseconds; null off Linux. */
   serverCpuMsPerLogin: number | null;
+  /** Server CPU per `/v1/challenges` and per `/v1/verify` request, milliseconds; null off Linux. */
+  serverCpuMsPerChallenge: number | null;
+  serverCpuMsPerVerify: number | null;
   /** Full logins with the load generator signing inline. */
   inline?: PhaseResult;
 }
@@ -68,6 +77,8 @@ export interface SignetRun {
 export type CeilingRun = PhaseResult & { serverCpuMsPerRequest: number | null };
 
 export interface HttpResult {
+  /** `sqlite (temp file)` or the Postgres URL without credentials, plus Redis when used. */
+  store: string;
   connections: number;
   runner: 'src' | 'dist';
   rounds: number;
@@ -234,7 +245,9 @@ function signetSubject(
         challenges,
         verify,
         loginsPerSec: (logins * 1000) / (challenges.elapsedMs + verify.elapsedMs),
-        serverCpuMsPerLogin: cpu1 === null ? null : cpuDelta(cpu0, cpu2, logins),
+        serverCpuMsPerLogin: cpuDelta(cpu0, cpu2, logins),
+        serverCpuMsPerChallenge: cpuDelta(cpu0, cpu1, challenges.requests),
+        serverCpuMsPerVerify: cpuDelta(cpu1, cpu2, verify.requests),
       };
       if (o.inlineLogins) {
         run.inline = await gen.run<PhaseResult>(
@@ -268,7 +281,18 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
     privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
   const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
-  const db = `sqlite:${join(dir, 'signet.db')}`;
+  const schema = `signet_bench_${randomBytes(6).toString('hex')}`;
+  const postgres = o.databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(o.databaseUrl);
+  const db = postgres
+    ? `${o.databaseUrl}${(o.databaseUrl as string).includes('?') ? '&' : '?'}schema=${schema}`
+    : `sqlite:${join(dir, 'signet.db')}`;
+  const storeFlags = ['--db', db, ...(o.redisUrl ? ['--redis', o.redisUrl] : [])];
+  // A Postgres deployment needs a master key from the environment (every node the same one).
+  if (postgres && !process.env['SIGNET_MASTER_KEY'])
+    process.env['SIGNET_MASTER_KEY'] = randomBytes(32).toString('base64url');
+  const storeName = postgres
+    ? `postgres ${new URL(o.databaseUrl as string).host}${o.redisUrl ? ' + redis' : ''}`
+    : 'sqlite (temp file)';
   const cli = cliArgs(o.runner);
   const gen = await startLoadGenerator(LOADGEN);
   try {
@@ -281,7 +305,7 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
         ready: /^listening (\d+)$/,
         which: 'stdout',
       }),
-      runNode([...cli, 'app', 'create', '--name', 'bench', '--db', db, '--json']),
+      runNode([...cli, 'app', 'create', '--name', 'bench', ...storeFlags, '--json']),
     ]);
     const ceiling = ceilingSubject(
       gen,
@@ -304,8 +328,7 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
             String(port),
             '--host',
             '127.0.0.1',
-            '--db',
-            db,
+            ...storeFlags,
             '--workers',
             String(workers),
           ],
@@ -365,6 +388,7 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
       });
     }
     return {
+      store: storeName,
       connections: o.connections,
       runner: o.runner,
       rounds: o.rounds,
@@ -386,5 +410,18 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
     await gen.close();
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+    if (postgres) await dropSchema(o.databaseUrl as string, schema);
+  }
+}
+
+/** Drops the bench's Postgres schema (the rows it wrote with it). */
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { verifyTiniappRequest } from '../../src/schemes/tiniapp/index.js';
-import { TINIAPP_VECTOR } from '../fixtures.js';
+import { TINIAPP_VECTOR, tiniappHeaders } from '../fixtures.js';
 import type { MicroRow } from './types.js';
 
 /**
@@ -12,12 +12,7 @@ import type { MicroRow } from './types.js';
  */
 export function tiniappRow(): MicroRow {
   const v = TINIAPP_VECTOR;
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-tiniapp-client-id': v.clientId,
-    'x-tiniapp-timestamp': v.timestamp,
-    'x-tiniapp-signature': v.signature,
-  };
+  const headers = tiniappHeaders();
   const body = new Uint8Array(Buffer.from(v.body, 'utf8'));
   const now = Number(v.timestamp) + 1000;
   const skewMs = 300_000;
