@@ -25,11 +25,13 @@ export interface ConfigFlags {
 
 export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Config, 'masterKeySource'> {
   const portText = flags.port ?? env['SIGNET_PORT'] ?? '8080';
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`invalid port '${portText}'`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+    throw new UsageError(`invalid port '${portText}'`);
   const port = Number(portText);
   const host = flags.host ?? env['SIGNET_HOST'] ?? '127.0.0.1';
   const basePath = (flags['base-path'] ?? env['SIGNET_BASE_PATH'] ?? '').replace(/\/+$/, '');
-  if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(basePath)) throw new UsageError('base path must start with /');
+  if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(basePath))
+    throw new UsageError('base path must start with /');
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
     port,
@@ -37,7 +39,10 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
     databaseUrl: flags.db ?? env['SIGNET_DATABASE_URL'] ?? 'sqlite:./signet.db',
     redisUrl: flags.redis ?? env['SIGNET_REDIS_URL'] ?? null,
     basePath,
-    issuer: flags.issuer ?? env['SIGNET_ISSUER'] ?? `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`,
+    issuer:
+      flags.issuer ??
+      env['SIGNET_ISSUER'] ??
+      `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`,
   };
 }
 
@@ -48,7 +53,9 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
 export function readAdminToken(env: CliIo['env']): string | null {
   const token = env['SIGNET_ADMIN_TOKEN'] || null;
   if (token !== null && (token.length < 32 || /[\s\u0000-\u001f\u007f]/.test(token))) {
-    throw new UsageError('SIGNET_ADMIN_TOKEN must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
+    throw new UsageError(
+      'SIGNET_ADMIN_TOKEN must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)',
+    );
   }
   return token;
 }
@@ -64,13 +71,18 @@ export function loadSealer(databaseUrl: string, io: CliIo): { sealer: Sealer; so
   if (fromEnv) return { sealer: createSealer(deriveMasterKey(fromEnv)), source: 'env' };
   const path = sqlitePath(databaseUrl);
   if (path === null) {
-    throw new UsageError('SIGNET_MASTER_KEY must be set for a shared database (every node needs the same key)');
+    throw new UsageError(
+      'SIGNET_MASTER_KEY must be set for a shared database (every node needs the same key)',
+    );
   }
-  if (path === ':memory:') return { sealer: createSealer(deriveMasterKey(generateMasterKey())), source: 'file' };
+  if (path === ':memory:')
+    return { sealer: createSealer(deriveMasterKey(generateMasterKey())), source: 'file' };
   const keyFile = `${path}.key`;
   if (!existsSync(keyFile)) {
     writeFileSync(keyFile, generateMasterKey() + '\n', { mode: 0o600, flag: 'wx' });
-    io.err(`signet: SIGNET_MASTER_KEY is not set; generated a master key in ${keyFile} (keep it with the database, set SIGNET_MASTER_KEY in production)`);
+    io.err(
+      `signet: SIGNET_MASTER_KEY is not set; generated a master key in ${keyFile} (keep it with the database, set SIGNET_MASTER_KEY in production)`,
+    );
   }
   chmodSync(keyFile, 0o600);
   return { sealer: createSealer(deriveMasterKey(readFileSync(keyFile, 'utf8').trim())), source: 'file' };

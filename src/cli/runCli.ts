@@ -25,7 +25,11 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  return ['Usage: signet <command> [options]', '', ...Object.values(COMMANDS).map((c) => c.usage + '\n')].join('\n');
+  return [
+    'Usage: signet <command> [options]',
+    '',
+    ...Object.values(COMMANDS).map((c) => c.usage + '\n'),
+  ].join('\n');
 }
 
 /**
@@ -50,7 +54,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.err(`signet ${verb}: ${e.message}\n\n${command.usage}`);
       return 2;
     }

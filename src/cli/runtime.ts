@@ -20,7 +20,11 @@ export const storeOptions = {
   json: { type: 'boolean', default: false },
 } as const;
 
-export async function openRuntime(flags: ConfigFlags, io: CliIo, log: Logger = silentLogger): Promise<Runtime> {
+export async function openRuntime(
+  flags: ConfigFlags,
+  io: CliIo,
+  log: Logger = silentLogger,
+): Promise<Runtime> {
   const base = resolveConfig(flags, io.env);
   const { sealer, source } = loadSealer(base.databaseUrl, io);
   const store = await openStore({ databaseUrl: base.databaseUrl, redisUrl: base.redisUrl });

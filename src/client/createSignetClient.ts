@@ -33,7 +33,11 @@ export function createSignetClient(options: SignetClientOptions) {
   const now = (): number => (last = Math.max(clock(), last + 1));
   const doFetch = options.fetch ?? fetch;
 
-  async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<SignetResponse<T>> {
+  async function request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<SignetResponse<T>> {
     if (!path.startsWith('/')) throw new TypeError('path must start with /');
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const signed = signTiniappRequest({
@@ -61,9 +65,13 @@ export function createSignetClient(options: SignetClientOptions) {
     request,
     registerCredential: (userId: string, credential: Record<string, unknown>) =>
       request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
-    listCredentials: (userId: string) => request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
+    listCredentials: (userId: string) =>
+      request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
     revokeCredential: (userId: string, credentialId: string) =>
-      request('DELETE', `/v1/users/${encodeURIComponent(userId)}/credentials/${encodeURIComponent(credentialId)}`),
+      request(
+        'DELETE',
+        `/v1/users/${encodeURIComponent(userId)}/credentials/${encodeURIComponent(credentialId)}`,
+      ),
     webauthnRegistrationOptions: (input: { userId: string; userName: string; displayName?: string }) =>
       request('POST', '/v1/webauthn/registration/options', input),
     webauthnRegistrationVerify: (input: { challengeId: string; response: unknown }) =>

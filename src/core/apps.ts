@@ -37,7 +37,12 @@ export function normalizeOrigin(origin: string): string {
   } catch {
     throw new SignetError('invalid_request', `origin '${origin.slice(0, 100)}' is not a URL`);
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname !== '/' || url.search || url.hash) {
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash
+  ) {
     throw new SignetError('invalid_request', `origin '${origin.slice(0, 100)}' must be scheme://host[:port]`);
   }
   return url.origin;
@@ -45,17 +50,22 @@ export function normalizeOrigin(origin: string): string {
 
 function checkSettings(settings: AppSettings): AppSettings {
   const positive = (n: number, max: number) => Number.isInteger(n) && n > 0 && n <= max;
-  if (!positive(settings.challengeTtlMs, 86_400_000)) throw new SignetError('invalid_request', 'challengeTtlMs out of range');
+  if (!positive(settings.challengeTtlMs, 86_400_000))
+    throw new SignetError('invalid_request', 'challengeTtlMs out of range');
   if (!positive(settings.skewMs, 3_600_000)) throw new SignetError('invalid_request', 'skewMs out of range');
-  if (!positive(settings.tokenTtlSec, 30 * 86_400)) throw new SignetError('invalid_request', 'tokenTtlSec out of range');
-  if (!positive(settings.lockoutMaxFailures, 1_000_000)) throw new SignetError('invalid_request', 'lockoutMaxFailures out of range');
-  if (!positive(settings.lockoutWindowMs, 86_400_000)) throw new SignetError('invalid_request', 'lockoutWindowMs out of range');
+  if (!positive(settings.tokenTtlSec, 30 * 86_400))
+    throw new SignetError('invalid_request', 'tokenTtlSec out of range');
+  if (!positive(settings.lockoutMaxFailures, 1_000_000))
+    throw new SignetError('invalid_request', 'lockoutMaxFailures out of range');
+  if (!positive(settings.lockoutWindowMs, 86_400_000))
+    throw new SignetError('invalid_request', 'lockoutWindowMs out of range');
   if (!settings.ethChainIds.every((id) => Number.isSafeInteger(id) && id > 0)) {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }
   if (settings.chainApi !== null) {
     const url = new URL(settings.chainApi);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new SignetError('invalid_request', 'chainApi must be http(s)');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new SignetError('invalid_request', 'chainApi must be http(s)');
   }
   return settings;
 }
@@ -74,14 +84,21 @@ function defaultRpId(origins: string[]): string | null {
  */
 export async function createApp(deps: Deps, input: NewApp): Promise<{ app: App; secret: string }> {
   const name = input.name.trim();
-  if (name.length < 1 || name.length > 100) throw new SignetError('invalid_request', 'name must be 1-100 characters');
+  if (name.length < 1 || name.length > 100)
+    throw new SignetError('invalid_request', 'name must be 1-100 characters');
   const origins = [...new Set((input.origins ?? []).map(normalizeOrigin))];
   const secret = randomAlphanumeric(deps.random, 64);
   const now = deps.clock();
   const app: App = {
     id: randomAlphanumeric(deps.random, 32),
     name,
-    secrets: [{ id: randomId(deps.random, 'sec', 10), sealed: deps.sealer.seal(secret, SECRET_PURPOSE), createdAt: now }],
+    secrets: [
+      {
+        id: randomId(deps.random, 'sec', 10),
+        sealed: deps.sealer.seal(secret, SECRET_PURPOSE),
+        createdAt: now,
+      },
+    ],
     rpId: input.rpId ?? defaultRpId(origins),
     origins,
     settings: checkSettings({ ...DEFAULT_APP_SETTINGS, ...input.settings }),
@@ -98,7 +115,11 @@ export async function createApp(deps: Deps, input: NewApp): Promise<{ app: App; 
 export async function rotateAppSecret(deps: Deps, appId: string): Promise<{ app: App; secret: string }> {
   const app = await requireApp(deps, appId);
   const secret = randomAlphanumeric(deps.random, 64);
-  const fresh = { id: randomId(deps.random, 'sec', 10), sealed: deps.sealer.seal(secret, SECRET_PURPOSE), createdAt: deps.clock() };
+  const fresh = {
+    id: randomId(deps.random, 'sec', 10),
+    sealed: deps.sealer.seal(secret, SECRET_PURPOSE),
+    createdAt: deps.clock(),
+  };
   const updated: App = { ...app, secrets: [fresh, ...app.secrets.slice(0, 1)] };
   await deps.store.apps.update(updated);
   return { app: updated, secret };

@@ -21,7 +21,13 @@ export interface Attempt {
 export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void> {
   const outcome = attempt.reason === null ? 'success' : 'failure';
   deps.log.info(
-    { appId: attempt.app.id, scheme: attempt.scheme, action: attempt.action, outcome, reason: attempt.reason },
+    {
+      appId: attempt.app.id,
+      scheme: attempt.scheme,
+      action: attempt.action,
+      outcome,
+      reason: attempt.reason,
+    },
     'verification attempt',
   );
   deps.onAttempt?.(attempt.scheme, outcome, attempt.reason);

@@ -29,7 +29,12 @@ export function checkUserId(userId: unknown): string {
  * @example
  * await registerCredential(deps, app, 'alice', { type: 'device', publicKey: pem });
  */
-export async function registerCredential(deps: Deps, app: App, userId: string, body: unknown): Promise<Credential> {
+export async function registerCredential(
+  deps: Deps,
+  app: App,
+  userId: string,
+  body: unknown,
+): Promise<Credential> {
   checkUserId(userId);
   const type = (body as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !(DIRECT_TYPES as readonly string[]).includes(type)) {
@@ -41,7 +46,8 @@ export async function registerCredential(deps: Deps, app: App, userId: string, b
   if (!parsed.ok) throw new SignetError('invalid_request', parsed.message);
   const draft = parsed.value;
   const existing = await deps.store.credentials.listByUser(app.id, userId);
-  const replacing = draft.deviceId !== null && existing.some((c) => c.type === 'device' && c.deviceId === draft.deviceId);
+  const replacing =
+    draft.deviceId !== null && existing.some((c) => c.type === 'device' && c.deviceId === draft.deviceId);
   if (!replacing && existing.length >= MAX_CREDENTIALS_PER_USER) {
     throw new SignetError('conflict', `a user holds at most ${MAX_CREDENTIALS_PER_USER} credentials`);
   }
@@ -79,7 +85,13 @@ export function describeCredential(c: Credential): Record<string, unknown> {
 }
 
 /** Revokes one of the user's credentials; `not_found` when there is none by that id. */
-export async function revokeCredential(deps: Deps, app: App, userId: string, credentialId: string): Promise<void> {
+export async function revokeCredential(
+  deps: Deps,
+  app: App,
+  userId: string,
+  credentialId: string,
+): Promise<void> {
   checkUserId(userId);
-  if (!(await deps.store.credentials.delete(app.id, userId, credentialId))) throw new SignetError('not_found', 'No such credential.');
+  if (!(await deps.store.credentials.delete(app.id, userId, credentialId)))
+    throw new SignetError('not_found', 'No such credential.');
 }

@@ -65,7 +65,11 @@ function optionalText(body: Record<string, unknown>, field: string, max: number)
   return body[field] === undefined ? null : text(body, field, max);
 }
 
-const failure = (reason: ReasonCode, userId: string | null = null, credentialId: string | null = null): Outcome => ({
+const failure = (
+  reason: ReasonCode,
+  userId: string | null = null,
+  credentialId: string | null = null,
+): Outcome => ({
   ok: false,
   reason,
   userId,
@@ -73,7 +77,11 @@ const failure = (reason: ReasonCode, userId: string | null = null, credentialId:
 });
 
 /** Tries each of the user's keys; the first that verifies names the credential. */
-function firstVerifying(credentials: Credential[], check: (c: Credential) => boolean, userId: string | null): Outcome {
+function firstVerifying(
+  credentials: Credential[],
+  check: (c: Credential) => boolean,
+  userId: string | null,
+): Outcome {
   if (credentials.length === 0) return failure('credential_unknown', userId);
   for (const c of credentials) if (check(c)) return { ok: true, credential: c, counter: c.counter };
   return failure('signature_invalid', userId ?? credentials[0]!.userId);
@@ -82,7 +90,12 @@ function firstVerifying(credentials: Credential[], check: (c: Credential) => boo
 /** A device challenge the app's client built itself: `${ms}-...` (the seed's sample). */
 const CLIENT_CHALLENGE = /^(\d{13})(?!\d)/;
 
-const deviceFlow: Flow<{ userId: string; challengeId: string | null; challenge: string | null; signature: Uint8Array }> = {
+const deviceFlow: Flow<{
+  userId: string;
+  challengeId: string | null;
+  challenge: string | null;
+  signature: Uint8Array;
+}> = {
   parse(body) {
     const userId = checkUserId(body['userId']);
     const challengeId = optionalText(body, 'challengeId', 64);
@@ -100,16 +113,25 @@ const deviceFlow: Flow<{ userId: string; challengeId: string | null; challenge: 
     let message: string;
     if (p.challengeId !== null) {
       const challenge = await consumeChallenge(deps, app, p.challengeId, 'device');
-      if (challenge.userId !== null && challenge.userId !== p.userId) return failure('challenge_mismatch', p.userId);
+      if (challenge.userId !== null && challenge.userId !== p.userId)
+        return failure('challenge_mismatch', p.userId);
       message = challenge.value;
     } else {
-      if (!app.settings.clientChallenges) throw new SignetError('invalid_request', 'this app does not accept client-built challenges');
+      if (!app.settings.clientChallenges)
+        throw new SignetError('invalid_request', 'this app does not accept client-built challenges');
       const m = CLIENT_CHALLENGE.exec(p.challenge as string);
-      if (!m) throw new SignetError('invalid_request', 'a client challenge must begin with a millisecond timestamp');
-      if (Math.abs(deps.clock() - Number(m[1])) > app.settings.skewMs) return failure('timestamp_skew', p.userId);
+      if (!m)
+        throw new SignetError(
+          'invalid_request',
+          'a client challenge must begin with a millisecond timestamp',
+        );
+      if (Math.abs(deps.clock() - Number(m[1])) > app.settings.skewMs)
+        return failure('timestamp_skew', p.userId);
       message = p.challenge as string;
     }
-    const credentials = (await deps.store.credentials.listByUser(app.id, p.userId)).filter((c) => c.type === 'device');
+    const credentials = (await deps.store.credentials.listByUser(app.id, p.userId)).filter(
+      (c) => c.type === 'device',
+    );
     const bytes = utf8Bytes(message);
     const outcome = firstVerifying(
       credentials,
@@ -123,7 +145,10 @@ const deviceFlow: Flow<{ userId: string; challengeId: string | null; challenge: 
     // the signature bytes, is the replay key (signatures can be malleable). Checked after the
     // signature so that nobody can burn another user's challenge.
     if (outcome.ok && p.challengeId === null) {
-      const fresh = await deps.store.replay.remember(`cc:${app.id}:${p.userId}:${message}`, 2 * app.settings.skewMs);
+      const fresh = await deps.store.replay.remember(
+        `cc:${app.id}:${p.userId}:${message}`,
+        2 * app.settings.skewMs,
+      );
       if (!fresh) return failure('replayed', p.userId, outcome.credential.id);
     }
     return outcome;
@@ -199,7 +224,10 @@ const ethFlow: Flow<{ challengeId: string; address: string; signature: string; m
   },
 };
 
-const webauthnFlow: Flow<{ challengeId: string; response: ReturnType<typeof parseAuthenticationResponse> & { ok: true } }> = {
+const webauthnFlow: Flow<{
+  challengeId: string;
+  response: ReturnType<typeof parseAuthenticationResponse> & { ok: true };
+}> = {
   parse(body) {
     const response = parseAuthenticationResponse(body['response']);
     if (!response.ok) throw new SignetError('invalid_request', response.message);
@@ -278,20 +306,52 @@ export async function verifyLogin(
     outcome = await flow.verify(deps, app, proof);
   } catch (e) {
     if (isSignetError(e, 'challenge_unknown') || isSignetError(e, 'challenge_expired')) {
-      await recordAttempt(deps, { app, scheme: type, action: 'login', reason: e.code, userId: flow.claimedUser(proof), credentialId: null, ip });
+      await recordAttempt(deps, {
+        app,
+        scheme: type,
+        action: 'login',
+        reason: e.code,
+        userId: flow.claimedUser(proof),
+        credentialId: null,
+        ip,
+      });
       await countFailure(deps, app, keys);
     }
     throw e;
   }
   if (!outcome.ok) {
-    await recordAttempt(deps, { app, scheme: type, action: 'login', reason: outcome.reason, userId: outcome.userId, credentialId: outcome.credentialId, ip });
+    await recordAttempt(deps, {
+      app,
+      scheme: type,
+      action: 'login',
+      reason: outcome.reason,
+      userId: outcome.userId,
+      credentialId: outcome.credentialId,
+      ip,
+    });
     await countFailure(deps, app, keys);
     throw new SignetError('verification_failed', undefined, { reason: outcome.reason });
   }
   const { credential } = outcome;
   // Compare-and-set: of two logins racing with one counter value, one wins.
-  if (!(await deps.store.credentials.markUsed(app.id, credential.id, credential.counter, outcome.counter, deps.clock()))) {
-    await recordAttempt(deps, { app, scheme: type, action: 'login', reason: 'replayed', userId: credential.userId, credentialId: credential.id, ip });
+  if (
+    !(await deps.store.credentials.markUsed(
+      app.id,
+      credential.id,
+      credential.counter,
+      outcome.counter,
+      deps.clock(),
+    ))
+  ) {
+    await recordAttempt(deps, {
+      app,
+      scheme: type,
+      action: 'login',
+      reason: 'replayed',
+      userId: credential.userId,
+      credentialId: credential.id,
+      ip,
+    });
     throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
   }
   const { token, expiresAt } = await tokens.issue({
@@ -301,7 +361,14 @@ export async function verifyLogin(
     credentialId: credential.id,
     ttlSec: app.settings.tokenTtlSec,
   });
-  await recordAttempt(deps, { app, scheme: type, action: 'login', reason: null, userId: credential.userId, credentialId: credential.id, ip });
+  await recordAttempt(deps, {
+    app,
+    scheme: type,
+    action: 'login',
+    reason: null,
+    userId: credential.userId,
+    credentialId: credential.id,
+    ip,
+  });
   return { verified: true, userId: credential.userId, credentialId: credential.id, token, expiresAt };
 }
-

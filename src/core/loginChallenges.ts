@@ -29,13 +29,24 @@ export async function issueLoginChallenge(
   }
   const userId = userIdInput === undefined ? null : checkUserId(userIdInput);
   const challenge = await issueChallenge(deps, app, type as LoginType, userId);
-  const issued: IssuedChallenge = { challengeId: challenge.id, challenge: challenge.value, expiresAt: challenge.expiresAt };
+  const issued: IssuedChallenge = {
+    challengeId: challenge.id,
+    challenge: challenge.value,
+    expiresAt: challenge.expiresAt,
+  };
   if (type === 'webauthn') {
-    if (!app.rpId) throw new SignetError('invalid_request', 'this app has no WebAuthn rpId; set one with `signet app set --rp-id`');
+    if (!app.rpId)
+      throw new SignetError(
+        'invalid_request',
+        'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
+      );
     let allow: string[] | undefined;
     if (userId !== null) {
-      const passkeys = (await deps.store.credentials.listByUser(app.id, userId)).filter((c) => c.type === 'webauthn');
-      allow = passkeys.length > 0 ? passkeys.map((c) => c.id) : [deps.sealer.mac(`decoy:${app.id}:${userId}`)];
+      const passkeys = (await deps.store.credentials.listByUser(app.id, userId)).filter(
+        (c) => c.type === 'webauthn',
+      );
+      allow =
+        passkeys.length > 0 ? passkeys.map((c) => c.id) : [deps.sealer.mac(`decoy:${app.id}:${userId}`)];
     }
     issued.options = authenticationOptions({
       rpId: app.rpId,

@@ -37,7 +37,10 @@ const ACCOUNT = /^[a-z1-5.]{1,12}[a-j1-5]?$/;
 const ETH_ACCOUNT = /^0x[0-9a-fA-F]{40}$/;
 
 /** `POST /v1/mykey/sessions`: a pending session with a random uuID and the callback URL to give MYKEY. */
-export async function startMykeySession(deps: Deps, app: App): Promise<{ uuID: string; callbackUrl: string; expiresAt: number }> {
+export async function startMykeySession(
+  deps: Deps,
+  app: App,
+): Promise<{ uuID: string; callbackUrl: string; expiresAt: number }> {
   const now = deps.clock();
   const session: MykeySession = {
     uuID: randomAlphanumeric(deps.random, 32),
@@ -76,12 +79,17 @@ export async function readMykeySession(deps: Deps, app: App, uuID: string): Prom
 function field(body: Record<string, unknown>, name: string, max: number): string {
   const v = body[name];
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new SignetError('invalid_request', `${name} is required`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw new SignetError('invalid_request', `${name} is required`);
   return v;
 }
 
 /** The account's EOS keys: the chain's Reserved key when configured, else the registered ones. */
-async function eosKeysFor(deps: Deps, app: App, account: string): Promise<{ keys: EosPublicKey[]; userId: string | null }> {
+async function eosKeysFor(
+  deps: Deps,
+  app: App,
+  account: string,
+): Promise<{ keys: EosPublicKey[]; userId: string | null }> {
   const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
   const userId = registered[0]?.userId ?? null;
   if (app.settings.chainApi) {
@@ -99,7 +107,9 @@ async function eosKeysFor(deps: Deps, app: App, account: string): Promise<{ keys
         throw new SignetError('store_unavailable', 'The chain API did not answer.');
       });
     const rows = (answer as { rows?: unknown } | null)?.rows;
-    const row = Array.isArray(rows) ? (rows as Array<Record<string, unknown>>).find((r) => Number(r?.['index']) === 3) : undefined;
+    const row = Array.isArray(rows)
+      ? (rows as Array<Record<string, unknown>>).find((r) => Number(r?.['index']) === 3)
+      : undefined;
     const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
     const parsed = parseEosPublicKey(pub);
     return { keys: parsed.ok ? [parsed.value] : [], userId };
@@ -137,7 +147,10 @@ async function completeSignedLogin(
     await audit('replayed', null);
     return { ok: false, reason: session ? 'replayed' : 'session_unknown' };
   }
-  if (!/^\d{1,12}$/.test(login.timestamp) || Math.abs(deps.clock() - Number(login.timestamp) * 1000) > app.settings.skewMs) {
+  if (
+    !/^\d{1,12}$/.test(login.timestamp) ||
+    Math.abs(deps.clock() - Number(login.timestamp) * 1000) > app.settings.skewMs
+  ) {
     await audit('timestamp_skew', null);
     return { ok: false, reason: 'timestamp_skew' };
   }
@@ -145,7 +158,9 @@ async function completeSignedLogin(
   let valid: boolean;
   if (login.chain === 'ETH') {
     if (!ETH_ACCOUNT.test(login.account)) return { ok: false, reason: 'key_invalid' };
-    valid = login.proofs.every((p) => verifyPersonalSignText(login.account, p.text, p.signature, { acceptHexForm: true }).ok);
+    valid = login.proofs.every(
+      (p) => verifyPersonalSignText(login.account, p.text, p.signature, { acceptHexForm: true }).ok,
+    );
     const registered = await deps.store.credentials.findByAccount(app.id, 'eth', login.account.toLowerCase());
     userId = registered[0]?.userId ?? null;
   } else {
@@ -156,7 +171,9 @@ async function completeSignedLogin(
       await audit('credential_unknown', userId);
       return { ok: false, reason: 'credential_unknown' };
     }
-    valid = login.proofs.every((p) => found.keys.some((k) => verifyEosSignature(k, utf8Bytes(p.text), p.signature).ok));
+    valid = login.proofs.every((p) =>
+      found.keys.some((k) => verifyEosSignature(k, utf8Bytes(p.text), p.signature).ok),
+    );
   }
   if (!valid) {
     await audit('signature_invalid', userId);
@@ -164,19 +181,42 @@ async function completeSignedLogin(
   }
   const account = login.chain === 'ETH' ? login.account.toLowerCase() : login.account;
   const subject = userId ?? `mykey:${login.chain.toLowerCase()}:${account}`;
-  const { token } = await tokens.issue({ appId: app.id, userId: subject, amr: 'mykey', credentialId: null, ttlSec: app.settings.tokenTtlSec });
-  const won = await deps.store.mykey.complete(app.id, login.uuID, { status: 'verified', account, chain: login.chain, token, reason: null });
+  const { token } = await tokens.issue({
+    appId: app.id,
+    userId: subject,
+    amr: 'mykey',
+    credentialId: null,
+    ttlSec: app.settings.tokenTtlSec,
+  });
+  const won = await deps.store.mykey.complete(app.id, login.uuID, {
+    status: 'verified',
+    account,
+    chain: login.chain,
+    token,
+    reason: null,
+  });
   if (!won) {
     await audit('replayed', userId);
     return { ok: false, reason: 'replayed' };
   }
   await audit(null, subject);
-  return { ok: true, view: { uuID: login.uuID, status: 'verified', account, chain: login.chain, token, expiresAt: session.expiresAt } };
+  return {
+    ok: true,
+    view: {
+      uuID: login.uuID,
+      status: 'verified',
+      account,
+      chain: login.chain,
+      token,
+      expiresAt: session.expiresAt,
+    },
+  };
 }
 
 function chainOf(body: Record<string, unknown>): 'EOS' | 'ETH' {
   const chain = body['chain'];
-  if (chain === undefined || chain === null || chain === '' || chain === 'EOS' || chain === 'ANY') return 'EOS';
+  if (chain === undefined || chain === null || chain === '' || chain === 'EOS' || chain === 'ANY')
+    return 'EOS';
   if (chain === 'ETH') return 'ETH';
   throw new SignetError('invalid_request', 'chain must be EOS, ETH or ANY');
 }
@@ -198,7 +238,13 @@ export async function handleMykeyCallback(
     const account = field(body, 'account', 64);
     const uuID = field(body, 'uuID', 128);
     const ref = field(body, 'ref', 64);
-    login = { uuID, account, chain: chainOf(body), timestamp, proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }] };
+    login = {
+      uuID,
+      account,
+      chain: chainOf(body),
+      timestamp,
+      proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }],
+    };
   } catch (e) {
     return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
   }

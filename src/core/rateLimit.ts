@@ -17,8 +17,10 @@ export interface LimitKey {
 /** Rate-limit keys for one attempt: the user (or wallet account) and the client IP, per app. */
 export function limitKeys(app: App, subject: string | null, ip: string | null): LimitKey[] {
   const keys: LimitKey[] = [];
-  if (subject !== null) keys.push({ key: `fail:u:${app.id}:${subject}`, max: app.settings.lockoutMaxFailures });
-  if (ip !== null) keys.push({ key: `fail:ip:${app.id}:${ip}`, max: app.settings.lockoutMaxFailures * IP_LIMIT_FACTOR });
+  if (subject !== null)
+    keys.push({ key: `fail:u:${app.id}:${subject}`, max: app.settings.lockoutMaxFailures });
+  if (ip !== null)
+    keys.push({ key: `fail:ip:${app.id}:${ip}`, max: app.settings.lockoutMaxFailures * IP_LIMIT_FACTOR });
   return keys;
 }
 

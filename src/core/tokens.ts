@@ -1,4 +1,13 @@
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, createLocalJWKSet, type JWK, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  createLocalJWKSet,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import type { SigningKey } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
@@ -93,7 +102,10 @@ export function createTokenService(deps: Deps): TokenService {
       const { kid, key } = await activeKey();
       const iat = Math.floor(deps.clock() / 1000);
       const exp = iat + Math.min(claims.ttlSec, MAX_TOKEN_TTL_SEC);
-      const jwt = new SignJWT({ amr: [claims.amr], ...(claims.credentialId ? { cid: claims.credentialId } : {}) })
+      const jwt = new SignJWT({
+        amr: [claims.amr],
+        ...(claims.credentialId ? { cid: claims.credentialId } : {}),
+      })
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
         .setIssuer(deps.issuer)
         .setAudience(claims.appId)

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { utf8Bytes } from '../encoding/bytes.js';
 import { SignetError } from '../errors/SignetError.js';
-import { parseRegistrationResponse, registrationOptions, verifyRegistration } from '../schemes/webauthn/index.js';
+import {
+  parseRegistrationResponse,
+  registrationOptions,
+  verifyRegistration,
+} from '../schemes/webauthn/index.js';
 import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, issueChallenge } from './challenges.js';
@@ -18,7 +22,11 @@ export function userHandleFor(userId: string): Uint8Array {
 }
 
 function requireRpId(app: App): string {
-  if (!app.rpId) throw new SignetError('invalid_request', 'this app has no WebAuthn rpId; set one with `signet app set --rp-id`');
+  if (!app.rpId)
+    throw new SignetError(
+      'invalid_request',
+      'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
+    );
   return app.rpId;
 }
 
@@ -35,8 +43,13 @@ export async function startPasskeyRegistration(
   }
   const displayName = typeof input.displayName === 'string' ? input.displayName : userName;
   const rpId = requireRpId(app);
-  const existing = (await deps.store.credentials.listByUser(app.id, userId)).filter((c) => c.type === 'webauthn');
-  const challenge = await issueChallenge(deps, app, 'webauthn-registration', userId, { userName, displayName });
+  const existing = (await deps.store.credentials.listByUser(app.id, userId)).filter(
+    (c) => c.type === 'webauthn',
+  );
+  const challenge = await issueChallenge(deps, app, 'webauthn-registration', userId, {
+    userName,
+    displayName,
+  });
   const options = registrationOptions({
     rpId,
     rpName: app.name,
@@ -80,7 +93,15 @@ export async function finishPasskeyRegistration(
     now: deps.clock(),
   });
   if (!result.ok) {
-    await recordAttempt(deps, { app, scheme: 'webauthn', action: 'register', reason: result.code, userId, credentialId: null, ip });
+    await recordAttempt(deps, {
+      app,
+      scheme: 'webauthn',
+      action: 'register',
+      reason: result.code,
+      userId,
+      credentialId: null,
+      ip,
+    });
     throw new SignetError('verification_failed', undefined, { reason: result.code });
   }
   const c = result.credential;
@@ -109,6 +130,14 @@ export async function finishPasskeyRegistration(
     lastUsedAt: null,
   };
   await deps.store.credentials.create(credential);
-  await recordAttempt(deps, { app, scheme: 'webauthn', action: 'register', reason: null, userId, credentialId: c.id, ip });
+  await recordAttempt(deps, {
+    app,
+    scheme: 'webauthn',
+    action: 'register',
+    reason: null,
+    userId,
+    credentialId: c.id,
+    ip,
+  });
   return credential;
 }

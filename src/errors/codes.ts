@@ -47,7 +47,8 @@ export const REASON_CODES = {
   message_invalid: 'The signed message is malformed.',
   address_mismatch: 'The recovered address is not the expected one.',
   key_invalid: 'The public key is malformed or not allowed.',
-  backup_state_invalid: 'The authenticator backup flags are inconsistent (backup state without eligibility, or eligibility changed).',
+  backup_state_invalid:
+    'The authenticator backup flags are inconsistent (backup state without eligibility, or eligibility changed).',
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
 } as const;
 

@@ -14,7 +14,8 @@ import type { OfflineInput } from './types.js';
  * const body = readCredentialBody(input, 'eos'); if (!body.ok) return body;
  */
 export function readCredentialBody(input: unknown, type: string): Parsed<Record<string, unknown>> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid('body must be an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return invalid('body must be an object');
   const body = input as Record<string, unknown>;
   return body['type'] === type ? { ok: true, value: body } : invalid(`type must be "${type}"`);
 }

@@ -18,9 +18,14 @@ declare module 'fastify' {
  * the exact bytes received, a body-less one its path and query as sent, less the base path.
  * Any failure answers 401 `unauthenticated`; the precise reason goes to the audit log.
  */
-export async function authenticateServerRequest(deps: Deps, request: FastifyRequest, basePath: string): Promise<App> {
+export async function authenticateServerRequest(
+  deps: Deps,
+  request: FastifyRequest,
+  basePath: string,
+): Promise<App> {
   const clientId = request.headers['x-tiniapp-client-id'];
-  if (typeof clientId !== 'string' || !TINIAPP_CLIENT_ID.test(clientId)) throw new SignetError('unauthenticated');
+  if (typeof clientId !== 'string' || !TINIAPP_CLIENT_ID.test(clientId))
+    throw new SignetError('unauthenticated');
   const app = await deps.store.apps.get(clientId);
   if (!app) throw new SignetError('unauthenticated');
   const hasBody = request.rawBody !== undefined && request.rawBody.length > 0;
@@ -42,9 +47,13 @@ export async function authenticateServerRequest(deps: Deps, request: FastifyRequ
       credentialId: null,
       ip: request.ip,
     });
-    throw new SignetError(result.code === 'timestamp_skew' ? 'timestamp_skew' : 'unauthenticated', undefined, {
-      reason: result.code,
-    });
+    throw new SignetError(
+      result.code === 'timestamp_skew' ? 'timestamp_skew' : 'unauthenticated',
+      undefined,
+      {
+        reason: result.code,
+      },
+    );
   }
   return app;
 }

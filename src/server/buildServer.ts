@@ -66,7 +66,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Request logging is Signet's own (metrics and audit); Fastify's per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, allowUnionTypes: true },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: true,
+        allErrors: false,
+        allowUnionTypes: true,
+      },
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
@@ -79,7 +85,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   };
   // With a server logger, core's log lines (attempts and their reasons) go to it.
   const log = options.logger
-    ? { info: (f: Record<string, unknown>, m: string) => server.log.info(f, m), warn: (f: Record<string, unknown>, m: string) => server.log.warn(f, m) }
+    ? {
+        info: (f: Record<string, unknown>, m: string) => server.log.info(f, m),
+        warn: (f: Record<string, unknown>, m: string) => server.log.warn(f, m),
+      }
     : options.deps.log;
   const deps: Deps = { ...options.deps, log, onAttempt: ctx.metrics.countAttempt };
   ctx.deps = deps;
@@ -97,13 +106,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
   });
   server.addHook('onResponse', async (request, reply) => {
-    ctx.metrics.countRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    ctx.metrics.countRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   await server.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Signet', version: '1', description: 'Signature-authentication server (see CONTRACT.md).' },
+      info: {
+        title: 'Signet',
+        version: '1',
+        description: 'Signature-authentication server (see CONTRACT.md).',
+      },
       components: {
         securitySchemes: {
           tiniapp: {

@@ -35,11 +35,14 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
       .send(errorBody(error.code, publicMessage, isServerApi ? error.reason : undefined));
     return;
   }
-  const fastifyCode = 'code' in error && typeof error.code === 'string' ? FASTIFY_CODES[error.code] : undefined;
+  const fastifyCode =
+    'code' in error && typeof error.code === 'string' ? FASTIFY_CODES[error.code] : undefined;
   if ('validation' in error && error.validation) {
     const first = error.validation[0];
     const where = first ? `${first.instancePath || '(body)'} ${first.message ?? ''}`.trim() : 'invalid input';
-    void reply.status(400).send(errorBody('invalid_request', `${error.validationContext ?? 'body'}: ${where}`));
+    void reply
+      .status(400)
+      .send(errorBody('invalid_request', `${error.validationContext ?? 'body'}: ${where}`));
     return;
   }
   if (fastifyCode) {
@@ -48,7 +51,9 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {
-    void reply.status(status === 413 ? 413 : 400).send(errorBody(status === 413 ? 'payload_too_large' : 'invalid_request'));
+    void reply
+      .status(status === 413 ? 413 : 400)
+      .send(errorBody(status === 413 ? 'payload_too_large' : 'invalid_request'));
     return;
   }
   request.log.error({ err: { name: error.name, message: error.message } }, 'unexpected error');

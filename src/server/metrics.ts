@@ -49,7 +49,9 @@ export function createMetrics(): Metrics {
         '# TYPE signet_http_request_duration_seconds histogram',
       ];
       for (const [l, h] of hist) {
-        BUCKETS.forEach((b, i) => out.push(`signet_http_request_duration_seconds_bucket{${l},le="${b}"} ${h.buckets[i]}`));
+        BUCKETS.forEach((b, i) =>
+          out.push(`signet_http_request_duration_seconds_bucket{${l},le="${b}"} ${h.buckets[i]}`),
+        );
         out.push(`signet_http_request_duration_seconds_bucket{${l},le="+Inf"} ${h.count}`);
         out.push(`signet_http_request_duration_seconds_sum{${l}} ${h.sum}`);
         out.push(`signet_http_request_duration_seconds_count{${l}} ${h.count}`);

@@ -23,9 +23,15 @@ export const errorResponses = {
 export const appId = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
 export const userId = { type: 'string', minLength: 1, maxLength: 128 } as const;
 export const credentialId = { type: 'string', minLength: 1, maxLength: 1400 } as const;
-export const challengeId = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
+export const challengeId = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_-]+$',
+} as const;
 export const signatureText = { type: 'string', minLength: 1, maxLength: 4096 } as const;
-export const base64url = (maxLength: number) => ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' }) as const;
+export const base64url = (maxLength: number) =>
+  ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' }) as const;
 
 /** The server-API security requirement, for the OpenAPI document. */
 export const tiniappSecurity = [{ tiniapp: [] }];

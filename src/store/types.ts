@@ -86,7 +86,13 @@ export interface CredentialStore {
    * Compare-and-set of the WebAuthn counter and `lastUsedAt`: applies only when the stored
    * counter still equals `expected`; false otherwise (a concurrent login won).
    */
-  markUsed(appId: string, credentialId: string, expected: number, counter: number, at: number): Promise<boolean>;
+  markUsed(
+    appId: string,
+    credentialId: string,
+    expected: number,
+    counter: number,
+    at: number,
+  ): Promise<boolean>;
 }
 
 export interface AppStore {

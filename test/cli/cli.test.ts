@@ -24,16 +24,40 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
 describe('signet sign', () => {
   test('reproduces the seed vectors byte for byte (body and path)', async () => {
     assert.ok(seed, 'seed vectors file');
-    const body = await cli(['sign', '--client-id', CLIENT, '--secret', SECRET, '--timestamp', '1620621619569', '--body', '{"id":123}', '--json']);
+    const body = await cli([
+      'sign',
+      '--client-id',
+      CLIENT,
+      '--secret',
+      SECRET,
+      '--timestamp',
+      '1620621619569',
+      '--body',
+      '{"id":123}',
+      '--json',
+    ]);
     assert.equal(body.code, 0);
     const b = JSON.parse(body.stdout);
     assert.equal(b.signature, '8ebd092b9df2cf90e8ccbcab2ba87ee14f2abb25eb8f18b4d7286d42adcd45c2');
     assert.equal(b.payload, '1620621619569.RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W.{"id":123}');
     assert.equal(b.headers['x-tiniapp-timestamp'], '1620621619569');
     assert.equal(b.headers['x-tiniapp-client-id'], CLIENT);
-    const path = await cli(['sign', '--client-id', CLIENT, '--secret', SECRET, '--timestamp', '1620621619569', '--path', '/order?location=H%C3%A0%20N%E1%BB%99i&order_id=88062110977884170']);
+    const path = await cli([
+      'sign',
+      '--client-id',
+      CLIENT,
+      '--secret',
+      SECRET,
+      '--timestamp',
+      '1620621619569',
+      '--path',
+      '/order?location=H%C3%A0%20N%E1%BB%99i&order_id=88062110977884170',
+    ]);
     assert.equal(path.code, 0);
-    assert.match(path.stdout, /signature:\s+e1e0d63f7f8296dd31b2c082e611351a6c41a3bc0309a9299832f70b693722c8/);
+    assert.match(
+      path.stdout,
+      /signature:\s+e1e0d63f7f8296dd31b2c082e611351a6c41a3bc0309a9299832f70b693722c8/,
+    );
     assert.match(path.stdout, /x-tiniapp-signature: e1e0d63f/i);
   });
 
@@ -58,13 +82,51 @@ describe('signet verify --batch', () => {
     const eos = PrivateKey.generate('K1');
     const wallet = Wallet.createRandom();
     const lines = [
-      { scheme: 'device', publicKey: rsaPem, message: 'hello', signature: nodeSign('sha256', Buffer.from('hello'), rsa.privateKey).toString('base64') },
-      { scheme: 'device', publicKey: p256.publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'), message: 'hi', signature: nodeSign('sha256', Buffer.from('hi'), { key: p256.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64') },
-      { scheme: 'device', publicKey: rsaPem, message: 'hello!', signature: nodeSign('sha256', Buffer.from('hello'), rsa.privateKey).toString('base64') },
-      { scheme: 'eos', publicKey: eos.toPublic().toString(), message: 'login', signature: eos.signMessage(Bytes.from('login', 'utf8')).toString() },
-      { scheme: 'eth', address: wallet.address, message: 'login', signature: await wallet.signMessage('login') },
-      { scheme: 'eth', address: Wallet.createRandom().address, message: 'login', signature: await wallet.signMessage('login') },
-      { scheme: 'tiniapp', secret: SECRET, message: '1620621619569.RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W.{"id":123}', signature: '8ebd092b9df2cf90e8ccbcab2ba87ee14f2abb25eb8f18b4d7286d42adcd45c2' },
+      {
+        scheme: 'device',
+        publicKey: rsaPem,
+        message: 'hello',
+        signature: nodeSign('sha256', Buffer.from('hello'), rsa.privateKey).toString('base64'),
+      },
+      {
+        scheme: 'device',
+        publicKey: p256.publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'),
+        message: 'hi',
+        signature: nodeSign('sha256', Buffer.from('hi'), {
+          key: p256.privateKey,
+          dsaEncoding: 'ieee-p1363',
+        }).toString('base64'),
+      },
+      {
+        scheme: 'device',
+        publicKey: rsaPem,
+        message: 'hello!',
+        signature: nodeSign('sha256', Buffer.from('hello'), rsa.privateKey).toString('base64'),
+      },
+      {
+        scheme: 'eos',
+        publicKey: eos.toPublic().toString(),
+        message: 'login',
+        signature: eos.signMessage(Bytes.from('login', 'utf8')).toString(),
+      },
+      {
+        scheme: 'eth',
+        address: wallet.address,
+        message: 'login',
+        signature: await wallet.signMessage('login'),
+      },
+      {
+        scheme: 'eth',
+        address: Wallet.createRandom().address,
+        message: 'login',
+        signature: await wallet.signMessage('login'),
+      },
+      {
+        scheme: 'tiniapp',
+        secret: SECRET,
+        message: '1620621619569.RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W.{"id":123}',
+        signature: '8ebd092b9df2cf90e8ccbcab2ba87ee14f2abb25eb8f18b4d7286d42adcd45c2',
+      },
       { scheme: 'webauthn' },
       { scheme: 'device', publicKey: 'not a key', message: 'x', signature: 'AAAA' },
     ];
@@ -91,7 +153,16 @@ describe('signet verify --batch', () => {
     const dir = tempDir();
     try {
       const file = join(dir.dir, 'batch.jsonl');
-      writeFileSync(file, JSON.stringify({ scheme: 'tiniapp', secret: SECRET, message: '1620621619569.RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W./order?location=H%C3%A0%20N%E1%BB%99i&order_id=88062110977884170', signature: 'e1e0d63f7f8296dd31b2c082e611351a6c41a3bc0309a9299832f70b693722c8' }) + '\n');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          scheme: 'tiniapp',
+          secret: SECRET,
+          message:
+            '1620621619569.RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W./order?location=H%C3%A0%20N%E1%BB%99i&order_id=88062110977884170',
+          signature: 'e1e0d63f7f8296dd31b2c082e611351a6c41a3bc0309a9299832f70b693722c8',
+        }) + '\n',
+      );
       const r = await cli(['verify', '--batch', file]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '{"valid":true}');
@@ -111,7 +182,20 @@ describe('signet app and keys on a SQLite file', () => {
   after(() => dir.remove());
 
   test('create prints the secret once; list never shows it; the master key file is generated 0600', async () => {
-    const created = await cli(['app', 'create', '--name', 'Shop', '--origin', 'https://shop.example', '--rp-id', 'shop.example', '--client-challenges', '--db', db, '--json']);
+    const created = await cli([
+      'app',
+      'create',
+      '--name',
+      'Shop',
+      '--origin',
+      'https://shop.example',
+      '--rp-id',
+      'shop.example',
+      '--client-challenges',
+      '--db',
+      db,
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const app = JSON.parse(created.stdout);
     assert.match(app.appId, /^[A-Za-z0-9_-]+$/);
@@ -131,7 +215,20 @@ describe('signet app and keys on a SQLite file', () => {
     assert.equal(rotated.code, 0);
     assert.notEqual(JSON.parse(rotated.stdout).secret, app.secret);
 
-    const set = await cli(['app', 'set', app.appId, '--chain-api', 'https://eos.example', '--eth-chain-id', '1', '--eth-chain-id', '10', '--db', db, '--json']);
+    const set = await cli([
+      'app',
+      'set',
+      app.appId,
+      '--chain-api',
+      'https://eos.example',
+      '--eth-chain-id',
+      '1',
+      '--eth-chain-id',
+      '10',
+      '--db',
+      db,
+      '--json',
+    ]);
     assert.equal(set.code, 0, set.stderr);
     const updated = JSON.parse(set.stdout);
     assert.equal(updated.settings.chainApi, 'https://eos.example');
@@ -171,9 +268,15 @@ describe('signet serve and signet request as real processes', () => {
   // The children run in a temp dir, so tsx is named by its resolved location.
   const tsx = import.meta.resolve('tsx');
 
-  function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  function run(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsx, main, ...args], { env: { ...process.env, ...env }, cwd: dir.dir });
+      const child = spawn(process.execPath, ['--import', tsx, main, ...args], {
+        env: { ...process.env, ...env },
+        cwd: dir.dir,
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -184,12 +287,23 @@ describe('signet serve and signet request as real processes', () => {
 
   before(async () => {
     dir = tempDir();
-    const created = await cli(['app', 'create', '--name', 'Proc', '--db', `sqlite:${join(dir.dir, 'signet.db')}`, '--json'], { SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef' });
+    const created = await cli(
+      ['app', 'create', '--name', 'Proc', '--db', `sqlite:${join(dir.dir, 'signet.db')}`, '--json'],
+      { SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef' },
+    );
     app = JSON.parse(created.stdout);
-    server = spawn(process.execPath, ['--import', tsx, main, 'serve', '--port', '0', '--db', 'sqlite:./signet.db'], {
-      cwd: dir.dir,
-      env: { ...process.env, SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef', SIGNET_LOG_LEVEL: 'warn' },
-    });
+    server = spawn(
+      process.execPath,
+      ['--import', tsx, main, 'serve', '--port', '0', '--db', 'sqlite:./signet.db'],
+      {
+        cwd: dir.dir,
+        env: {
+          ...process.env,
+          SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef',
+          SIGNET_LOG_LEVEL: 'warn',
+        },
+      },
+    );
     baseUrl = await new Promise<string>((resolve, reject) => {
       let err = '';
       server.stderr!.on('data', (d) => {
@@ -213,15 +327,24 @@ describe('signet serve and signet request as real processes', () => {
   test('serve answers; request signs a server-API call with the env credentials', async () => {
     assert.equal((await fetch(baseUrl + '/healthz')).status, 200);
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const body = JSON.stringify({ type: 'device', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    const body = JSON.stringify({
+      type: 'device',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
     const env = { SIGNET_APP_ID: app.appId, SIGNET_APP_SECRET: app.secret };
-    const created = await run(['request', 'POST', `${baseUrl}/v1/users/zoe/credentials`, '--body', body, '--json'], env);
+    const created = await run(
+      ['request', 'POST', `${baseUrl}/v1/users/zoe/credentials`, '--body', body, '--json'],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     assert.equal(JSON.parse(created.stdout).userId, 'zoe');
     const listed = await run(['request', 'GET', `${baseUrl}/v1/users/zoe/credentials`, '--json'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.equal(JSON.parse(listed.stdout).credentials.length, 1);
-    const refused = await run(['request', 'GET', `${baseUrl}/v1/users/zoe/credentials`], { SIGNET_APP_ID: app.appId, SIGNET_APP_SECRET: 'wrong' });
+    const refused = await run(['request', 'GET', `${baseUrl}/v1/users/zoe/credentials`], {
+      SIGNET_APP_ID: app.appId,
+      SIGNET_APP_SECRET: 'wrong',
+    });
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /unauthenticated/);
   });

@@ -9,7 +9,10 @@ const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8
 
 test('docs/errors.md lists every error code with its status', () => {
   const rows = [...doc.matchAll(/^\| (\d{3}) \| `([a-z_]+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
-  assert.deepEqual(Object.fromEntries(rows), Object.fromEntries(Object.entries(ERROR_CODES).map(([k, v]) => [k, v.status])));
+  assert.deepEqual(
+    Object.fromEntries(rows),
+    Object.fromEntries(Object.entries(ERROR_CODES).map(([k, v]) => [k, v.status])),
+  );
 });
 
 test('docs/errors.md lists every verification reason, and only those', () => {

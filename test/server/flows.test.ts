@@ -27,10 +27,16 @@ let client: SignetClient;
 let dir: ReturnType<typeof tempDir>;
 
 /** A public (unsigned) JSON request. */
-async function publicCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function publicCall(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(baseUrl + path, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
@@ -39,7 +45,8 @@ async function publicCall(method: string, path: string, body?: unknown): Promise
 const challenge = (type: string, userId?: string) =>
   publicCall('POST', '/v1/challenges', { appId: h.app.id, type, ...(userId ? { userId } : {}) });
 
-const verify = (proof: Record<string, unknown>) => publicCall('POST', '/v1/verify', { appId: h.app.id, ...proof });
+const verify = (proof: Record<string, unknown>) =>
+  publicCall('POST', '/v1/verify', { appId: h.app.id, ...proof });
 
 async function auditReasons(userId: string): Promise<Array<string | null>> {
   const { status, body } = await client.audit({ userId, limit: 100 });
@@ -50,7 +57,11 @@ async function auditReasons(userId: string): Promise<Array<string | null>> {
 /** Checks a login token against the server's JWKS as a relying app would. */
 async function assertToken(token: string, sub: string, amr: string, cid?: string): Promise<void> {
   const jwks = createRemoteJWKSet(new URL(baseUrl + '/.well-known/jwks.json'));
-  const { payload } = await jwtVerify(token, jwks, { issuer: h.deps.issuer, audience: h.app.id, algorithms: ['EdDSA'] });
+  const { payload } = await jwtVerify(token, jwks, {
+    issuer: h.deps.issuer,
+    audience: h.app.id,
+    algorithms: ['EdDSA'],
+  });
   assert.equal(payload.sub, sub);
   assert.deepEqual(payload.amr, [amr]);
   if (cid !== undefined) assert.equal(payload['cid'], cid);
@@ -100,7 +111,9 @@ describe('device', () => {
 
     const ch = await challenge('device', 'alice');
     assert.equal(ch.status, 200);
-    const signature = nodeSign('sha256', Buffer.from(ch.body.challenge, 'utf8'), privateKey).toString('base64');
+    const signature = nodeSign('sha256', Buffer.from(ch.body.challenge, 'utf8'), privateKey).toString(
+      'base64',
+    );
     const ok = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'alice', signature });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.verified, true);
@@ -108,12 +121,18 @@ describe('device', () => {
     await assertToken(ok.body.token, 'alice', 'device', cred.id);
 
     // The challenge was consumed: the same proof again is refused.
-    const again = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'alice', signature });
+    const again = await verify({
+      type: 'device',
+      challengeId: ch.body.challengeId,
+      userId: 'alice',
+      signature,
+    });
     assert.equal(again.status, 401);
     assert.equal(again.body.error.code, 'challenge_unknown');
 
     const list = await client.listCredentials('alice');
-    const listed = (list.body as { credentials: Array<{ id: string; lastUsedAt: string | null }> }).credentials;
+    const listed = (list.body as { credentials: Array<{ id: string; lastUsedAt: string | null }> })
+      .credentials;
     assert.equal(listed.length, 1);
     assert.notEqual(listed[0]!.lastUsedAt, null);
   });
@@ -121,27 +140,58 @@ describe('device', () => {
   test('a wrong signature is verification_failed to the public, signature_invalid in the audit; the challenge is gone', async () => {
     const { publicKey } = rsaKey();
     const other = rsaKey();
-    assert.equal((await client.registerCredential('bob', { type: 'device', publicKey: publicKey.export({ format: 'pem', type: 'spki' }) })).status, 201);
+    assert.equal(
+      (
+        await client.registerCredential('bob', {
+          type: 'device',
+          publicKey: publicKey.export({ format: 'pem', type: 'spki' }),
+        })
+      ).status,
+      201,
+    );
     const ch = await challenge('device', 'bob');
-    const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), other.privateKey).toString('base64url');
+    const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), other.privateKey).toString(
+      'base64url',
+    );
     const bad = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'bob', signature });
     assert.equal(bad.status, 401);
     assert.deepEqual(Object.keys(bad.body.error).sort(), ['code', 'message']);
     assert.equal(bad.body.error.code, 'verification_failed');
     assert.equal((await auditReasons('bob'))[0], 'signature_invalid');
-    const retry = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'bob', signature });
+    const retry = await verify({
+      type: 'device',
+      challengeId: ch.body.challengeId,
+      userId: 'bob',
+      signature,
+    });
     assert.equal(retry.body.error.code, 'challenge_unknown');
   });
 
   test('P-256 key as an uncompressed point (Secure Enclave) with raw r||s and DER signatures', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-    assert.equal((await client.registerCredential('carol', { type: 'device', publicKey: point.toString('base64') })).status, 201);
+    const point = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x!, 'base64url'),
+      Buffer.from(jwk.y!, 'base64url'),
+    ]);
+    assert.equal(
+      (await client.registerCredential('carol', { type: 'device', publicKey: point.toString('base64') }))
+        .status,
+      201,
+    );
     for (const dsaEncoding of ['ieee-p1363', 'der'] as const) {
       const ch = await challenge('device', 'carol');
-      const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), { key: privateKey, dsaEncoding }).toString('base64');
-      const ok = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'carol', signature });
+      const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), {
+        key: privateKey,
+        dsaEncoding,
+      }).toString('base64');
+      const ok = await verify({
+        type: 'device',
+        challengeId: ch.body.challengeId,
+        userId: 'carol',
+        signature,
+      });
       assert.equal(ok.status, 200, `${dsaEncoding}: ${JSON.stringify(ok.body)}`);
     }
   });
@@ -150,17 +200,41 @@ describe('device', () => {
     const first = rsaKey();
     const second = rsaKey();
     const pkcs1 = (k: KeyObject) => k.export({ format: 'der', type: 'pkcs1' }).toString('base64');
-    assert.equal((await client.registerCredential('dave', { type: 'device', publicKey: pkcs1(first.publicKey), deviceId: 'iphone' })).status, 201);
-    const replaced = await client.registerCredential('dave', { type: 'device', publicKey: pkcs1(second.publicKey), deviceId: 'iphone' });
+    assert.equal(
+      (
+        await client.registerCredential('dave', {
+          type: 'device',
+          publicKey: pkcs1(first.publicKey),
+          deviceId: 'iphone',
+        })
+      ).status,
+      201,
+    );
+    const replaced = await client.registerCredential('dave', {
+      type: 'device',
+      publicKey: pkcs1(second.publicKey),
+      deviceId: 'iphone',
+    });
     assert.equal(replaced.status, 201);
     const list = (await client.listCredentials('dave')).body as { credentials: Array<{ id: string }> };
-    assert.deepEqual(list.credentials.map((c) => c.id), [(replaced.body as { id: string }).id]);
+    assert.deepEqual(
+      list.credentials.map((c) => c.id),
+      [(replaced.body as { id: string }).id],
+    );
     const ch = await challenge('device', 'dave');
     const oldSig = nodeSign('sha256', Buffer.from(ch.body.challenge), first.privateKey).toString('base64');
-    assert.equal((await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'dave', signature: oldSig })).status, 401);
+    assert.equal(
+      (await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'dave', signature: oldSig }))
+        .status,
+      401,
+    );
     const ch2 = await challenge('device', 'dave');
     const newSig = nodeSign('sha256', Buffer.from(ch2.body.challenge), second.privateKey).toString('base64');
-    assert.equal((await verify({ type: 'device', challengeId: ch2.body.challengeId, userId: 'dave', signature: newSig })).status, 200);
+    assert.equal(
+      (await verify({ type: 'device', challengeId: ch2.body.challengeId, userId: 'dave', signature: newSig }))
+        .status,
+      200,
+    );
   });
 
   test('the `signet device` stand-in plays the phone: create-key, sign, delete-key', async () => {
@@ -168,10 +242,19 @@ describe('device', () => {
     const io = captureIo();
     assert.equal(await runCli(['device', 'create-key', '--key-file', keyFile, '--json'], io), 0);
     const { publicKey } = JSON.parse(io.stdout()) as { publicKey: string };
-    assert.equal((await client.registerCredential('erin', { type: 'device', publicKey, deviceId: 'cli' })).status, 201);
+    assert.equal(
+      (await client.registerCredential('erin', { type: 'device', publicKey, deviceId: 'cli' })).status,
+      201,
+    );
     const ch = await challenge('device', 'erin');
     const signIo = captureIo();
-    assert.equal(await runCli(['device', 'sign', '--challenge', ch.body.challenge, '--key-file', keyFile, '--json'], signIo), 0);
+    assert.equal(
+      await runCli(
+        ['device', 'sign', '--challenge', ch.body.challenge, '--key-file', keyFile, '--json'],
+        signIo,
+      ),
+      0,
+    );
     const { signature } = JSON.parse(signIo.stdout()) as { signature: string };
     const ok = await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'erin', signature });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -183,7 +266,15 @@ describe('device', () => {
 
   test("client-built challenges (the seed's `${Date.now()}-...`): accepted once, within the skew window", async () => {
     const { privateKey, publicKey } = rsaKey();
-    assert.equal((await client.registerCredential('frank', { type: 'device', publicKey: publicKey.export({ format: 'pem', type: 'pkcs1' }) })).status, 201);
+    assert.equal(
+      (
+        await client.registerCredential('frank', {
+          type: 'device',
+          publicKey: publicKey.export({ format: 'pem', type: 'pkcs1' }),
+        })
+      ).status,
+      201,
+    );
     const proof = (text: string) => ({
       type: 'device',
       userId: 'frank',
@@ -207,13 +298,19 @@ describe('device', () => {
 
   test('revoking a credential: 204, then its key no longer logs in; unknown id is 404', async () => {
     const { privateKey, publicKey } = rsaKey();
-    const reg = await client.registerCredential('gina', { type: 'device', publicKey: publicKey.export({ format: 'pem', type: 'spki' }) });
+    const reg = await client.registerCredential('gina', {
+      type: 'device',
+      publicKey: publicKey.export({ format: 'pem', type: 'spki' }),
+    });
     const id = (reg.body as { id: string }).id;
     assert.equal((await client.revokeCredential('gina', id)).status, 204);
     assert.equal((await client.revokeCredential('gina', id)).status, 404);
     const ch = await challenge('device', 'gina');
     const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64');
-    assert.equal((await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'gina', signature })).status, 401);
+    assert.equal(
+      (await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'gina', signature })).status,
+      401,
+    );
     assert.equal((await auditReasons('gina'))[0], 'credential_unknown');
   });
 });
@@ -226,14 +323,21 @@ describe('webauthn', () => {
     assert.equal(o.rp.id, RP_ID);
     assert.ok(o.pubKeyCredParams.some((p: { alg: number }) => p.alg === -7));
     const cred = makeCredential(alg, idByte);
-    const response = register(cred, { challenge: Buffer.from(o.challenge, 'base64url'), origin: ORIGIN, rpId: RP_ID });
+    const response = register(cred, {
+      challenge: Buffer.from(o.challenge, 'base64url'),
+      origin: ORIGIN,
+      rpId: RP_ID,
+    });
     const done = await client.webauthnRegistrationVerify({ challengeId, response });
     assert.equal(done.status, 201, JSON.stringify(done.body));
     assert.equal((done.body as { id: string }).id, cred.idB64);
     return cred;
   }
 
-  async function login(cred: ReturnType<typeof makeCredential>, opts: { userId?: string; counter: number; origin?: string }) {
+  async function login(
+    cred: ReturnType<typeof makeCredential>,
+    opts: { userId?: string; counter: number; origin?: string },
+  ) {
     const ch = await challenge('webauthn', opts.userId);
     assert.equal(ch.status, 200);
     assert.equal(ch.body.options.challenge, ch.body.challenge);
@@ -254,7 +358,10 @@ describe('webauthn', () => {
       const userId = `pk-${alg}`;
       const cred = await registerPasskey(userId, alg, idByte++);
       const named = await login(cred, { userId, counter: 1 });
-      assert.deepEqual(named.ch.body.options.allowCredentials.map((c: { id: string }) => c.id), [cred.idB64]);
+      assert.deepEqual(
+        named.ch.body.options.allowCredentials.map((c: { id: string }) => c.id),
+        [cred.idB64],
+      );
       assert.equal(named.result.status, 200, `${alg}: ${JSON.stringify(named.result.body)}`);
       await assertToken(named.result.body.token, userId, 'webauthn', cred.idB64);
       const discoverable = await login(cred, { counter: 2 });
@@ -275,7 +382,11 @@ describe('webauthn', () => {
 
   test('an assertion made on a foreign origin is refused: origin_mismatch', async () => {
     const cred = await registerPasskey('phish-target', 'ES256', 0x51);
-    const phished = await login(cred, { userId: 'phish-target', counter: 1, origin: 'https://app.example.evil.test' });
+    const phished = await login(cred, {
+      userId: 'phish-target',
+      counter: 1,
+      origin: 'https://app.example.evil.test',
+    });
     assert.equal(phished.result.status, 401);
     assert.equal((await auditReasons('phish-target'))[0], 'origin_mismatch');
   });
@@ -295,17 +406,36 @@ describe('webauthn', () => {
 describe('eos', () => {
   test('register an EOS legacy key; log in with a SIG_K1_ signature over the challenge', async () => {
     const key = PrivateKey.generate('K1');
-    const reg = await client.registerCredential('eos-user', { type: 'eos', account: 'alice.eos', publicKey: key.toPublic().toLegacyString() });
+    const reg = await client.registerCredential('eos-user', {
+      type: 'eos',
+      account: 'alice.eos',
+      publicKey: key.toPublic().toLegacyString(),
+    });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const ch = await challenge('eos', 'eos-user');
     const signature = key.signMessage(Bytes.from(ch.body.challenge, 'utf8')).toString();
     assert.match(signature, /^SIG_K1_/);
-    const ok = await verify({ type: 'eos', challengeId: ch.body.challengeId, account: 'alice.eos', signature });
+    const ok = await verify({
+      type: 'eos',
+      challengeId: ch.body.challengeId,
+      account: 'alice.eos',
+      signature,
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await assertToken(ok.body.token, 'eos-user', 'eos');
     const ch2 = await challenge('eos');
     const wrong = PrivateKey.generate('K1').signMessage(Bytes.from(ch2.body.challenge, 'utf8')).toString();
-    assert.equal((await verify({ type: 'eos', challengeId: ch2.body.challengeId, account: 'alice.eos', signature: wrong })).status, 401);
+    assert.equal(
+      (
+        await verify({
+          type: 'eos',
+          challengeId: ch2.body.challengeId,
+          account: 'alice.eos',
+          signature: wrong,
+        })
+      ).status,
+      401,
+    );
   });
 });
 
@@ -318,7 +448,12 @@ describe('eth', () => {
     const ch = await challenge('eth', 'eth-user');
     assert.match(ch.body.challenge, /^[A-Za-z0-9]{8,}$/);
     const signature = await wallet.signMessage(ch.body.challenge);
-    const ok = await verify({ type: 'eth', challengeId: ch.body.challengeId, address: wallet.address, signature });
+    const ok = await verify({
+      type: 'eth',
+      challengeId: ch.body.challengeId,
+      address: wallet.address,
+      signature,
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await assertToken(ok.body.token, 'eth-user', 'eth');
 
@@ -333,20 +468,38 @@ describe('eth', () => {
       nonce: ch2.body.challenge,
       issuedAt: new Date(h.clock()).toISOString(),
     });
-    const siwe = await verify({ type: 'eth', challengeId: ch2.body.challengeId, address: wallet.address, message, signature: await wallet.signMessage(message) });
+    const siwe = await verify({
+      type: 'eth',
+      challengeId: ch2.body.challengeId,
+      address: wallet.address,
+      message,
+      signature: await wallet.signMessage(message),
+    });
     assert.equal(siwe.status, 200, JSON.stringify(siwe.body));
 
     // A SIWE message for another domain is refused with the precise reason in the audit.
     const ch3 = await challenge('eth');
-    const foreign = message.replace('app.example wants', 'evil.example wants').replace(ch2.body.challenge, ch3.body.challenge);
-    const refused = await verify({ type: 'eth', challengeId: ch3.body.challengeId, address: wallet.address, message: foreign, signature: await wallet.signMessage(foreign) });
+    const foreign = message
+      .replace('app.example wants', 'evil.example wants')
+      .replace(ch2.body.challenge, ch3.body.challenge);
+    const refused = await verify({
+      type: 'eth',
+      challengeId: ch3.body.challengeId,
+      address: wallet.address,
+      message: foreign,
+      signature: await wallet.signMessage(foreign),
+    });
     assert.equal(refused.status, 401);
     assert.equal((await auditReasons('eth-user'))[0], 'domain_mismatch');
   });
 
   test('a mixed-case address with a bad EIP-55 checksum is refused at registration', async () => {
     const wallet = Wallet.createRandom();
-    const bad = wallet.address.slice(0, 2) + [...wallet.address.slice(2)].map((c) => (/[a-f]/.test(c) ? c.toUpperCase() : /[A-F]/.test(c) ? c.toLowerCase() : c)).join('');
+    const bad =
+      wallet.address.slice(0, 2) +
+      [...wallet.address.slice(2)]
+        .map((c) => (/[a-f]/.test(c) ? c.toUpperCase() : /[A-F]/.test(c) ? c.toLowerCase() : c))
+        .join('');
     if (bad === wallet.address) return; // an all-digit address has no checksum letters (vanishingly rare)
     const r = await client.registerCredential('eth-bad', { type: 'eth', address: bad });
     assert.equal(r.status, 400);
@@ -369,9 +522,10 @@ describe('mykey', () => {
       req.on('end', () => {
         const q = JSON.parse(body);
         chainCalls.push({ path: req.url, ...q });
-        const rows = q.code === 'mykeymanager' && q.table === 'keydata' && q.scope === 'chainacct'
-          ? [{ index: 3, key: { pubkey: chainKey.toPublic().toString(), status: 1 } }]
-          : [];
+        const rows =
+          q.code === 'mykeymanager' && q.table === 'keydata' && q.scope === 'chainacct'
+            ? [{ index: 3, key: { pubkey: chainKey.toPublic().toString(), status: 1 } }]
+            : [];
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ rows, more: false }));
       });
@@ -385,7 +539,16 @@ describe('mykey', () => {
 
   test('EOS callback signed with the registered key completes the session once', async () => {
     const key = PrivateKey.generate('K1');
-    assert.equal((await client.registerCredential('mk-user', { type: 'eos', account: 'mkaccount', publicKey: key.toPublic().toString() })).status, 201);
+    assert.equal(
+      (
+        await client.registerCredential('mk-user', {
+          type: 'eos',
+          account: 'mkaccount',
+          publicKey: key.toPublic().toString(),
+        })
+      ).status,
+      201,
+    );
     const session = await publicCall('POST', '/v1/mykey/sessions', { appId: h.app.id });
     assert.equal(session.status, 200);
     assert.equal(session.body.callbackUrl, `${h.deps.issuer}/v1/mykey/callback/${h.app.id}`);
@@ -429,7 +592,10 @@ describe('mykey', () => {
       sign: attacker.signMessage(Bytes.from(timestamp + 'mkaccount' + s.uuID + 'mykey', 'utf8')).toString(),
     });
     assert.equal(answer.body.code, 2);
-    assert.equal((await publicCall('GET', `/v1/mykey/sessions/${s.uuID}?appId=${h.app.id}`)).body.status, 'pending');
+    assert.equal(
+      (await publicCall('GET', `/v1/mykey/sessions/${s.uuID}?appId=${h.app.id}`)).body.status,
+      'pending',
+    );
   });
 
   test('ETH callback by EIP-191 recovery, the hex form of the message accepted too', async () => {
@@ -439,7 +605,14 @@ describe('mykey', () => {
       const timestamp = seconds();
       const text = timestamp + wallet.address + s.uuID + 'mykey';
       const sign = await wallet.signMessage(hexForm ? '0x' + Buffer.from(text).toString('hex') : text);
-      const answer = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, { uuID: s.uuID, ref: 'mykey', timestamp, account: wallet.address, chain: 'ETH', sign });
+      const answer = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, {
+        uuID: s.uuID,
+        ref: 'mykey',
+        timestamp,
+        account: wallet.address,
+        chain: 'ETH',
+        sign,
+      });
       assert.equal(answer.body.code, 0, `hexForm=${hexForm}`);
       const done = await publicCall('GET', `/v1/mykey/sessions/${s.uuID}?appId=${h.app.id}`);
       assert.equal(done.body.chain, 'ETH');
@@ -448,12 +621,23 @@ describe('mykey', () => {
   });
 
   test('with a chain API configured, the Reserved key (mykeymanager/keydata index 3) is used', async () => {
-    await updateApp(h.deps, h.app.id, { settings: { chainApi: `http://127.0.0.1:${(chainApi.address() as { port: number }).port}` } });
+    await updateApp(h.deps, h.app.id, {
+      settings: { chainApi: `http://127.0.0.1:${(chainApi.address() as { port: number }).port}` },
+    });
     try {
       const { body: s } = await publicCall('POST', '/v1/mykey/sessions', { appId: h.app.id });
       const timestamp = seconds();
-      const sign = chainKey.signMessage(Bytes.from(timestamp + 'chainacct' + s.uuID + 'mykey', 'utf8')).toString();
-      const answer = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, { uuID: s.uuID, ref: 'mykey', timestamp, account: 'chainacct', chain: 'EOS', sign });
+      const sign = chainKey
+        .signMessage(Bytes.from(timestamp + 'chainacct' + s.uuID + 'mykey', 'utf8'))
+        .toString();
+      const answer = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, {
+        uuID: s.uuID,
+        ref: 'mykey',
+        timestamp,
+        account: 'chainacct',
+        chain: 'EOS',
+        sign,
+      });
       assert.equal(answer.body.code, 0, JSON.stringify(answer.body));
       assert.deepEqual(chainCalls.at(-1), {
         path: '/v1/chain/get_table_rows',
@@ -496,11 +680,15 @@ describe('mykey', () => {
 describe('tokens and operations', () => {
   test('keys rotate: a new kid signs, the old key stays in the JWKS so its tokens still verify', async () => {
     const { privateKey, publicKey } = rsaKey();
-    await client.registerCredential('rot', { type: 'device', publicKey: publicKey.export({ format: 'pem', type: 'spki' }) });
+    await client.registerCredential('rot', {
+      type: 'device',
+      publicKey: publicKey.export({ format: 'pem', type: 'spki' }),
+    });
     const login = async () => {
       const ch = await challenge('device', 'rot');
       const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64');
-      return (await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'rot', signature })).body.token as string;
+      return (await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'rot', signature }))
+        .body.token as string;
     };
     const before = await login();
     const { kid } = await createTokenService(h.deps).rotate();
@@ -517,15 +705,32 @@ describe('tokens and operations', () => {
 
   test('failed attempts per user answer 429 rate_limited; other users are unaffected', async () => {
     const { publicKey } = rsaKey();
-    await client.registerCredential('limited', { type: 'device', publicKey: publicKey.export({ format: 'pem', type: 'spki' }) });
+    await client.registerCredential('limited', {
+      type: 'device',
+      publicKey: publicKey.export({ format: 'pem', type: 'spki' }),
+    });
     const max = h.app.settings.lockoutMaxFailures;
     const statuses: number[] = [];
     for (let i = 0; i <= max; i++) {
       const ch = await challenge('device', 'limited');
-      statuses.push((await verify({ type: 'device', challengeId: ch.body.challengeId, userId: 'limited', signature: 'AAAA' })).status);
+      statuses.push(
+        (
+          await verify({
+            type: 'device',
+            challengeId: ch.body.challengeId,
+            userId: 'limited',
+            signature: 'AAAA',
+          })
+        ).status,
+      );
     }
     assert.deepEqual(statuses, [...Array(max).fill(401), 429]);
-    const last = await verify({ type: 'device', challengeId: 'whatever', userId: 'limited', signature: 'AAAA' });
+    const last = await verify({
+      type: 'device',
+      challengeId: 'whatever',
+      userId: 'limited',
+      signature: 'AAAA',
+    });
     assert.equal(last.body.error.code, 'rate_limited');
   });
 
@@ -537,7 +742,14 @@ describe('tokens and operations', () => {
     assert.match(metrics, /signet_http_requests_total/);
     const openapi = await publicCall('GET', '/openapi.json');
     assert.equal(openapi.status, 200);
-    for (const path of ['/v1/users/{userId}/credentials', '/v1/challenges', '/v1/verify', '/v1/mykey/sessions', '/v1/audit', '/v1/webauthn/registration/verify']) {
+    for (const path of [
+      '/v1/users/{userId}/credentials',
+      '/v1/challenges',
+      '/v1/verify',
+      '/v1/mykey/sessions',
+      '/v1/audit',
+      '/v1/webauthn/registration/verify',
+    ]) {
       assert.ok(openapi.body.paths[path], `OpenAPI lacks ${path}`);
     }
   });
@@ -545,7 +757,11 @@ describe('tokens and operations', () => {
   test('CORS: an app origin is allowed, another is not', async () => {
     const allowed = await fetch(baseUrl + '/v1/challenges', {
       method: 'OPTIONS',
-      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(allowed.headers.get('access-control-allow-origin'), ORIGIN);
     const denied = await fetch(baseUrl + '/v1/challenges', {

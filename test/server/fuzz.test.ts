@@ -9,7 +9,13 @@ import { startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
 before(async () => {
-  h = await startHarness({ app: { origins: ['https://app.example'], rpId: 'app.example', settings: { clientChallenges: true, lockoutMaxFailures: 1_000_000 } } });
+  h = await startHarness({
+    app: {
+      origins: ['https://app.example'],
+      rpId: 'app.example',
+      settings: { clientChallenges: true, lockoutMaxFailures: 1_000_000 },
+    },
+  });
 });
 after(() => h.close());
 
@@ -30,7 +36,29 @@ const ROUTES: Route[] = [
   { method: 'GET', url: () => '/.well-known/jwks.json', server: false },
 ];
 
-const FIELDS = ['appId', 'type', 'userId', 'userName', 'challengeId', 'challenge', 'signature', 'account', 'address', 'message', 'publicKey', 'deviceId', 'label', 'response', 'uuID', 'sign', 'ref', 'timestamp', 'chain', 'mykeyUID', 'mykeyUIDSignature'];
+const FIELDS = [
+  'appId',
+  'type',
+  'userId',
+  'userName',
+  'challengeId',
+  'challenge',
+  'signature',
+  'account',
+  'address',
+  'message',
+  'publicKey',
+  'deviceId',
+  'label',
+  'response',
+  'uuID',
+  'sign',
+  'ref',
+  'timestamp',
+  'chain',
+  'mykeyUID',
+  'mykeyUIDSignature',
+];
 const TYPES = ['device', 'webauthn', 'eos', 'eth', 'tiniapp', 'EOS', 'ETH', ''];
 
 /** Values that look almost right: real field names, plausible types, hostile contents. */
@@ -44,7 +72,20 @@ const value = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 }),
-  fc.dictionary(fc.constantFrom('id', 'rawId', 'type', 'response', 'clientDataJSON', 'authenticatorData', 'signature', 'attestationObject', 'userHandle'), fc.oneof(fc.base64String({ maxLength: 40 }), fc.string({ maxLength: 10 }), fc.object({ maxDepth: 2 }))),
+  fc.dictionary(
+    fc.constantFrom(
+      'id',
+      'rawId',
+      'type',
+      'response',
+      'clientDataJSON',
+      'authenticatorData',
+      'signature',
+      'attestationObject',
+      'userHandle',
+    ),
+    fc.oneof(fc.base64String({ maxLength: 40 }), fc.string({ maxLength: 10 }), fc.object({ maxDepth: 2 })),
+  ),
 );
 
 const body = fc.oneof(
@@ -59,20 +100,37 @@ test('no route answers 5xx to random bodies (fast-check)', async () => {
     fc.asyncProperty(fc.constantFrom(...ROUTES), body, fc.boolean(), async (route, input, withAppId) => {
       let payload: string | undefined;
       if (route.method === 'POST') {
-        const object = typeof input === 'object' && input !== null && !Array.isArray(input) && withAppId ? { appId: h.app.id, ...input } : input;
+        const object =
+          typeof input === 'object' && input !== null && !Array.isArray(input) && withAppId
+            ? { appId: h.app.id, ...input }
+            : input;
         payload = typeof object === 'string' ? object : JSON.stringify(object);
       }
       const url = route.url(h.app.id);
-      const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json' };
+      const headers: Record<string, string> =
+        payload === undefined ? {} : { 'content-type': 'application/json' };
       if (route.server) {
         Object.assign(
           headers,
-          signTiniappRequest({ clientId: h.app.id, secret: h.secret, timestamp: h.clock(), ...(payload === undefined ? { path: url } : { body: payload }) }).headers,
+          signTiniappRequest({
+            clientId: h.app.id,
+            secret: h.secret,
+            timestamp: h.clock(),
+            ...(payload === undefined ? { path: url } : { body: payload }),
+          }).headers,
         );
       }
-      const r = await h.server.inject({ method: route.method, url, headers, ...(payload === undefined ? {} : { payload }) });
+      const r = await h.server.inject({
+        method: route.method,
+        url,
+        headers,
+        ...(payload === undefined ? {} : { payload }),
+      });
       requests++;
-      assert.ok(r.statusCode < 500, `${route.method} ${url} ${payload?.slice(0, 200)} -> ${r.statusCode} ${r.body}`);
+      assert.ok(
+        r.statusCode < 500,
+        `${route.method} ${url} ${payload?.slice(0, 200)} -> ${r.statusCode} ${r.body}`,
+      );
       if (r.statusCode >= 400) {
         const parsed = JSON.parse(r.body) as { error?: { code?: unknown; message?: unknown } };
         assert.equal(typeof parsed.error?.code, 'string');

@@ -42,7 +42,12 @@ export interface Harness {
   /** A Tiniapp-signed server-API request through `inject`. */
   signed(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
   /** A public request through `inject`. */
-  call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -151,7 +156,10 @@ export async function listen(h: Harness): Promise<string> {
 }
 
 /** A CliIo that records what a verb prints. */
-export function captureIo(env: Record<string, string | undefined> = {}, stdin = ''): CliIo & { stdout(): string; stderr(): string } {
+export function captureIo(
+  env: Record<string, string | undefined> = {},
+  stdin = '',
+): CliIo & { stdout(): string; stderr(): string } {
   const out: string[] = [];
   const err: string[] = [];
   return {

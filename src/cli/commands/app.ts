@@ -38,7 +38,13 @@ function integer(flag: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
-type Values = { [K in keyof typeof settingOptions]?: (typeof settingOptions)[K] extends { multiple: true } ? string[] : (typeof settingOptions)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof settingOptions]?: (typeof settingOptions)[K] extends { multiple: true }
+    ? string[]
+    : (typeof settingOptions)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
+};
 
 function settingsFrom(v: Values): Partial<AppSettings> {
   const s: Partial<AppSettings> = {};
@@ -70,7 +76,8 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
   });
   const runtime = await openRuntime(values, io);
   try {
-    const print = (data: Record<string, unknown>, human: string) => io.out(values.json ? JSON.stringify(data) : human);
+    const print = (data: Record<string, unknown>, human: string) =>
+      io.out(values.json ? JSON.stringify(data) : human);
     switch (sub) {
       case 'create': {
         if (!values.name) throw new UsageError('--name is required');
@@ -88,7 +95,12 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
       }
       case 'list': {
         const apps = (await runtime.deps.store.apps.list()).map(describeApp);
-        print({ apps }, apps.length === 0 ? '(no apps)' : apps.map((a) => `${a.appId}  ${a.name}  ${(a.origins as string[]).join(' ')}`).join('\n'));
+        print(
+          { apps },
+          apps.length === 0
+            ? '(no apps)'
+            : apps.map((a) => `${a.appId}  ${a.name}  ${(a.origins as string[]).join(' ')}`).join('\n'),
+        );
         return 0;
       }
       case 'rotate-secret': {

@@ -27,7 +27,8 @@ export async function runDevice(argv: string[], io: CliIo): Promise<number> {
     },
   });
   const keyFile = values['key-file'];
-  const print = (data: Record<string, unknown>, human: string) => io.out(values.json ? JSON.stringify(data) : human);
+  const print = (data: Record<string, unknown>, human: string) =>
+    io.out(values.json ? JSON.stringify(data) : human);
   switch (sub) {
     case 'create-key': {
       if (values.type !== 'rsa' && values.type !== 'p256') throw new UsageError('--type is rsa or p256');
@@ -44,7 +45,8 @@ export async function runDevice(argv: string[], io: CliIo): Promise<number> {
     }
     case 'sign': {
       if (values.challenge === undefined) throw new UsageError('--challenge is required');
-      if (!existsSync(keyFile)) throw new UsageError(`no key in ${keyFile}; run 'signet device create-key' first`);
+      if (!existsSync(keyFile))
+        throw new UsageError(`no key in ${keyFile}; run 'signet device create-key' first`);
       const key = createPrivateKey(readFileSync(keyFile));
       const signature = nodeSign('sha256', Buffer.from(values.challenge, 'utf8'), key).toString('base64');
       print({ signature }, signature);

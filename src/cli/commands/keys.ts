@@ -15,7 +15,11 @@ export async function runKeys(argv: string[], io: CliIo): Promise<number> {
     const tokens = createTokenService(runtime.deps);
     const { kid } = await tokens.rotate();
     const jwks = await tokens.jwks();
-    io.out(values.json ? JSON.stringify({ kid, published: jwks.keys.map((k) => k.kid) }) : `new signing key ${kid}; JWKS publishes ${jwks.keys.length} key(s)`);
+    io.out(
+      values.json
+        ? JSON.stringify({ kid, published: jwks.keys.map((k) => k.kid) })
+        : `new signing key ${kid}; JWKS publishes ${jwks.keys.length} key(s)`,
+    );
     return 0;
   } finally {
     await runtime.close();

@@ -12,7 +12,11 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
     args: argv,
     strict: true,
     allowPositionals: true,
-    options: { body: { type: 'string' }, json: { type: 'boolean', default: false }, 'base-path': { type: 'string' } },
+    options: {
+      body: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'base-path': { type: 'string' },
+    },
   });
   const [method, url] = positionals;
   if (!method || !url) throw new UsageError('METHOD and URL are required');
@@ -27,10 +31,15 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   }
   const basePath = (values['base-path'] ?? io.env['SIGNET_BASE_PATH'] ?? '').replace(/\/+$/, '');
   const fullPath = target.pathname + target.search;
-  if (basePath && !fullPath.startsWith(basePath + '/')) throw new UsageError(`URL path does not start with the base path ${basePath}`);
+  if (basePath && !fullPath.startsWith(basePath + '/'))
+    throw new UsageError(`URL path does not start with the base path ${basePath}`);
   const client = createSignetClient({ baseUrl: target.origin + basePath, appId, secret });
   const response = await client.request(method.toUpperCase(), fullPath.slice(basePath.length), values.body);
   io.err(`HTTP ${response.status}`);
-  io.out(typeof response.body === 'string' ? response.body : JSON.stringify(response.body, null, values.json ? 0 : 2));
+  io.out(
+    typeof response.body === 'string'
+      ? response.body
+      : JSON.stringify(response.body, null, values.json ? 0 : 2),
+  );
   return response.status >= 200 && response.status < 300 ? 0 : 1;
 }

@@ -30,12 +30,20 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   });
   const workersText = values.workers ?? io.env['SIGNET_WORKERS'] ?? '1';
   const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers is 1-64 or auto');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new UsageError('--workers is 1-64 or auto');
   const { workers: _w, ...flags } = values;
   const adminToken = readAdminToken(io.env);
-  if (cluster.isPrimary && flags.issuer === undefined && !io.env['SIGNET_ISSUER'] && sqlitePath(flags.db ?? io.env['SIGNET_DATABASE_URL'] ?? 'sqlite:') === null) {
+  if (
+    cluster.isPrimary &&
+    flags.issuer === undefined &&
+    !io.env['SIGNET_ISSUER'] &&
+    sqlitePath(flags.db ?? io.env['SIGNET_DATABASE_URL'] ?? 'sqlite:') === null
+  ) {
     // Nodes behind one load balancer must agree on `iss` and on MYKEY callback URLs.
-    io.err('signet: warning: on a shared database set --issuer (or SIGNET_ISSUER) to the public URL every node serves');
+    io.err(
+      'signet: warning: on a shared database set --issuer (or SIGNET_ISSUER) to the public URL every node serves',
+    );
   }
   if (workers > 1 && cluster.isPrimary) return runPrimary(flags, workers, io);
   const runtime = await openRuntime(flags, io);
@@ -53,8 +61,13 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const port = typeof address === 'object' && address ? address.port : runtime.config.port;
   // Workers share the primary's port; the primary says where, and stops them by disconnecting.
   if (!cluster.isWorker) {
-    io.err(`signet: listening on http://${runtime.config.host}:${port}${runtime.config.basePath} (store ${runtime.deps.store.kind})`);
-    if (adminToken !== null) io.err(`signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`);
+    io.err(
+      `signet: listening on http://${runtime.config.host}:${port}${runtime.config.basePath} (store ${runtime.deps.store.kind})`,
+    );
+    if (adminToken !== null)
+      io.err(
+        `signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`,
+      );
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -72,7 +85,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
  * key file) so workers never race on them, then forks N workers that share the listening port,
  * restarts a worker that dies, and stops them all on SIGINT/SIGTERM.
  */
-async function runPrimary(flags: Parameters<typeof openRuntime>[0], workers: number, io: CliIo): Promise<number> {
+async function runPrimary(
+  flags: Parameters<typeof openRuntime>[0],
+  workers: number,
+  io: CliIo,
+): Promise<number> {
   const prepared = await openRuntime(flags, io);
   await prepared.close();
   let stopping = false;
@@ -90,7 +107,9 @@ async function runPrimary(flags: Parameters<typeof openRuntime>[0], workers: num
   });
   for (let i = 0; i < workers; i++) fork();
   const port = await ready;
-  io.err(`signet: listening on http://${prepared.config.host}:${port}${prepared.config.basePath} with ${workers} workers (store ${prepared.deps.store.kind})`);
+  io.err(
+    `signet: listening on http://${prepared.config.host}:${port}${prepared.config.basePath} with ${workers} workers (store ${prepared.deps.store.kind})`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

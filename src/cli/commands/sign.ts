@@ -29,7 +29,8 @@ export async function runSign(argv: string[], io: CliIo): Promise<number> {
   }
   const timestamp = values.timestamp ?? String(Date.now());
   if (!/^\d{1,16}$/.test(timestamp)) throw new UsageError('--timestamp must be Unix milliseconds');
-  if (!TINIAPP_CLIENT_ID.test(clientId)) throw new UsageError('--client-id is 1-128 characters of A-Z, a-z, 0-9, _ and -');
+  if (!TINIAPP_CLIENT_ID.test(clientId))
+    throw new UsageError('--client-id is 1-128 characters of A-Z, a-z, 0-9, _ and -');
   const signed = signTiniappRequest({
     clientId,
     secret,

@@ -40,7 +40,6 @@ function readDeviceId(input: unknown): Parsed<string | null> {
   return { ok: true, value: input };
 }
 
-
 /**
  * Strict parser of a `device` credential body `{ type: "device", publicKey, deviceId?, label? }`
  * (CONTRACT.md "Credentials"). The key may be in any form `parseDevicePublicKey` reads; the

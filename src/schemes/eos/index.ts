@@ -57,7 +57,6 @@ export function isEosAccountName(input: unknown): input is string {
   return typeof input === 'string' && input.length <= 13 && ACCOUNT.test(input);
 }
 
-
 /**
  * Strict parser of an `eos` credential body `{ type: "eos", account, publicKey, label? }`
  * (CONTRACT.md). The key may be `EOS…`, `PUB_K1_…` or `PUB_R1_…`; the stored form is canonical.

@@ -1,6 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../../encoding/index.js';
-import { importJwk, importSpki, MIN_RSA_BITS, rsaModulusBits, type SignatureAlgorithm } from '../../crypto/index.js';
+import {
+  importJwk,
+  importSpki,
+  MIN_RSA_BITS,
+  rsaModulusBits,
+  type SignatureAlgorithm,
+} from '../../crypto/index.js';
 import { invalid, type Parsed } from '../../errors/codes.js';
 import { decodeCbor, type CborMap } from './cbor.js';
 

@@ -31,7 +31,10 @@ export function registerAuditRoutes(api: FastifyInstance, ctx: RouteContext): vo
           additionalProperties: false,
           properties: { userId, limit: { type: 'string', pattern: '^[0-9]{1,4}$' } },
         },
-        response: { 200: { type: 'object', properties: { records: { type: 'array', items: auditRecord } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { records: { type: 'array', items: auditRecord } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

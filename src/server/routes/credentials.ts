@@ -32,7 +32,12 @@ export function registerCredentialRoutes(api: FastifyInstance, ctx: RouteContext
       },
     },
     async (request, reply) => {
-      const credential = await registerCredential(ctx.deps, request.signetApp!, request.params.userId, request.body);
+      const credential = await registerCredential(
+        ctx.deps,
+        request.signetApp!,
+        request.params.userId,
+        request.body,
+      );
       return reply.status(201).send(describeCredential(credential));
     },
   );
@@ -64,12 +69,21 @@ export function registerCredentialRoutes(api: FastifyInstance, ctx: RouteContext
       schema: {
         summary: 'Revoke a credential',
         security: tiniappSecurity,
-        params: { type: 'object', properties: { userId, credentialId }, required: ['userId', 'credentialId'] },
+        params: {
+          type: 'object',
+          properties: { userId, credentialId },
+          required: ['userId', 'credentialId'],
+        },
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      await revokeCredential(ctx.deps, request.signetApp!, request.params.userId, request.params.credentialId);
+      await revokeCredential(
+        ctx.deps,
+        request.signetApp!,
+        request.params.userId,
+        request.params.credentialId,
+      );
       return reply.status(204).send();
     },
   );

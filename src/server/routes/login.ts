@@ -85,4 +85,3 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
     },
   );
 }
-

@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { handleMykeyCallback, readMykeySession, startMykeySession, verifyMykeyResult } from '../../core/mykey.js';
+import {
+  handleMykeyCallback,
+  readMykeySession,
+  startMykeySession,
+  verifyMykeyResult,
+} from '../../core/mykey.js';
 import type { RouteContext } from '../buildServer.js';
 import { requireAppForPublic } from '../publicApp.js';
 import { appId, errorResponses } from '../schemas.js';
@@ -30,12 +35,20 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
         summary: 'Start a MYKEY login session',
         body: { type: 'object', required: ['appId'], additionalProperties: false, properties: { appId } },
         response: {
-          200: { type: 'object', properties: { uuID: { type: 'string' }, callbackUrl: { type: 'string' }, expiresAt: { type: 'integer' } } },
+          200: {
+            type: 'object',
+            properties: {
+              uuID: { type: 'string' },
+              callbackUrl: { type: 'string' },
+              expiresAt: { type: 'integer' },
+            },
+          },
           ...errorResponses,
         },
       },
     },
-    async (request) => startMykeySession(ctx.deps, await requireAppForPublic(ctx.deps, request, request.body.appId)),
+    async (request) =>
+      startMykeySession(ctx.deps, await requireAppForPublic(ctx.deps, request, request.body.appId)),
   );
 
   api.get<{ Params: { uuID: string }; Querystring: { appId: string } }>(
@@ -45,12 +58,21 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
       schema: {
         summary: 'Read a MYKEY session',
         params: { type: 'object', properties: { uuID }, required: ['uuID'] },
-        querystring: { type: 'object', required: ['appId'], additionalProperties: false, properties: { appId } },
+        querystring: {
+          type: 'object',
+          required: ['appId'],
+          additionalProperties: false,
+          properties: { appId },
+        },
         response: { 200: sessionView, ...errorResponses },
       },
     },
     async (request) =>
-      readMykeySession(ctx.deps, await requireAppForPublic(ctx.deps, request, request.query.appId), request.params.uuID),
+      readMykeySession(
+        ctx.deps,
+        await requireAppForPublic(ctx.deps, request, request.query.appId),
+        request.params.uuID,
+      ),
   );
 
   api.post<{ Params: { appId: string }; Body: Record<string, unknown> }>(
@@ -77,7 +99,10 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
             public_key: scalar,
           },
         },
-        response: { 200: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -98,7 +123,18 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
           required: ['appId', 'uuID', 'account', 'signature', 'mykeyUID', 'mykeyUIDSignature', 'timestamp'],
           maxProperties: 32,
           additionalProperties: scalar,
-          properties: { appId, uuID, account: scalar, signature: scalar, mykeyUID: scalar, mykeyUIDSignature: scalar, timestamp: scalar, chain: scalar, origin: scalar, pubKey: scalar },
+          properties: {
+            appId,
+            uuID,
+            account: scalar,
+            signature: scalar,
+            mykeyUID: scalar,
+            mykeyUIDSignature: scalar,
+            timestamp: scalar,
+            chain: scalar,
+            origin: scalar,
+            pubKey: scalar,
+          },
         },
         response: { 200: sessionView, ...errorResponses },
       },

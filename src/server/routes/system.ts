@@ -7,13 +7,25 @@ import { errorResponses } from '../schemas.js';
 export function registerSystemRoutes(api: FastifyInstance, ctx: RouteContext): void {
   api.get(
     '/healthz',
-    { config: { side: 'public' }, schema: { summary: 'Liveness', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    {
+      config: { side: 'public' },
+      schema: {
+        summary: 'Liveness',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
     async () => ({ status: 'ok' }),
   );
 
   api.get(
     '/readyz',
-    { config: { side: 'public' }, schema: { summary: 'Readiness: every store answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errorResponses } } },
+    {
+      config: { side: 'public' },
+      schema: {
+        summary: 'Readiness: every store answers',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errorResponses },
+      },
+    },
     async (_request, reply) => {
       try {
         await ctx.deps.store.ping();
@@ -24,15 +36,31 @@ export function registerSystemRoutes(api: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  api.get('/metrics', { config: { side: 'public' }, schema: { summary: 'Prometheus metrics', hide: true } }, async (_request, reply) => {
-    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render());
-  });
+  api.get(
+    '/metrics',
+    { config: { side: 'public' }, schema: { summary: 'Prometheus metrics', hide: true } },
+    async (_request, reply) => {
+      return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render());
+    },
+  );
 
   api.get('/openapi.json', { config: { side: 'public' }, schema: { hide: true } }, async () => api.swagger());
 
   api.get(
     '/.well-known/jwks.json',
-    { config: { side: 'public' }, schema: { summary: 'Token verification keys (JWKS)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses } } },
+    {
+      config: { side: 'public' },
+      schema: {
+        summary: 'Token verification keys (JWKS)',
+        response: {
+          200: {
+            type: 'object',
+            properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
     async (_request, reply) => {
       void reply.header('cache-control', 'public, max-age=300');
       return ctx.tokens.jwks();

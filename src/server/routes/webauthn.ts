@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { describeCredential } from '../../core/credentials.js';
 import { finishPasskeyRegistration, startPasskeyRegistration } from '../../core/webauthnRegistration.js';
 import type { RouteContext } from '../buildServer.js';
-import { challengeId, credentialView, errorResponses, tiniappSecurity, userId, webauthnResponse } from '../schemas.js';
+import {
+  challengeId,
+  credentialView,
+  errorResponses,
+  tiniappSecurity,
+  userId,
+  webauthnResponse,
+} from '../schemas.js';
 
 /** Server API: the passkey registration ceremony. */
 export function registerWebauthnRoutes(api: FastifyInstance, ctx: RouteContext): void {
@@ -24,7 +31,13 @@ export function registerWebauthnRoutes(api: FastifyInstance, ctx: RouteContext):
           },
         },
         response: {
-          200: { type: 'object', properties: { challengeId: { type: 'string' }, options: { type: 'object', additionalProperties: true } } },
+          200: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string' },
+              options: { type: 'object', additionalProperties: true },
+            },
+          },
           ...errorResponses,
         },
       },
@@ -50,7 +63,12 @@ export function registerWebauthnRoutes(api: FastifyInstance, ctx: RouteContext):
       },
     },
     async (request, reply) => {
-      const credential = await finishPasskeyRegistration(ctx.deps, request.signetApp!, request.body, request.ip);
+      const credential = await finishPasskeyRegistration(
+        ctx.deps,
+        request.signetApp!,
+        request.body,
+        request.ip,
+      );
       return reply.status(201).send(describeCredential(credential));
     },
   );
