@@ -54,3 +54,19 @@ export const credentialView = {
 
 /** WebAuthn AuthenticationResponseJSON / RegistrationResponseJSON: checked strictly by the scheme parser. */
 export const webauthnResponse = { type: 'object', maxProperties: 16, additionalProperties: true } as const;
+
+/** One audit record as the server API and the console show it (`at` as ISO 8601). */
+export const auditRecord = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    at: { type: 'string' },
+    scheme: { type: 'string' },
+    action: { type: 'string' },
+    outcome: { type: 'string' },
+    reason: { type: ['string', 'null'] },
+    userId: { type: ['string', 'null'] },
+    credentialId: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'] },
+  },
+} as const;

@@ -1,25 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../buildServer.js';
-import { errorResponses, tiniappSecurity, userId } from '../schemas.js';
-
-const auditRecord = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    at: { type: 'string' },
-    scheme: { type: 'string' },
-    action: { type: 'string' },
-    outcome: { type: 'string' },
-    reason: { type: ['string', 'null'] },
-    userId: { type: ['string', 'null'] },
-    credentialId: { type: ['string', 'null'] },
-    ip: { type: ['string', 'null'] },
-  },
-} as const;
+import { auditRecord, errorResponses, tiniappSecurity, userId } from '../schemas.js';
 
 /** Server API: the app's latest verification attempts, newest first. */
 export function registerAuditRoutes(api: FastifyInstance, ctx: RouteContext): void {
-  api.get<{ Querystring: { userId?: string; limit: number } }>(
+  api.get<{ Querystring: { userId?: string; limit?: string } }>(
     '/v1/audit',
     {
       config: { side: 'server' },

@@ -7,28 +7,13 @@ import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
 import { chartWindow, collectAttempts } from '../console/attempts.js';
 import { CONSOLE_CSP, CONSOLE_CSS, consolePage } from '../console/page.js';
-import { appId, credentialId, credentialView, errorResponses, userId } from '../schemas.js';
+import { appId, auditRecord, credentialId, credentialView, errorResponses, userId } from '../schemas.js';
 
 /** Failed admin credentials one IP may present per window before 429 `rate_limited`. */
 export const CONSOLE_MAX_FAILURES = 10;
 export const CONSOLE_FAILURE_WINDOW_MS = 15 * 60_000;
 
 const SMALL_BODY = 4096;
-
-const auditRecord = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    at: { type: 'string' },
-    scheme: { type: 'string' },
-    action: { type: 'string' },
-    outcome: { type: 'string' },
-    reason: { type: ['string', 'null'] },
-    userId: { type: ['string', 'null'] },
-    credentialId: { type: ['string', 'null'] },
-    ip: { type: ['string', 'null'] },
-  },
-} as const;
 
 const appView = {
   type: 'object',
