@@ -32,27 +32,33 @@ function text(x: number, y: number, content: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(content)}</text>`;
 }
 
-/** The ratio panel: log10 scale from 0.25x to the next power of ten above the largest ratio. */
+/** The ratio panel: log10 scale from a power of ten under the smallest ratio (at most 0.25x) to one above the largest. */
 function ratioPanel(report: BenchReport, top: number): { svg: string[]; height: number } {
   const rows = report.targets.filter((t) => Number.isFinite(t.ratio));
   const maxRatio = Math.max(10, ...rows.map((t) => t.ratio), ...rows.map((t) => t.min));
-  const lo = Math.log10(0.25);
+  const minRatio = Math.min(0.25, ...rows.map((t) => t.ratio));
+  const lo = minRatio >= 0.25 ? Math.log10(0.25) : Math.floor(Math.log10(minRatio) - 0.05);
   const hi = Math.ceil(Math.log10(maxRatio) + 0.05);
   const x = (ratio: number): number =>
-    LABEL_W + ((Math.log10(Math.max(ratio, 0.25)) - lo) / (hi - lo)) * BAR_W;
+    LABEL_W + ((Math.log10(Math.max(ratio, 10 ** lo)) - lo) / (hi - lo)) * BAR_W;
   const out: string[] = [];
-  out.push(text(16, top + 18, 'Signet / comparator, same run (log scale); tick = target', 'class="h"'));
+  out.push(text(16, top + 18, 'Signet / comparator, same run (log scale); black tick = target', 'class="h"'));
   const plotTop = top + 32;
   const plotH = rows.length * ROW_H;
-  const ticks = [0.25, 0.5, 1];
-  for (let p = 1; p <= hi; p++) ticks.push(10 ** p, ...(p < hi ? [2 * 10 ** p, 5 * 10 ** p] : []));
-  ticks.push(2, 5);
-  for (const t of [...new Set(ticks)].filter((t) => Math.log10(t) <= hi).sort((a, b) => a - b)) {
+  const ticks = new Set<number>([1, 2, 5, 0.5]);
+  if (minRatio >= 0.25) ticks.add(0.25);
+  for (let p = Math.ceil(lo); p <= hi; p++) ticks.add(10 ** p);
+  for (let p = Math.ceil(lo); p < hi; p++) [2, 5].forEach((m) => ticks.add(m * 10 ** p));
+  for (const t of [...ticks]
+    .filter((t) => Math.log10(t) >= lo - 1e-9 && Math.log10(t) <= hi + 1e-9)
+    .sort((a, b) => a - b)) {
     const tx = x(t);
     out.push(
       `<line x1="${tx.toFixed(1)}" y1="${plotTop}" x2="${tx.toFixed(1)}" y2="${plotTop + plotH}" class="${t === 1 ? 'one' : 'grid'}"/>`,
     );
-    out.push(text(tx, plotTop + plotH + 14, `${t}x`, 'class="tick" text-anchor="middle"'));
+    out.push(
+      text(tx, plotTop + plotH + 14, `${Number(t.toPrecision(2))}x`, 'class="tick" text-anchor="middle"'),
+    );
   }
   rows.forEach((t, i) => {
     const y = plotTop + i * ROW_H;
@@ -61,13 +67,22 @@ function ratioPanel(report: BenchReport, top: number): { svg: string[]; height: 
     const color = t.met ? GREEN : RED;
     out.push(text(LABEL_W - 8, y + 17, `${t.title} vs ${t.against}`, 'class="label" text-anchor="end"'));
     out.push(
-      `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 5}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${ROW_H - 10}" fill="${color}"/>`,
+      `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 5}" width="${Math.max(2, Math.abs(x1 - x0)).toFixed(1)}" height="${ROW_H - 10}" fill="${color}"/>`,
     );
     const tx = x(t.min);
     out.push(
       `<line x1="${tx.toFixed(1)}" y1="${y + 2}" x2="${tx.toFixed(1)}" y2="${y + ROW_H - 2}" class="target"/>`,
     );
-    out.push(text(Math.max(x0, x1) + 6, y + 17, `${formatRatio(t.ratio)} (≥ ${t.min}x)`, 'class="value"'));
+    // The value goes right of whatever is drawn on the row: the bar, the 1x line, the target tick.
+    const labelX = Math.max(x0, x1, tx) + 6;
+    out.push(
+      text(
+        labelX,
+        y + 17,
+        `${formatRatio(t.ratio)} (target ≥ ${t.min}x)${t.met ? '' : ' missed'}`,
+        'class="value"',
+      ),
+    );
   });
   return { svg: out, height: 32 + plotH + 26 };
 }
@@ -144,7 +159,7 @@ export function renderChart(report: BenchReport): string {
   ];
   const ratios = ratioPanel(report, 52);
   const http = httpPanel(report, 52 + ratios.height);
-  const height = 52 + ratios.height + http.height + 10;
+  const height = 52 + ratios.height + http.height + 6;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     '<style>',

@@ -19,6 +19,9 @@ import {
   verifyDeviceSignature,
 } from '../../src/schemes/device/index.js';
 import { openStore } from '../../src/store/openStore.js';
+import { buildServer } from '../../src/server/buildServer.js';
+import { issueLoginChallenge } from '../../src/core/loginChallenges.js';
+import Fastify from 'fastify';
 import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
 import { FULL, QUICK, measureGroup, type Entry } from '../harness.js';
 
@@ -98,11 +101,57 @@ const threeInOne = raw.transaction(() => {
   for (let i = 0; i < 3; i++) insert.run('x'.repeat(64), Date.now());
 });
 
+// The HTTP layer without sockets: Fastify's inject through Signet's whole server (hooks, JSON
+// parser, schemas, error handler, serializer) against a bare Fastify route.
+const server = await buildServer({ deps });
+await server.ready();
+const bare = Fastify({ logger: false });
+bare.post('/x', async () => ({ challengeId: 'x', challenge: 'y', expiresAt: 0 }));
+await bare.ready();
+const challengeBody = JSON.stringify({ appId: app.id, type: 'device', userId: 'probe-user' });
+const injected = (r: { statusCode: number }): boolean => r.statusCode === 200;
+
 const ok = (r: unknown): boolean => r !== false && r !== null && (r as { ok?: boolean })?.ok !== false;
 const steps: Array<[string, Entry[]]> = [
   [
     'store: apps.get (requireAppForPublic)',
     [{ label: 'apps.get', async: true, run: () => store.apps.get(app.id), check: ok }],
+  ],
+  [
+    'http layer, in-process inject: bare Fastify route / Signet POST /v1/challenges / issueLoginChallenge alone',
+    [
+      {
+        label: 'bare Fastify inject',
+        async: true,
+        run: () =>
+          bare.inject({
+            method: 'POST',
+            url: '/x',
+            payload: challengeBody,
+            headers: { 'content-type': 'application/json' },
+          }),
+        check: (r) => injected(r as { statusCode: number }),
+      },
+      {
+        label: 'Signet inject /v1/challenges',
+        async: true,
+        run: () =>
+          server.inject({
+            method: 'POST',
+            url: '/v1/challenges',
+            payload: challengeBody,
+            headers: { 'content-type': 'application/json' },
+          }),
+        check: (r) => injected(r as { statusCode: number }),
+      },
+      {
+        label: 'issueLoginChallenge (apps.get + issue, no HTTP)',
+        async: true,
+        run: async () =>
+          issueLoginChallenge(deps, (await store.apps.get(app.id)) ?? app, 'device', 'probe-user'),
+        check: ok,
+      },
+    ],
   ],
   [
     'store: 2 rate-limit peeks (checkRateLimit)',
@@ -263,7 +312,7 @@ try {
     const measured = await measureGroup(entries, options);
     process.stdout.write(`\n${title}\n`);
     measured.forEach((m, i) => {
-      if (i === 0 && !/^(challenge|ids|sqlite)/.test(title)) total += m.nsPerOp;
+      if (i === 0 && !/^(challenge|ids|sqlite|http)/.test(title)) total += m.nsPerOp;
       process.stdout.write(
         `  ${(m.nsPerOp / 1000).toFixed(1).padStart(8)} µs  ±${(m.spread * 100).toFixed(0)}%  ${m.label}\n`,
       );
@@ -277,6 +326,8 @@ try {
   );
 } finally {
   raw.close();
+  await server.close();
+  await bare.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }
