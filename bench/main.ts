@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './harness.js';
@@ -27,6 +27,8 @@ import { webauthnRow } from './rows/webauthn.js';
  *   --inline-logins  also run full logins with the client signing inline (informative)
  *   --db URL       run the Signet servers on this store instead of a SQLite temp file (postgres://...;
  *                  a fresh schema is made and dropped), --redis URL beside it
+ *   --out FILE     also write the JSON report to FILE (npm prints its own banner on stdout
+ *                  unless run as `npm run -s bench`, so this is the safe way to keep it)
  *   --render FILE  print the text report of a saved `--json` run, and measure nothing
  */
 
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       'inline-logins': { type: 'boolean', default: false },
       render: { type: 'string' },
+      out: { type: 'string' },
       db: { type: 'string' },
       redis: { type: 'string' },
     },
@@ -154,6 +157,7 @@ async function main(): Promise<number> {
     targets,
     durationSec: (performance.now() - started) / 1000,
   };
+  if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify(report, null, 1)}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${renderText(report)}\n`);
   return 0;
