@@ -1,13 +1,5 @@
-import {
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  jwtVerify,
-  SignJWT,
-  createLocalJWKSet,
-  type JWK,
-  type JWTPayload,
-} from 'jose';
+import { createPrivateKey, sign as signBytes, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { SigningKey } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
@@ -53,20 +45,28 @@ async function newSigningKey(deps: Deps): Promise<SigningKey> {
   };
 }
 
+/** base64url of a JSON value (RFC 7515 §2, BASE64URL(UTF8(JSON))). */
+function encodeJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
 /**
- * The token service: EdDSA (Ed25519) JWTs via `jose`, keys from the store (sealed at rest),
- * the active private key imported once and cached until a rotation is seen.
+ * The token service: EdDSA (Ed25519) JWTs, keys from the store (sealed at rest), the active
+ * private key imported once into an OpenSSL KeyObject and cached until a rotation is seen.
+ * `jose` makes keys, publishes the JWKS and verifies; signing, on every login, is one
+ * synchronous `crypto.sign` over the compact JWS input (RFC 7515 §5.1, RFC 8037 §3.1), ~3x
+ * cheaper than WebCrypto and without a trip through libuv's thread pool (docs/benchmarks.md).
  *
  * @example
  * const tokens = createTokenService(deps);
  * const { token } = await tokens.issue({ appId, userId, amr: 'device', credentialId, ttlSec: 3600 });
  */
 export function createTokenService(deps: Deps): TokenService {
-  let cached: { kid: string; key: CryptoKey | Uint8Array; checkedAt: number } | null = null;
+  let cached: { kid: string; key: KeyObject; checkedAt: number } | null = null;
   /** How long a node trusts its cached active key before re-reading (another node may rotate). */
   const RECHECK_MS = 10_000;
 
-  async function activeKey(): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
+  async function activeKey(): Promise<{ kid: string; key: KeyObject }> {
     const now = deps.clock();
     if (cached && now - cached.checkedAt < RECHECK_MS) return cached;
     let keys = await deps.store.signingKeys.list();
@@ -79,7 +79,11 @@ export function createTokenService(deps: Deps): TokenService {
     }
     if (cached?.kid !== active.kid) {
       const jwk = JSON.parse(deps.sealer.open(active.sealedPrivateJwk, KEY_PURPOSE)) as JWK;
-      cached = { kid: active.kid, key: await importJWK(jwk, 'EdDSA'), checkedAt: now };
+      cached = {
+        kid: active.kid,
+        key: createPrivateKey({ key: jwk as never, format: 'jwk' }),
+        checkedAt: now,
+      };
     } else {
       cached.checkedAt = now;
     }
@@ -102,18 +106,20 @@ export function createTokenService(deps: Deps): TokenService {
       const { kid, key } = await activeKey();
       const iat = Math.floor(deps.clock() / 1000);
       const exp = iat + Math.min(claims.ttlSec, MAX_TOKEN_TTL_SEC);
-      const jwt = new SignJWT({
+      const header = encodeJson({ alg: 'EdDSA', kid, typ: 'JWT' });
+      const payload = encodeJson({
         amr: [claims.amr],
         ...(claims.credentialId ? { cid: claims.credentialId } : {}),
-      })
-        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
-        .setIssuer(deps.issuer)
-        .setAudience(claims.appId)
-        .setSubject(claims.userId)
-        .setIssuedAt(iat)
-        .setExpirationTime(exp)
-        .setJti(randomAlphanumeric(deps.random, 22));
-      return { token: await jwt.sign(key), expiresAt: exp * 1000 };
+        iss: deps.issuer,
+        aud: claims.appId,
+        sub: claims.userId,
+        iat,
+        exp,
+        jti: randomAlphanumeric(deps.random, 22),
+      });
+      const input = `${header}.${payload}`;
+      const signature = signBytes(null, Buffer.from(input, 'ascii'), key).toString('base64url');
+      return { token: `${input}.${signature}`, expiresAt: exp * 1000 };
     },
     jwks,
     async rotate() {
