@@ -1,16 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * UTF-8 bytes of a string.
+ * UTF-8 bytes of a string (lone surrogates become U+FFFD, as with TextEncoder). A Buffer: for
+ * short strings Node fills it from a shared pool, ~5x faster than TextEncoder, so read it
+ * through its own offset and length, never through `.buffer` alone.
  *
  * @example
  * utf8Bytes('hà') // Uint8Array [0x68, 0xc3, 0xa0]
  */
 export function utf8Bytes(s: string): Uint8Array {
-  return encoder.encode(s);
+  return Buffer.from(s, 'utf8');
 }
 
 /** Strict UTF-8 decoding; `null` on malformed input. */

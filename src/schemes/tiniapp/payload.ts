@@ -41,10 +41,9 @@ export function tiniappPayloadBytes(
   clientId: string,
   rest: string | Uint8Array,
 ): Uint8Array {
-  return concatBytes(
-    utf8Bytes(`${timestamp}.${clientId}.`),
-    typeof rest === 'string' ? utf8Bytes(rest) : rest,
-  );
+  // One string, one encoding when the rest is a path; one copy when it is body bytes.
+  if (typeof rest === 'string') return utf8Bytes(`${timestamp}.${clientId}.${rest}`);
+  return concatBytes(utf8Bytes(`${timestamp}.${clientId}.`), rest);
 }
 
 /**

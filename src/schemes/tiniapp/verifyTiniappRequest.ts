@@ -34,30 +34,54 @@ export interface TiniappVerifyInput {
   replay?: TiniappReplayStore;
 }
 
+const HEADER_NAME_LENGTH = TINIAPP_HEADERS.clientId.length;
+
 /**
- * Reads one header by its lowercase name, matching names case-insensitively. A header given
- * twice (two names differing in case, or an array of more than one value) is refused: two
- * values leave the question of which one was checked. Node itself joins a repeated custom
- * header into `a, b`, which the strict formats below then refuse.
+ * Reads the three Tiniapp headers in one pass, matching names case-insensitively. A header
+ * given twice (two names differing in case, or an array of more than one value) reads as
+ * missing: two values leave the question of which one was checked. Node itself joins a
+ * repeated custom header into `a, b`, which the strict formats below then refuse.
  */
-function readHeader(headers: Record<string, string | string[] | undefined>, name: string): string | null {
-  let found: string | null = null;
-  let seen = 0;
+function readHeaders(headers: Record<string, string | string[] | undefined>): {
+  clientId: string | null;
+  timestamp: string | null;
+  signature: string | null;
+} {
+  const found = {
+    clientId: null as string | null,
+    timestamp: null as string | null,
+    signature: null as string | null,
+  };
+  const seen = { clientId: 0, timestamp: 0, signature: 0 };
   for (const key of Object.keys(headers)) {
-    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    // The three names have one length: most headers are passed over unread.
+    if (key.length !== HEADER_NAME_LENGTH) continue;
+    const lower = key.toLowerCase();
+    const which =
+      lower === TINIAPP_HEADERS.clientId
+        ? 'clientId'
+        : lower === TINIAPP_HEADERS.timestamp
+          ? 'timestamp'
+          : lower === TINIAPP_HEADERS.signature
+            ? 'signature'
+            : null;
+    if (which === null) continue;
     const value = headers[key];
     if (value === undefined) continue;
-    seen++;
-    if (Array.isArray(value)) {
-      if (value.length !== 1 || typeof value[0] !== 'string') return null;
-      found = value[0];
-    } else if (typeof value === 'string') {
-      found = value;
-    } else {
-      return null;
-    }
+    seen[which]++;
+    found[which] = Array.isArray(value)
+      ? value.length === 1 && typeof value[0] === 'string'
+        ? value[0]
+        : null
+      : typeof value === 'string'
+        ? value
+        : null;
   }
-  return seen === 1 ? found : null;
+  return {
+    clientId: seen.clientId === 1 ? found.clientId : null,
+    timestamp: seen.timestamp === 1 ? found.timestamp : null,
+    signature: seen.signature === 1 ? found.signature : null,
+  };
 }
 
 /**
@@ -115,9 +139,7 @@ export async function verifyTiniappRequest(
   input: TiniappVerifyInput,
 ): Promise<Verified<{ clientId: string; timestamp: number }>> {
   checkOptions(input);
-  const clientId = readHeader(input.headers, TINIAPP_HEADERS.clientId);
-  const timestamp = readHeader(input.headers, TINIAPP_HEADERS.timestamp);
-  const signature = readHeader(input.headers, TINIAPP_HEADERS.signature);
+  const { clientId, timestamp, signature } = readHeaders(input.headers);
   if (
     clientId === null ||
     timestamp === null ||
