@@ -1,5 +1,5 @@
 import { hmacSha256Hex } from '../../crypto/index.js';
-import { concatBytes, encodeBase64Url, utf8Bytes } from '../../encoding/index.js';
+import { encodeBase64Url, utf8Bytes } from '../../encoding/index.js';
 
 /**
  * The Tiniapp request signature (seed 004 "Cách Tính Signature", CONTRACT.md "The Tiniapp
@@ -43,7 +43,8 @@ export function tiniappPayloadBytes(
 ): Uint8Array {
   // One string, one encoding when the rest is a path; one copy when it is body bytes.
   if (typeof rest === 'string') return utf8Bytes(`${timestamp}.${clientId}.${rest}`);
-  return concatBytes(utf8Bytes(`${timestamp}.${clientId}.`), rest);
+  // Buffer.concat allocates from Node's pool: no fresh ArrayBuffer per request.
+  return Buffer.concat([utf8Bytes(`${timestamp}.${clientId}.`), rest]);
 }
 
 /**
