@@ -7,6 +7,7 @@ import type { App, MykeySession } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
+import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import type { TokenService } from './tokens.js';
 
 /**
@@ -253,7 +254,9 @@ export async function handleMykeyCallback(
 }
 
 /**
- * `POST /v1/mykey/verify`: the app forwards what MYKEY's SDK returned. Both `signature` (over
+ * `POST /v1/mykey/verify`: the app forwards what MYKEY's SDK returned. Failures count towards
+ * the rate limits (per account and per IP) like failed logins; MYKEY's own callback does not, as
+ * it comes from MYKEY's servers for every user. Both `signature` (over
  * `timestamp + account + uuID + ref`, `ref` = the SDK's `origin`) and `mykeyUIDSignature` (over
  * the same plus `mykeyUID`) must verify with the account's key; the `pubKey` it carries is never
  * used on its own.
@@ -270,6 +273,8 @@ export async function verifyMykeyResult(
   const uuID = field(body, 'uuID', 128);
   const ref = body['origin'] === undefined ? 'mykey' : field(body, 'origin', 64);
   const mykeyUID = field(body, 'mykeyUID', 256);
+  const keys = limitKeys(app, `mykey:${account}`, ip);
+  await checkRateLimit(deps, app, keys);
   const base = timestamp + account + uuID + ref;
   const result = await completeSignedLogin(
     deps,
@@ -289,6 +294,7 @@ export async function verifyMykeyResult(
     ip,
   );
   if (!result.ok) {
+    await countFailure(deps, app, keys);
     if (result.reason === 'session_unknown') throw new SignetError('not_found', 'No such MYKEY session.');
     throw new SignetError('verification_failed', undefined, { reason: result.reason });
   }

@@ -273,6 +273,28 @@ describe('server API authentication', () => {
   });
 });
 
+describe('rate limits beyond logins', () => {
+  test('failed MYKEY SDK-result checks count per account: the limit answers 429', async () => {
+    const max = h.app.settings.lockoutMaxFailures;
+    const statuses: number[] = [];
+    for (let i = 0; i <= max; i++) {
+      const s = JSON.parse((await h.call('POST', '/v1/mykey/sessions', { appId: h.app.id })).body);
+      const r = await h.call('POST', '/v1/mykey/verify', {
+        appId: h.app.id,
+        uuID: s.uuID,
+        account: 'limitedacct',
+        chain: 'EOS',
+        timestamp: String(Math.floor(h.clock() / 1000)),
+        mykeyUID: 'uid',
+        signature: 'SIG_K1_x',
+        mykeyUIDSignature: 'SIG_K1_x',
+      });
+      statuses.push(r.statusCode);
+    }
+    assert.deepEqual(statuses, [...Array(max).fill(401), 429]);
+  });
+});
+
 describe('nothing half-written', () => {
   test('a refused registration leaves no credential; a refused passkey registration burns only its challenge', async () => {
     await h.signed('POST', '/v1/users/clean/credentials', { type: 'device', publicKey: 'AAAA' });
