@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Deps, Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
+import { createRandomSource } from '../core/random.js';
 import { fetchChainJson } from './chainFetch.js';
 import { openStore } from '../store/openStore.js';
 import { loadSealer, resolveConfig, type Config, type ConfigFlags } from './config.js';
@@ -31,7 +31,7 @@ export async function openRuntime(
   const deps: Deps = {
     store,
     clock: () => Date.now(),
-    random: (n) => randomBytes(n),
+    random: createRandomSource(),
     sealer,
     issuer: base.issuer,
     log,
