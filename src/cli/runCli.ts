@@ -7,6 +7,7 @@ import { runApp, appUsage } from './commands/app.js';
 import { runKeys, keysUsage } from './commands/keys.js';
 import { runDevice, deviceUsage } from './commands/device.js';
 import { runRequest, requestUsage } from './commands/request.js';
+import { runAudit, auditUsage } from './commands/audit.js';
 
 interface Command {
   usage: string;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   serve: { usage: serveUsage, run: runServe },
   app: { usage: appUsage, run: runApp },
   keys: { usage: keysUsage, run: runKeys },
+  audit: { usage: auditUsage, run: runAudit },
   request: { usage: requestUsage, run: runRequest },
   device: { usage: deviceUsage, run: runDevice },
   sign: { usage: signUsage, run: runSign },

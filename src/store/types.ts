@@ -180,6 +180,11 @@ export interface AuditStore {
   append(record: AuditRecord): Promise<void>;
   /** Newest first; `limit` 1..1000. */
   list(appId: string, query: { userId?: string; limit: number; before?: number }): Promise<AuditRecord[]>;
+  /**
+   * Retention: deletes the records of every app with `at < before`, in bounded batches (oldest
+   * first), and returns how many went.
+   */
+  prune(before: number): Promise<number>;
 }
 
 /** A token signing key; `sealedPrivateJwk` is encrypted by core. */

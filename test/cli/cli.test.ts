@@ -252,6 +252,42 @@ describe('signet app and keys on a SQLite file', () => {
     assert.ok(b.published.includes(a.kid) && b.published.includes(b.kid));
   });
 
+  test('audit prune deletes records older than N days and keeps the rest', async () => {
+    const { openStore } = await import('../../src/store/openStore.js');
+    const store = await openStore({ databaseUrl: db });
+    const appId = (await store.apps.list())[0]!.id;
+    const day = 86_400_000;
+    const now = Date.now();
+    const record = (id: string, at: number) => ({
+      id,
+      appId,
+      at,
+      scheme: 'device',
+      action: 'login',
+      outcome: 'success' as const,
+      reason: null,
+      userId: 'u',
+      credentialId: null,
+      ip: null,
+    });
+    await store.audit.append(record('au_old1', now - 40 * day));
+    await store.audit.append(record('au_old2', now - 31 * day));
+    await store.audit.append(record('au_new', now - 29 * day));
+    await store.close();
+    const r = await cli(['audit', 'prune', '--older-than-days', '30', '--db', db, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).deleted, 2);
+    const again = await openStore({ databaseUrl: db });
+    assert.deepEqual(
+      (await again.audit.list(appId, { limit: 10 })).map((x) => x.id),
+      ['au_new'],
+    );
+    await again.close();
+    assert.equal((await cli(['audit', 'prune', '--db', db])).code, 2);
+    assert.equal((await cli(['audit', 'prune', '--older-than-days', '0', '--db', db])).code, 2);
+    assert.equal((await cli(['serve', '--audit-retention-days', 'x'])).code, 2);
+  });
+
   test('a Postgres URL without SIGNET_MASTER_KEY is a usage error, not a crash', async () => {
     const r = await cli(['app', 'list', '--db', 'postgres://127.0.0.1:5432/test']);
     assert.equal(r.code, 2);
@@ -292,6 +328,22 @@ describe('signet serve and signet request as real processes', () => {
       { SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef' },
     );
     app = JSON.parse(created.stdout);
+    // An audit record from a year ago, for the server's retention to delete at start.
+    const { openStore } = await import('../../src/store/openStore.js');
+    const store = await openStore({ databaseUrl: `sqlite:${join(dir.dir, 'signet.db')}` });
+    await store.audit.append({
+      id: 'au_ancient',
+      appId: app.appId,
+      at: Date.now() - 365 * 86_400_000,
+      scheme: 'device',
+      action: 'login',
+      outcome: 'failure',
+      reason: 'signature_invalid',
+      userId: 'zoe',
+      credentialId: null,
+      ip: null,
+    });
+    await store.close();
     server = spawn(
       process.execPath,
       ['--import', tsx, main, 'serve', '--port', '0', '--db', 'sqlite:./signet.db'],
@@ -301,6 +353,7 @@ describe('signet serve and signet request as real processes', () => {
           ...process.env,
           SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef',
           SIGNET_LOG_LEVEL: 'warn',
+          SIGNET_AUDIT_RETENTION_DAYS: '90',
         },
       },
     );
@@ -347,6 +400,18 @@ describe('signet serve and signet request as real processes', () => {
     });
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /unauthenticated/);
+  });
+
+  test('serve applies the audit retention at start (SIGNET_AUDIT_RETENTION_DAYS)', async () => {
+    const env = { SIGNET_APP_ID: app.appId, SIGNET_APP_SECRET: app.secret };
+    let ids: string[] = ['au_ancient'];
+    for (let i = 0; i < 50 && ids.includes('au_ancient'); i++) {
+      const r = await run(['request', 'GET', `${baseUrl}/v1/audit?limit=100`, '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      ids = JSON.parse(r.stdout).records.map((x: { id: string }) => x.id);
+      if (ids.includes('au_ancient')) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(!ids.includes('au_ancient'), 'the year-old record is still there');
   });
 
   test('SIGTERM shuts the server down cleanly', async () => {

@@ -647,6 +647,26 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.deepEqual(await store.audit.list(app.id, { limit: 100, userId: 'carol' }), []);
         }));
 
+      it('prune deletes every app\'s records older than a time, in batches, and keeps the rest', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          // Far older than anything another case writes, and more than two batches of them.
+          const OLD = T0 - 10_000_000;
+          const old = Array.from({ length: 2100 }, (_, i) =>
+            makeAudit(i % 2 === 0 ? app.id : other.id, { at: OLD + i }),
+          );
+          for (const r of old) await store.audit.append(r);
+          const young = [makeAudit(app.id, { at: T0 + 1 }), makeAudit(other.id, { at: T0 + 2 })];
+          for (const r of young) await store.audit.append(r);
+          const edge = makeAudit(app.id, { at: OLD + 5000 });
+          await store.audit.append(edge);
+          assert.equal(await store.audit.prune(OLD + 5000), 2100); // `at < before`: the edge stays
+          assert.deepEqual(await store.audit.list(app.id, { limit: 1000 }), [young[0], edge]);
+          assert.deepEqual(await store.audit.list(other.id, { limit: 1000 }), [young[1]]);
+          assert.equal(await store.audit.prune(OLD + 5000), 0);
+        }));
+
       it('limit is clamped to 1..1000', () =>
         withStore(async (store) => {
           const app = await newApp(store);

@@ -5,10 +5,13 @@ import { buildServer } from '../../server/buildServer.js';
 import { UsageError, type CliIo } from '../io.js';
 import { readAdminToken } from '../config.js';
 import { openRuntime } from '../runtime.js';
+import { parseRetentionDays, retentionCutoff } from './audit.js';
+import type { Deps } from '../../core/deps.js';
 import { sqlitePath } from '../../store/openStore.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
+             [--audit-retention-days N]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
   SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER; SIGNET_MASTER_KEY seals secrets at rest;
   SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin console at /console (docs/console.md).`;
@@ -26,13 +29,18 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       'base-path': { type: 'string' },
       issuer: { type: 'string' },
       workers: { type: 'string' },
+      'audit-retention-days': { type: 'string' },
     },
   });
+  const retentionDays = parseRetentionDays(
+    values['audit-retention-days'] ?? io.env['SIGNET_AUDIT_RETENTION_DAYS'],
+    '--audit-retention-days',
+  );
   const workersText = values.workers ?? io.env['SIGNET_WORKERS'] ?? '1';
   const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new UsageError('--workers is 1-64 or auto');
-  const { workers: _w, ...flags } = values;
+  const { workers: _w, 'audit-retention-days': _r, ...flags } = values;
   const adminToken = readAdminToken(io.env);
   if (
     cluster.isPrimary &&
@@ -69,12 +77,24 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
         `signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`,
       );
   }
+  const stopRetention =
+    retentionDays === undefined
+      ? () => {}
+      : startAuditRetention(
+          {
+            ...runtime.deps,
+            log: { info: (f, m) => server.log.info(f, m), warn: (f, m) => server.log.warn(f, m) },
+          },
+          retentionDays,
+          io,
+        );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
     if (cluster.isWorker) process.once('disconnect', () => resolve());
   });
   io.err('signet: shutting down');
+  stopRetention();
   await server.close();
   await runtime.close();
   return 0;
@@ -127,4 +147,27 @@ async function runPrimary(
     ),
   );
   return 0;
+}
+
+/** How often `serve` applies the audit retention. */
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * Applies the audit retention now and then hourly, in the background: a failed prune (a store
+ * that is down) is logged and tried again at the next hour, never fatal. Returns the stopper.
+ */
+function startAuditRetention(deps: Deps, days: number, io: CliIo): () => void {
+  const prune = () => {
+    deps.store.audit
+      .prune(retentionCutoff(deps.clock(), days))
+      .then((deleted) => {
+        if (deleted > 0) deps.log.info({ deleted, days }, 'audit retention');
+      })
+      .catch(() => deps.log.warn({ days }, 'audit retention failed; next try in an hour'));
+  };
+  if (!cluster.isWorker) io.err(`signet: audit records older than ${days} days are deleted hourly`);
+  prune();
+  const timer = setInterval(prune, RETENTION_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

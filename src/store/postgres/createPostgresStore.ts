@@ -6,7 +6,7 @@ import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
-import { buildSql, SWEEP_BATCH } from './sql.js';
+import { buildSql, PRUNE_BATCH, SWEEP_BATCH } from './sql.js';
 import { isConnectionFailure, translatePgError } from './translatePgError.js';
 
 /**
@@ -376,6 +376,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           r.credentialId,
           r.ip,
         ]);
+      },
+      async prune(before) {
+        let total = 0;
+        for (;;) {
+          const n = (await query(sql.pruneAudit, [before, PRUNE_BATCH])).rowCount ?? 0;
+          total += n;
+          if (n < PRUNE_BATCH) return total;
+        }
       },
       async list(appId, { userId, before, limit }) {
         const n = clampLimit(limit);

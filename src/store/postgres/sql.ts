@@ -19,6 +19,9 @@
 /** Most expired rows one write sweeps from one table: bounded work per request. */
 export const SWEEP_BATCH = 100;
 
+/** Audit records one retention batch deletes. */
+export const PRUNE_BATCH = 1000;
+
 /**
  * A Postgres identifier in double quotes, with embedded quotes doubled (SQL standard).
  *
@@ -122,6 +125,8 @@ export function buildSql(schema: string) {
 
     insertAudit: `INSERT INTO ${t.audit} (${auditColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     // Four shapes rather than `($2 IS NULL OR ...)`, so each one walks its index backwards.
+    pruneAudit: `DELETE FROM ${t.audit} WHERE seq IN
+      (SELECT seq FROM ${t.audit} WHERE at < $1 ORDER BY seq LIMIT $2)`,
     listAudit: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 ORDER BY at DESC, seq DESC LIMIT $2`,
     listAuditBefore: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 AND at < $3
       ORDER BY at DESC, seq DESC LIMIT $2`,

@@ -17,6 +17,9 @@ export const EXPIRED_GRACE_MS = 15 * 60_000;
 /** Most expired rows one write sweeps from one table: bounded work per request. */
 export const SWEEP_BATCH = 100;
 
+/** Audit records one retention batch deletes. */
+export const PRUNE_BATCH = 1000;
+
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a private in-process database. */
   path: string;
@@ -136,6 +139,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
     completeMykeySession: db.prepare<[Record<string, unknown>]>(SQL.completeMykeySession),
     sweepMykeySessions: db.prepare<[Sweep]>(SQL.sweepMykeySessions),
     insertAudit: db.prepare<[Record<string, unknown>]>(SQL.insertAudit),
+    pruneAudit: db.prepare<[{ before: number; limit: number }]>(SQL.pruneAudit),
     listAudit: db.prepare<[{ appId: string; limit: number }], AuditRow>(SQL.listAudit),
     listAuditBefore: db.prepare<[{ appId: string; before: number; limit: number }], AuditRow>(
       SQL.listAuditBefore,
@@ -348,6 +352,16 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
               ip: r.ip,
             }),
         ),
+      prune: (before) =>
+        run(() => {
+          let total = 0;
+          for (;;) {
+            // One batch a transaction: a long prune never holds the write lock for long.
+            const n = s.pruneAudit.run({ before, limit: PRUNE_BATCH }).changes;
+            total += n;
+            if (n < PRUNE_BATCH) return total;
+          }
+        }),
       list: (appId, query) =>
         run(() => {
           const limit = clampLimit(query.limit);

@@ -65,6 +65,9 @@ export const SQL = {
     (id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip)
     VALUES (@id, @appId, @at, @scheme, @action, @outcome, @reason, @userId, @credentialId, @ip)`,
   // Four shapes rather than `(? IS NULL OR ...)`, so each one can walk its index backwards.
+  // Oldest first by rowid: records arrive in time order, so the scan stops at the first young one.
+  pruneAudit: `DELETE FROM audit_events WHERE seq IN
+    (SELECT seq FROM audit_events WHERE at < @before ORDER BY seq LIMIT @limit)`,
   listAudit: 'SELECT * FROM audit_events WHERE app_id = @appId ORDER BY at DESC, seq DESC LIMIT @limit',
   listAuditBefore:
     'SELECT * FROM audit_events WHERE app_id = @appId AND at < @before ORDER BY at DESC, seq DESC LIMIT @limit',
