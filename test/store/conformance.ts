@@ -68,7 +68,8 @@ function byId<T extends { id: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function makeApp(overrides: Partial<App> = {}): App {
+/** A complete app record for store tests (random id; `overrides` win). */
+export function makeApp(overrides: Partial<App> = {}): App {
   return {
     id: uid('app'),
     name: 'Shop ✓',
@@ -647,7 +648,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.deepEqual(await store.audit.list(app.id, { limit: 100, userId: 'carol' }), []);
         }));
 
-      it('prune deletes every app\'s records older than a time, in batches, and keeps the rest', () =>
+      it("prune deletes every app's records older than a time, in batches, and keeps the rest", () =>
         withStore(async (store) => {
           const app = await newApp(store);
           const other = await newApp(store);

@@ -7,7 +7,7 @@ import { openStore } from '../../src/store/openStore.js';
 import { applyPostgresMigrations } from '../../src/store/postgres/applyPostgresMigrations.js';
 import { createPostgresStore } from '../../src/store/postgres/createPostgresStore.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
-import type { App, Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
 import {
   dropSchema,
   eventually,
@@ -16,7 +16,7 @@ import {
   TEST_DATABASE_URL,
   uniqueName,
 } from '../cluster/services.js';
-import { runStoreConformance } from './conformance.js';
+import { makeApp, runStoreConformance } from './conformance.js';
 
 const schemas: string[] = [];
 function newSchema(): string {
@@ -35,28 +35,6 @@ runStoreConformance('postgres', async (clock) => {
 });
 
 const T0 = 1_767_225_600_000;
-
-function app(): App {
-  return {
-    id: `app_${randomUUID()}`,
-    name: 'Shop',
-    secrets: [{ id: 'sec_1', sealed: 'v1.sealed', createdAt: T0 }],
-    rpId: 'shop.example',
-    origins: ['https://shop.example'],
-    settings: {
-      challengeTtlMs: 300_000,
-      skewMs: 300_000,
-      tokenTtlSec: 3600,
-      clientChallenges: false,
-      requireUserVerification: false,
-      ethChainIds: [],
-      chainApi: null,
-      lockoutMaxFailures: 10,
-      lockoutWindowMs: 900_000,
-    },
-    createdAt: T0,
-  };
-}
 
 function code(c: string) {
   return (e: unknown) => isSignetError(e) && e.code === c;
@@ -149,7 +127,7 @@ describe('postgres store: migrations', () => {
     url.searchParams.set('options', `-csearch_path=${schema}`);
     const store = await createPostgresStore({ url: url.toString() });
     try {
-      const a = app();
+      const a = makeApp();
       await store.apps.create(a);
       const rows = await sqlOnce<{ id: string }>(`SELECT id FROM "${schema}".apps`);
       assert.deepEqual(
@@ -186,7 +164,7 @@ describe('postgres store: errors', () => {
       connection: { connectTimeoutMillis: 1000, queryTimeoutMillis: 2000 },
     });
     try {
-      const a = app();
+      const a = makeApp();
       await store.apps.create(a);
       await store.challenges.put({
         id: 'c1',
@@ -264,7 +242,7 @@ describe('postgres store: errors', () => {
   it('values Postgres cannot store (a NUL byte) are invalid_request, not a crash; unknown app is not_found', async () => {
     const store = await createPostgresStore({ url: TEST_DATABASE_URL, schema: shared });
     try {
-      const a = app();
+      const a = makeApp();
       await store.apps.create(a);
       await assert.rejects(store.credentials.listByUser(a.id, 'bad\u0000user'), code('invalid_request'));
       await assert.rejects(
@@ -304,7 +282,7 @@ describe('openStore: postgres URLs', () => {
       const store = await openStore({ databaseUrl: url.toString().replace(/^postgres(ql)?:/, `${scheme}:`) });
       try {
         assert.equal(store.kind, 'postgres');
-        const a = app();
+        const a = makeApp();
         await store.apps.create(a);
         assert.equal((await sqlOnce<{ id: string }>(`SELECT id FROM "${schema}".apps`))[0]?.id, a.id);
       } finally {

@@ -17,8 +17,8 @@ import {
 import { MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
 import { SQL } from '../../src/store/sqlite/sql.js';
-import type { App, Challenge, Credential, SigningKey, Store } from '../../src/store/types.js';
-import { createMovableClock, runStoreConformance } from './conformance.js';
+import type { Challenge, Credential, SigningKey, Store } from '../../src/store/types.js';
+import { createMovableClock, makeApp, runStoreConformance } from './conformance.js';
 import type { RaceInput, RaceOutput } from './sqliteWorker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signet-sqlite-'));
@@ -51,28 +51,6 @@ runStoreConformance('sqlite file', async (clock) => {
 
 const T0 = 1_767_225_600_000;
 const LATEST = MIGRATIONS.length;
-
-function app(id = `app_${randomUUID()}`): App {
-  return {
-    id,
-    name: 'Shop',
-    secrets: [{ id: 'sec_1', sealed: 'v1.sealed', createdAt: T0 }],
-    rpId: 'shop.example',
-    origins: ['https://shop.example'],
-    settings: {
-      challengeTtlMs: 300_000,
-      skewMs: 300_000,
-      tokenTtlSec: 3600,
-      clientChallenges: false,
-      requireUserVerification: false,
-      ethChainIds: [],
-      chainApi: null,
-      lockoutMaxFailures: 10,
-      lockoutWindowMs: 900_000,
-    },
-    createdAt: T0,
-  };
-}
 
 function credential(appId: string, overrides: Partial<Credential> = {}): Credential {
   return {
@@ -145,7 +123,7 @@ describe('sqlite adapter: durability across a restart', () => {
     const path = tempFile();
     const clock = createMovableClock(T0);
     let store: Store = createSqliteStore({ path, clock });
-    const a = app();
+    const a = makeApp();
     await store.apps.create(a);
     const oldKey = credential(a.id, { deviceId: 'phone-1' });
     const newKey = credential(a.id, { deviceId: 'phone-1', createdAt: T0 + 1 });
@@ -448,7 +426,7 @@ describe('sqlite adapter: expired rows are swept so tables do not grow forever',
     const store = createSqliteStore({ path, clock });
     const reader = new BetterSqlite3(path, { readonly: true });
     try {
-      const a = app();
+      const a = makeApp();
       await store.apps.create(a);
       const N = SWEEP_BATCH + 50;
       for (let i = 0; i < N; i++) {
@@ -531,7 +509,7 @@ describe('sqlite adapter: several connections on one file', () => {
     const one = createSqliteStore({ path, clock: () => T0 });
     const two = createSqliteStore({ path, clock: () => T0 });
     try {
-      const a = app();
+      const a = makeApp();
       await one.apps.create(a);
       const c = challenge(a.id);
       await one.challenges.put(c);
@@ -552,7 +530,7 @@ describe('sqlite adapter: several connections on one file', () => {
   it('worker threads racing on one file: each challenge consumed once, each key remembered once, one counter win', async () => {
     const path = tempFile();
     const setup = createSqliteStore({ path, clock: () => T0 });
-    const a = app();
+    const a = makeApp();
     const challengeIds: string[] = [];
     const replayKeys: string[] = [];
     const passkey = credential(a.id, { type: 'webauthn' });
