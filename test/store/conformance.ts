@@ -95,7 +95,7 @@ export function makeApp(overrides: Partial<App> = {}): App {
   };
 }
 
-function makeCredential(appId: string, overrides: Partial<Credential> = {}): Credential {
+export function makeCredential(appId: string, overrides: Partial<Credential> = {}): Credential {
   return {
     id: uid('cred'),
     appId,
@@ -112,7 +112,7 @@ function makeCredential(appId: string, overrides: Partial<Credential> = {}): Cre
   };
 }
 
-function makeChallenge(appId: string, overrides: Partial<Challenge> = {}): Challenge {
+export function makeChallenge(appId: string, overrides: Partial<Challenge> = {}): Challenge {
   return {
     id: uid('ch'),
     appId,
@@ -125,7 +125,7 @@ function makeChallenge(appId: string, overrides: Partial<Challenge> = {}): Chall
   };
 }
 
-function makeSession(appId: string, overrides: Partial<MykeySession> = {}): MykeySession {
+export function makeSession(appId: string, overrides: Partial<MykeySession> = {}): MykeySession {
   return {
     uuID: uid('mk'),
     appId,
@@ -140,7 +140,7 @@ function makeSession(appId: string, overrides: Partial<MykeySession> = {}): Myke
   };
 }
 
-function makeAudit(appId: string, overrides: Partial<AuditRecord> = {}): AuditRecord {
+export function makeAudit(appId: string, overrides: Partial<AuditRecord> = {}): AuditRecord {
   return {
     id: uid('au'),
     appId,
@@ -156,7 +156,7 @@ function makeAudit(appId: string, overrides: Partial<AuditRecord> = {}): AuditRe
   };
 }
 
-function makeSigningKey(createdAt: number): SigningKey {
+export function makeSigningKey(createdAt: number): SigningKey {
   const kid = uid('kid');
   return {
     kid,

@@ -17,8 +17,16 @@ import {
 import { MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
 import { SQL } from '../../src/store/sqlite/sql.js';
-import type { Challenge, Credential, SigningKey, Store } from '../../src/store/types.js';
-import { createMovableClock, makeApp, runStoreConformance } from './conformance.js';
+import type { Store } from '../../src/store/types.js';
+import {
+  createMovableClock,
+  makeApp,
+  makeChallenge,
+  makeCredential,
+  makeSession,
+  makeSigningKey,
+  runStoreConformance,
+} from './conformance.js';
 import type { RaceInput, RaceOutput } from './sqliteWorker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signet-sqlite-'));
@@ -52,47 +60,6 @@ runStoreConformance('sqlite file', async (clock) => {
 const T0 = 1_767_225_600_000;
 const LATEST = MIGRATIONS.length;
 
-function credential(appId: string, overrides: Partial<Credential> = {}): Credential {
-  return {
-    id: `cred_${randomUUID()}`,
-    appId,
-    userId: 'alice',
-    type: 'device',
-    label: null,
-    deviceId: null,
-    account: null,
-    publicKey: { spki: 'MCowBQYDK2VwAyEA', kind: 'rsa' },
-    counter: 0,
-    createdAt: T0,
-    lastUsedAt: null,
-    ...overrides,
-  };
-}
-
-function challenge(appId: string, overrides: Partial<Challenge> = {}): Challenge {
-  return {
-    id: `ch_${randomUUID()}`,
-    appId,
-    type: 'device',
-    value: 'value',
-    userId: null,
-    data: null,
-    expiresAt: T0 + 300_000,
-    ...overrides,
-  };
-}
-
-function signingKey(createdAt: number): SigningKey {
-  return {
-    kid: `kid_${randomUUID()}`,
-    alg: 'EdDSA',
-    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x' },
-    sealedPrivateJwk: 'v1.sealed',
-    createdAt,
-    retiredAt: null,
-  };
-}
-
 function ledger(db: Database): { version: number; name: string; applied_at: number }[] {
   return db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all() as {
     version: number;
@@ -125,37 +92,28 @@ describe('sqlite adapter: durability across a restart', () => {
     let store: Store = createSqliteStore({ path, clock });
     const a = makeApp();
     await store.apps.create(a);
-    const oldKey = credential(a.id, { deviceId: 'phone-1' });
-    const newKey = credential(a.id, { deviceId: 'phone-1', createdAt: T0 + 1 });
-    const passkey = credential(a.id, {
+    const oldKey = makeCredential(a.id, { userId: 'alice', deviceId: 'phone-1' });
+    const newKey = makeCredential(a.id, { userId: 'alice', deviceId: 'phone-1', createdAt: T0 + 1 });
+    const passkey = makeCredential(a.id, {
+      userId: 'alice',
       type: 'webauthn',
       counter: 4,
       publicKey: { alg: -7, cose: 'pQECAyYgASFYIA' },
     });
-    const eos = credential(a.id, { type: 'eos', account: 'alice.gm', userId: 'bob' });
+    const eos = makeCredential(a.id, { type: 'eos', account: 'alice.gm', userId: 'bob' });
     for (const c of [oldKey, newKey, passkey, eos]) await store.credentials.create(c);
     assert.equal(await store.credentials.markUsed(a.id, passkey.id, 4, 5, T0 + 2), true);
-    const kept = challenge(a.id, { type: 'webauthn-registration', data: { userName: 'alice' } });
-    const used = challenge(a.id);
+    const kept = makeChallenge(a.id, { type: 'webauthn-registration', data: { userName: 'alice' } });
+    const used = makeChallenge(a.id);
     await store.challenges.put(kept);
     await store.challenges.put(used);
     assert.deepEqual(await store.challenges.consume(a.id, used.id), used);
-    const k1 = signingKey(T0);
-    const k2 = signingKey(T0 + 100);
+    const k1 = makeSigningKey(T0);
+    const k2 = makeSigningKey(T0 + 100);
     await store.signingKeys.rotate(k1);
     await store.signingKeys.rotate(k2);
     assert.equal(await store.replay.remember('cc:seen', 600_000), true);
-    await store.mykey.create({
-      uuID: 'mk1',
-      appId: a.id,
-      status: 'pending',
-      account: null,
-      chain: null,
-      token: null,
-      reason: null,
-      expiresAt: T0 + 300_000,
-      createdAt: T0,
-    });
+    await store.mykey.create(makeSession(a.id, { uuID: 'mk1', expiresAt: T0 + 300_000, createdAt: T0 }));
     assert.equal(
       await store.mykey.complete(a.id, 'mk1', {
         status: 'verified',
@@ -340,10 +298,10 @@ describe('sqlite adapter: connection settings and start-up errors', () => {
     const store = createSqliteStore({ path: ':memory:' });
     try {
       await assert.rejects(
-        store.credentials.create(credential('no-such-app')),
+        store.credentials.create(makeCredential('no-such-app')),
         (e: unknown) => !isSignetError(e, 'conflict'),
       );
-      await assert.rejects(store.challenges.put(challenge('no-such-app')));
+      await assert.rejects(store.challenges.put(makeChallenge('no-such-app')));
     } finally {
       await store.close();
     }
@@ -430,36 +388,18 @@ describe('sqlite adapter: expired rows are swept so tables do not grow forever',
       await store.apps.create(a);
       const N = SWEEP_BATCH + 50;
       for (let i = 0; i < N; i++) {
-        await store.challenges.put(challenge(a.id, { expiresAt: T0 + 1000 }));
+        await store.challenges.put(makeChallenge(a.id, { expiresAt: T0 + 1000 }));
         await store.replay.remember(`rp:${i}`, 1000);
         await store.rateLimits.hit(`rl:${i}`, 1000);
-        await store.mykey.create({
-          uuID: `mk${i}`,
-          appId: a.id,
-          status: 'pending',
-          account: null,
-          chain: null,
-          token: null,
-          reason: null,
-          expiresAt: T0 + 1000,
-          createdAt: T0,
-        });
+        await store.mykey.create(makeSession(a.id, { uuID: `mk${i}`, expiresAt: T0 + 1000, createdAt: T0 }));
       }
 
       // Expired, but within the grace: challenges and sessions stay; replay and rate-limit rows go.
       clock.set(T0 + 1000);
-      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
-      await store.mykey.create({
-        uuID: 'fresh1',
-        appId: a.id,
-        status: 'pending',
-        account: null,
-        chain: null,
-        token: null,
-        reason: null,
-        expiresAt: clock() + 1000,
-        createdAt: clock(),
-      });
+      await store.challenges.put(makeChallenge(a.id, { expiresAt: clock() + 1000 }));
+      await store.mykey.create(
+        makeSession(a.id, { uuID: 'fresh1', expiresAt: clock() + 1000, createdAt: clock() }),
+      );
       await store.replay.remember('rp:fresh1', 1000);
       await store.rateLimits.hit('rl:fresh1', 1000);
       assert.equal(count(reader, 'challenges'), N + 1);
@@ -468,23 +408,15 @@ describe('sqlite adapter: expired rows are swept so tables do not grow forever',
       assert.equal(count(reader, 'rate_limits'), N - SWEEP_BATCH + 1);
 
       clock.set(T0 + 1000 + EXPIRED_GRACE_MS);
-      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
+      await store.challenges.put(makeChallenge(a.id, { expiresAt: clock() + 1000 }));
       assert.equal(count(reader, 'challenges'), N + 2 - SWEEP_BATCH, 'one batch per write');
-      await store.challenges.put(challenge(a.id, { expiresAt: clock() + 1000 }));
+      await store.challenges.put(makeChallenge(a.id, { expiresAt: clock() + 1000 }));
       // The rest of the old ones, and the one that expired at T0 + 2000 is still within its grace.
       assert.equal(count(reader, 'challenges'), 3);
 
-      await store.mykey.create({
-        uuID: 'fresh2',
-        appId: a.id,
-        status: 'pending',
-        account: null,
-        chain: null,
-        token: null,
-        reason: null,
-        expiresAt: clock() + 1000,
-        createdAt: clock(),
-      });
+      await store.mykey.create(
+        makeSession(a.id, { uuID: 'fresh2', expiresAt: clock() + 1000, createdAt: clock() }),
+      );
       assert.equal(count(reader, 'mykey_sessions'), N + 2 - SWEEP_BATCH);
     } finally {
       reader.close();
@@ -511,13 +443,13 @@ describe('sqlite adapter: several connections on one file', () => {
     try {
       const a = makeApp();
       await one.apps.create(a);
-      const c = challenge(a.id);
+      const c = makeChallenge(a.id);
       await one.challenges.put(c);
       assert.deepEqual(await two.challenges.consume(a.id, c.id), c);
       assert.equal(await one.challenges.consume(a.id, c.id), null);
       assert.equal(await one.replay.remember('k', 1000), true);
       assert.equal(await two.replay.remember('k', 1000), false);
-      const passkey = credential(a.id, { type: 'webauthn', counter: 1 });
+      const passkey = makeCredential(a.id, { userId: 'alice', type: 'webauthn', counter: 1 });
       await two.credentials.create(passkey);
       assert.equal(await one.credentials.markUsed(a.id, passkey.id, 1, 2, T0), true);
       assert.equal(await two.credentials.markUsed(a.id, passkey.id, 1, 3, T0), false);
@@ -533,12 +465,12 @@ describe('sqlite adapter: several connections on one file', () => {
     const a = makeApp();
     const challengeIds: string[] = [];
     const replayKeys: string[] = [];
-    const passkey = credential(a.id, { type: 'webauthn' });
+    const passkey = makeCredential(a.id, { userId: 'alice', type: 'webauthn' });
     try {
       await setup.apps.create(a);
       await setup.credentials.create(passkey);
       for (let i = 0; i < 200; i++) {
-        const c = challenge(a.id);
+        const c = makeChallenge(a.id);
         await setup.challenges.put(c);
         challengeIds.push(c.id);
         replayKeys.push(`race:${randomUUID()}`);
