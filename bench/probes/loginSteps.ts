@@ -1,6 +1,4 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT, importJWK, exportJWK, generateKeyPair } from 'jose';
@@ -8,9 +6,7 @@ import { createApp } from '../../src/core/apps.js';
 import { recordAttempt } from '../../src/core/audit.js';
 import { issueChallenge } from '../../src/core/challenges.js';
 import { registerCredential } from '../../src/core/credentials.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
 import { randomAlphanumeric } from '../../src/core/ids.js';
-import { createSealer, generateMasterKey, deriveMasterKey } from '../../src/core/sealer.js';
 import { createTokenService } from '../../src/core/tokens.js';
 import { utf8Bytes } from '../../src/encoding/index.js';
 import {
@@ -18,7 +14,7 @@ import {
   parseDeviceSignature,
   verifyDeviceSignature,
 } from '../../src/schemes/device/index.js';
-import { openStore } from '../../src/store/openStore.js';
+import { openProbeRuntime } from './probeRuntime.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { issueLoginChallenge } from '../../src/core/loginChallenges.js';
 import Fastify from 'fastify';
@@ -36,17 +32,9 @@ import { FULL, QUICK, measureGroup, type Entry } from '../harness.js';
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const options = values.quick ? QUICK : FULL;
 
-const dir = mkdtempSync(join(tmpdir(), 'signet-probe-'));
-const store = await openStore({ databaseUrl: `sqlite:${join(dir, 'signet.db')}`, redisUrl: null });
-const deps: Deps = {
-  store,
-  clock: () => Date.now(),
-  random: (n) => randomBytes(n),
-  sealer: createSealer(deriveMasterKey(generateMasterKey())),
-  issuer: 'http://127.0.0.1:8080',
-  log: silentLogger,
-  chainFetch: async () => null,
-};
+const probe = await openProbeRuntime();
+const { deps, dir } = probe;
+const { store } = deps;
 
 const { app } = await createApp(deps, { name: 'probe' });
 const device = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -297,7 +285,7 @@ const steps: Array<[string, Entry[]]> = [
     ],
   ],
   [
-    'ids: randomAlphanumeric(22) with randomBytes per call vs base64url of 16 random bytes',
+    'ids: randomAlphanumeric(22) from the pooled random source vs base64url of randomBytes(16)',
     [
       { label: 'randomAlphanumeric', run: () => randomAlphanumeric(deps.random, 22), check: ok },
       { label: 'randomBytes(16) base64url', run: () => randomBytes(16).toString('base64url'), check: ok },
@@ -328,6 +316,5 @@ try {
   raw.close();
   await server.close();
   await bare.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await probe.remove();
 }

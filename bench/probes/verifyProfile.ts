@@ -1,15 +1,10 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp } from '../../src/core/apps.js';
 import { registerCredential } from '../../src/core/credentials.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer, deriveMasterKey, generateMasterKey } from '../../src/core/sealer.js';
 import { buildServer } from '../../src/server/buildServer.js';
-import { openStore } from '../../src/store/openStore.js';
+import { openProbeRuntime } from './probeRuntime.js';
 
 /**
  * One `POST /v1/verify` (device RSA) at a time through Signet's whole server in-process
@@ -25,17 +20,8 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const top = Number(values.top);
 
-const dir = mkdtempSync(join(tmpdir(), 'signet-probe-'));
-const store = await openStore({ databaseUrl: `sqlite:${join(dir, 'signet.db')}`, redisUrl: null });
-const deps: Deps = {
-  store,
-  clock: () => Date.now(),
-  random: (n) => randomBytes(n),
-  sealer: createSealer(deriveMasterKey(generateMasterKey())),
-  issuer: 'http://127.0.0.1:8080',
-  log: silentLogger,
-  chainFetch: async () => null,
-};
+const probe = await openProbeRuntime();
+const { deps } = probe;
 const { app } = await createApp(deps, { name: 'probe' });
 const device = generateKeyPairSync('rsa', { modulusLength: 2048 });
 await registerCredential(deps, app, 'probe-user', {
@@ -150,6 +136,5 @@ try {
   }
 } finally {
   await server.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await probe.remove();
 }
