@@ -147,30 +147,16 @@ describe('malformed input on public routes', () => {
       (await h.call('POST', '/v1/challenges', { appId: h.app.id, type: 'device', userId: 'u1' })).body,
     );
     h.clock.advance(h.app.settings.challengeTtlMs + 1);
-    const signature = nodeSign('sha256', Buffer.from(ch.challenge), privateKey).toString('base64');
-    assertError(
-      await h.call('POST', '/v1/verify', {
-        appId: h.app.id,
-        type: 'device',
-        challengeId: ch.challengeId,
-        userId: 'u1',
-        signature,
-      }),
-      401,
-      'challenge_expired',
-    );
+    const proof = {
+      appId: h.app.id,
+      type: 'device',
+      challengeId: ch.challengeId,
+      userId: 'u1',
+      signature: nodeSign('sha256', Buffer.from(ch.challenge), privateKey).toString('base64'),
+    };
+    assertError(await h.call('POST', '/v1/verify', proof), 401, 'challenge_expired');
     // and consumed: a second try no longer finds it
-    assertError(
-      await h.call('POST', '/v1/verify', {
-        appId: h.app.id,
-        type: 'device',
-        challengeId: ch.challengeId,
-        userId: 'u1',
-        signature,
-      }),
-      401,
-      'challenge_unknown',
-    );
+    assertError(await h.call('POST', '/v1/verify', proof), 401, 'challenge_unknown');
   });
 
   test('a challenge of another scheme does not verify here', async () => {
