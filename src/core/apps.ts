@@ -176,3 +176,14 @@ export function describeApp(app: App): Record<string, unknown> {
     createdAt: new Date(app.createdAt).toISOString(),
   };
 }
+
+/** The app's WebAuthn rpId, or `invalid_request` naming the setting an operator must make. */
+export function requireRpId(app: App): string {
+  if (!app.rpId) {
+    throw new SignetError(
+      'invalid_request',
+      'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
+    );
+  }
+  return app.rpId;
+}

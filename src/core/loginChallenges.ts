@@ -4,6 +4,7 @@ import type { App } from '../store/types.js';
 import { issueChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
 import { checkUserId } from './credentials.js';
 import type { Deps } from './deps.js';
+import { requireRpId } from './apps.js';
 
 export interface IssuedChallenge {
   challengeId: string;
@@ -28,18 +29,15 @@ export async function issueLoginChallenge(
     throw new SignetError('invalid_request', `type must be one of ${LOGIN_TYPES.join(', ')}`);
   }
   const userId = userIdInput === undefined ? null : checkUserId(userIdInput);
+  // Checked before the challenge is stored: a refused request leaves nothing behind.
+  const rpId = type === 'webauthn' ? requireRpId(app) : null;
   const challenge = await issueChallenge(deps, app, type as LoginType, userId);
   const issued: IssuedChallenge = {
     challengeId: challenge.id,
     challenge: challenge.value,
     expiresAt: challenge.expiresAt,
   };
-  if (type === 'webauthn') {
-    if (!app.rpId)
-      throw new SignetError(
-        'invalid_request',
-        'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
-      );
+  if (rpId !== null) {
     let allow: string[] | undefined;
     if (userId !== null) {
       const passkeys = (await deps.store.credentials.listByUser(app.id, userId)).filter(
@@ -49,7 +47,7 @@ export async function issueLoginChallenge(
         passkeys.length > 0 ? passkeys.map((c) => c.id) : [deps.sealer.mac(`decoy:${app.id}:${userId}`)];
     }
     issued.options = authenticationOptions({
-      rpId: app.rpId,
+      rpId,
       challenge: challenge.value,
       ...(allow ? { allowCredentials: allow.map((id) => ({ id, type: 'public-key' as const })) } : {}),
       userVerification: app.settings.requireUserVerification ? 'required' : 'preferred',

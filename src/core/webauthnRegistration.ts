@@ -10,6 +10,7 @@ import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, issueChallenge } from './challenges.js';
 import { checkUserId, MAX_CREDENTIALS_PER_USER } from './credentials.js';
+import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 
 /**
@@ -19,15 +20,6 @@ import type { Deps } from './deps.js';
 export function userHandleFor(userId: string): Uint8Array {
   const bytes = utf8Bytes(userId);
   return bytes.length <= 64 ? bytes : createHash('sha256').update(bytes).digest();
-}
-
-function requireRpId(app: App): string {
-  if (!app.rpId)
-    throw new SignetError(
-      'invalid_request',
-      'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
-    );
-  return app.rpId;
 }
 
 /** `POST /v1/webauthn/registration/options` (server API). */

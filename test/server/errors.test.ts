@@ -259,6 +259,29 @@ describe('server API authentication', () => {
   });
 });
 
+describe('an app without a WebAuthn rpId', () => {
+  test('webauthn challenges and registration options are invalid_request, naming the setting', async () => {
+    // No web origin, so no default rpId (it is the host of the first web origin).
+    const bare = await startHarness({ app: { origins: [], rpId: null } });
+    try {
+      const challenge = await bare.call('POST', '/v1/challenges', { appId: bare.app.id, type: 'webauthn' });
+      assertError(challenge, 400, 'invalid_request');
+      assert.match(JSON.parse(challenge.body).error.message, /--rp-id/);
+      const options = await bare.signed('POST', '/v1/webauthn/registration/options', {
+        userId: 'u',
+        userName: 'u',
+      });
+      assertError(options, 400, 'invalid_request');
+      assert.equal(
+        (await bare.call('POST', '/v1/challenges', { appId: bare.app.id, type: 'device' })).statusCode,
+        200,
+      );
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe('rate limits beyond logins', () => {
   test('failed MYKEY SDK-result checks count per account: the limit answers 429', async () => {
     const max = h.app.settings.lockoutMaxFailures;
