@@ -1,6 +1,11 @@
 import { SignetError } from '../errors/SignetError.js';
 import type { ReasonCode } from '../errors/codes.js';
-import { parseEosPublicKey, verifyEosSignature, type EosPublicKey } from '../schemes/eos/index.js';
+import {
+  isEosAccountName,
+  parseEosPublicKey,
+  verifyEosSignature,
+  type EosPublicKey,
+} from '../schemes/eos/index.js';
 import { verifyPersonalSignText } from '../schemes/eth/index.js';
 import { utf8Bytes } from '../encoding/bytes.js';
 import type { App, MykeySession } from '../store/types.js';
@@ -34,7 +39,6 @@ export interface MykeyAnswer {
   message: string;
 }
 
-const ACCOUNT = /^[a-z1-5.]{1,12}[a-j1-5]?$/;
 const ETH_ACCOUNT = /^0x[0-9a-fA-F]{40}$/;
 
 /** `POST /v1/mykey/sessions`: a pending session with a random uuID and the callback URL to give MYKEY. */
@@ -165,7 +169,7 @@ async function completeSignedLogin(
     const registered = await deps.store.credentials.findByAccount(app.id, 'eth', login.account.toLowerCase());
     userId = registered[0]?.userId ?? null;
   } else {
-    if (!ACCOUNT.test(login.account)) return { ok: false, reason: 'key_invalid' };
+    if (!isEosAccountName(login.account)) return { ok: false, reason: 'key_invalid' };
     const found = await eosKeysFor(deps, app, login.account);
     userId = found.userId;
     if (found.keys.length === 0) {
