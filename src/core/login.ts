@@ -21,6 +21,7 @@ import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
 import { checkUserId } from './credentials.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
+import { userHandleFor } from './webauthnRegistration.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import type { TokenService } from './tokens.js';
 
@@ -249,10 +250,13 @@ const webauthnFlow: Flow<{
     if (!key) return failure('key_invalid', credential.userId, credential.id);
     const result = verifyAuthentication({
       response: p.response.value,
+      // WebAuthn L3 §7.2 step 6: the handle is the owner's, derived as at registration.
+      requireUserHandle: challenge.userId === null,
       credential: {
         id: credential.id,
         publicKey: key,
         counter: credential.counter,
+        userHandle: userHandleFor(credential.userId),
         ...(typeof credential.publicKey['backupEligible'] === 'boolean'
           ? { backupEligible: credential.publicKey['backupEligible'] }
           : {}),

@@ -9,6 +9,7 @@ export {
   rsaModulusBits,
   MIN_RSA_BITS,
 } from './keys.js';
+export { checkPublicKeyPolicy, MAX_RSA_BITS, type KeyPolicyResult } from './keyPolicy.js';
 export {
   secp256k1,
   nativeSecp256k1,

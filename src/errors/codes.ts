@@ -50,6 +50,8 @@ export const REASON_CODES = {
   backup_state_invalid:
     'The authenticator backup flags are inconsistent (backup state without eligibility, or eligibility changed).',
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
+  user_handle_mismatch:
+    "The WebAuthn user handle is not the credential owner's (or is missing from a login that named no user).",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -82,7 +82,7 @@ async function eosProof(appId: string, userId: string, key: PrivateKey) {
 }
 
 /** An Ethereum proof of possession: EIP-191 over a fresh challenge issued for `userId`. */
-async function ethProof(appId: string, userId: string, wallet: Wallet) {
+async function ethProof(appId: string, userId: string, wallet: { signMessage(m: string): Promise<string> }) {
   const ch = await challengeFor(appId, 'eth', userId);
   assert.equal(ch.status, 200, JSON.stringify(ch.body));
   return {

@@ -1,5 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { importEcPoint, importPkcs1, importSpki, MIN_RSA_BITS, rsaModulusBits } from '../../crypto/index.js';
+import {
+  checkPublicKeyPolicy,
+  importEcPoint,
+  importPkcs1,
+  importSpki,
+  MAX_RSA_BITS,
+  rsaModulusBits,
+} from '../../crypto/index.js';
 import { concatBytes, decodeBase64, decodeBase64Url, encodeBase64Url } from '../../encoding/index.js';
 import { invalid, type Parsed } from '../../errors/codes.js';
 
@@ -26,8 +33,8 @@ export interface DevicePublicKey {
   bits: number;
 }
 
-/** Largest RSA modulus accepted: bounds verification cost (a 4096-bit check is ~4x a 2048-bit one). */
-export const MAX_RSA_BITS = 4096;
+/** Largest RSA modulus accepted (the shared key policy's, `src/crypto/keyPolicy.ts`). */
+export { MAX_RSA_BITS };
 /** Longest key string considered: a 4096-bit SPKI PEM with CRLF line breaks is about 850 characters. */
 export const MAX_KEY_STRING = 8192;
 
@@ -48,8 +55,6 @@ const P256_SPKI_PREFIX = Uint8Array.from(
 
 /** ASCII whitespace, as base64 wrapped by Android `Base64.DEFAULT`, PEM or a pasting human leaves it. */
 const WHITESPACE = /[\t\n\v\f\r ]/g;
-
-const RSA_EXPONENT_LIMIT = 1n << 64n;
 
 /**
  * Reads a DER length at `pos` (definite, minimal form, at most 2 length octets: keys here are
@@ -96,17 +101,10 @@ const isPkcs1PublicShape = (der: Uint8Array): boolean => sequenceTags(der)?.join
 /** Applies Signet's key policy to an imported key and builds its canonical form. */
 function classify(key: KeyObject): Parsed<DevicePublicKey> | DeviceKeyFailure {
   if (key.asymmetricKeyType === 'rsa') {
+    // The one key policy (src/crypto/keyPolicy.ts): 2048-4096 bits, odd e >= 3.
+    const policy = checkPublicKeyPolicy(key);
+    if (!policy.ok) return keyInvalid(`publicKey: ${policy.message}`);
     const bits = rsaModulusBits(key);
-    if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
-      return keyInvalid(`publicKey: RSA keys must have ${MIN_RSA_BITS}-${MAX_RSA_BITS} bits (got ${bits})`);
-    }
-    // e = 1 makes every "signature" the padded message itself (anyone could forge); an even e
-    // is not an RSA key. Small odd exponents such as 3 are sound with OpenSSL's strict padding
-    // check (Wycheproof marks their signatures valid), so they are not refused.
-    const e = key.asymmetricKeyDetails?.publicExponent;
-    if (typeof e !== 'bigint' || e < 3n || e % 2n === 0n || e >= RSA_EXPONENT_LIMIT) {
-      return keyInvalid('publicKey: the RSA public exponent must be odd, at least 3 and below 2^64');
-    }
     const spki = key.export({ type: 'spki', format: 'der' });
     return { ok: true, value: { kind: 'rsa', key, spki: spki.toString('base64url'), bits } };
   }
@@ -114,6 +112,8 @@ function classify(key: KeyObject): Parsed<DevicePublicKey> | DeviceKeyFailure {
     return keyInvalid('publicKey: RSA-PSS-only keys cannot verify PKCS#1 v1.5 signatures');
   }
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    const policy = checkPublicKeyPolicy(key);
+    if (!policy.ok) return keyInvalid(`publicKey: ${policy.message}`);
     // Canonical form: the uncompressed point, whatever form the SPKI carried (a compressed
     // point round-trips compressed through OpenSSL, which would make two spellings of one key).
     const jwk = key.export({ format: 'jwk' });

@@ -1,12 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../../encoding/index.js';
-import {
-  importJwk,
-  importSpki,
-  MIN_RSA_BITS,
-  rsaModulusBits,
-  type SignatureAlgorithm,
-} from '../../crypto/index.js';
+import { checkPublicKeyPolicy, importJwk, importSpki, type SignatureAlgorithm } from '../../crypto/index.js';
 import { invalid, type Parsed } from '../../errors/codes.js';
 import { decodeCbor, type CborMap } from './cbor.js';
 
@@ -67,7 +61,9 @@ export function findCoseAlgorithm(alg: unknown): CoseEntry | undefined {
 /**
  * Parses a COSE_Key (RFC 9052 §7, RFC 9053 §7; EC2, OKP, RSA) into a reusable credential key.
  * Refuses unknown algorithms, a curve that does not match the algorithm, points of the wrong
- * size or off the curve, and RSA keys under 2048 bits.
+ * size, and every key the shared key policy refuses (`src/crypto/keyPolicy.ts`: RSA outside
+ * 2048-4096 bits or with an exponent that is not odd and >= 3, EC points off the curve,
+ * Ed25519 / Ed448 points of small order).
  *
  * @example
  * const parsed = parseCoseKey(coseBytes);
@@ -95,7 +91,6 @@ export function coseMapToKey(map: CborMap): Parsed<CredentialPublicKey> {
       return invalid('COSE RSA key needs n and e');
     }
     key = importJwk({ kty: 'RSA', n: encodeBase64Url(n), e: encodeBase64Url(e) });
-    if (key !== null && rsaModulusBits(key) < MIN_RSA_BITS) return invalid('RSA key under 2048 bits');
   } else {
     if (map.get(-1) !== entry.crv) return invalid('COSE key curve does not match its algorithm');
     const x = map.get(-2);
@@ -111,6 +106,8 @@ export function coseMapToKey(map: CborMap): Parsed<CredentialPublicKey> {
     }
   }
   if (key === null) return invalid('COSE key is not a valid public key');
+  const policy = checkPublicKeyPolicy(key);
+  if (!policy.ok) return invalid(`COSE key refused: ${policy.message}`);
   return { ok: true, value: { alg: alg as CoseAlgorithm, key } };
 }
 
@@ -129,7 +126,9 @@ export function exportCredentialPublicKey(publicKey: CredentialPublicKey): Store
 
 /**
  * Loads a stored credential key (from `unknown`: it comes out of a database) and checks the key
- * still fits its algorithm. Parse once, then cache the result.
+ * still fits its algorithm and the key policy: a key stored before the policy existed (an RSA
+ * key with e = 1, a small-order Ed25519 point) is refused at login, not trusted because it is
+ * already there. Parse once, then cache the result.
  *
  * @example
  * const loaded = loadCredentialPublicKey({ alg: -7, spki: 'MFkwEwYH...' });
@@ -144,11 +143,13 @@ export function loadCredentialPublicKey(stored: unknown): Parsed<CredentialPubli
   const key = der === null ? null : importSpki(der);
   if (key === null) return invalid('stored key spki is not a valid public key');
   if (!keyFitsAlgorithm(key, entry)) return invalid('stored key does not match its algorithm');
+  const policy = checkPublicKeyPolicy(key);
+  if (!policy.ok) return invalid(`stored key refused: ${policy.message}`);
   return { ok: true, value: { alg: alg as CoseAlgorithm, key } };
 }
 
 function keyFitsAlgorithm(key: KeyObject, entry: CoseEntry): boolean {
-  if (entry.kty === 3) return rsaModulusBits(key) >= MIN_RSA_BITS;
+  if (entry.kty === 3) return key.asymmetricKeyType === 'rsa';
   if (entry.kty === 1) return key.asymmetricKeyType === entry.jwkCrv.toLowerCase();
   const curve = key.asymmetricKeyDetails?.namedCurve;
   return (

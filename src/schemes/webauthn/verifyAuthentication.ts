@@ -16,6 +16,11 @@ export interface StoredWebAuthnCredential {
   counter: number;
   /** The BE flag seen at registration; when given, a change of it is refused (§7.2 step 18). */
   backupEligible?: boolean;
+  /**
+   * The user handle of the credential's owner (the `user.id` its registration used). When given,
+   * a `userHandle` in the response must equal it (§7.2 step 6).
+   */
+  userHandle?: Uint8Array;
 }
 
 /** Input of {@link verifyAuthentication}. */
@@ -25,6 +30,11 @@ export interface VerifyAuthenticationInput {
   credential: StoredWebAuthnCredential;
   /** The expectations, raw or already prepared with `prepareExpectations`. */
   expected: WebAuthnExpectations | PreparedExpectations;
+  /**
+   * The user was not identified before the ceremony (a discoverable-credential login): the
+   * response must then carry a user handle, and it must be `credential.userHandle` (§7.2 step 6).
+   */
+  requireUserHandle?: boolean;
 }
 
 /** What a successful assertion tells the server to store and use. */
@@ -66,6 +76,13 @@ export function verifyAuthentication(input: VerifyAuthenticationInput): Verified
 
   // §7.2 steps 5-7: the response names this credential.
   if (!equalBytes(response.rawId, storedId)) return fail('credential_unknown');
+  // §7.2 step 6: a returned user handle names the credential's owner; a login that named no
+  // user must have one (the authenticator returns it for every discoverable credential).
+  if (response.userHandle === undefined) {
+    if (input.requireUserHandle === true) return fail('user_handle_mismatch');
+  } else if (credential.userHandle !== undefined && !equalBytes(response.userHandle, credential.userHandle)) {
+    return fail('user_handle_mismatch');
+  }
 
   // §7.2 steps 8-10 (decoding and parsing cData and authData) ran in parseAuthenticationResponse.
   const { rpIdHash, flags, signCount } = response.authData;
