@@ -14,6 +14,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   chainApi: null,
   lockoutMaxFailures: 10,
   lockoutWindowMs: 900_000,
+  requireWalletProof: true,
 };
 
 const SECRET_PURPOSE = 'app-secret';
@@ -59,6 +60,8 @@ function checkSettings(settings: AppSettings): AppSettings {
     throw new SignetError('invalid_request', 'lockoutMaxFailures out of range');
   if (!positive(settings.lockoutWindowMs, 86_400_000))
     throw new SignetError('invalid_request', 'lockoutWindowMs out of range');
+  if (typeof settings.requireWalletProof !== 'boolean')
+    throw new SignetError('invalid_request', 'requireWalletProof must be true or false');
   if (!settings.ethChainIds.every((id) => Number.isSafeInteger(id) && id > 0)) {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }

@@ -15,13 +15,12 @@ import {
   verifyAuthentication,
   type CredentialPublicKey,
 } from '../schemes/webauthn/index.js';
-import type { App, Credential } from '../store/types.js';
+import type { App, Challenge, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
-import { checkUserId } from './credentials.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
-import { userHandleFor } from './webauthnRegistration.js';
+import { checkUserId, userHandleFor } from './users.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import type { TokenService } from './tokens.js';
 
@@ -156,7 +155,32 @@ const deviceFlow: Flow<{
   },
 };
 
-const eosFlow: Flow<{ challengeId: string; account: string; signature: string }> = {
+type EosProof = { challengeId: string; account: string; signature: string };
+type EthProof = { challengeId: string; address: string; signature: string; message: string | null };
+
+/**
+ * A wallet flow: its signature check is separate from where the candidate credentials come
+ * from, so a registration's proof of possession runs the very check a login runs, against the
+ * credential being registered (see {@link verifyWalletProof}).
+ */
+interface WalletFlow<P> extends Flow<P> {
+  /** The proof checked against `candidates` (already bound to the challenge's user). */
+  check(deps: Deps, app: App, proof: P, challenge: Challenge, candidates: Credential[]): Outcome;
+}
+
+/** The wallet credentials a login may name: the account's, and only the challenge user's. */
+async function walletCandidates(
+  deps: Deps,
+  app: App,
+  type: 'eos' | 'eth',
+  account: string,
+  challenge: Challenge,
+): Promise<Credential[]> {
+  const found = await deps.store.credentials.findByAccount(app.id, type, account);
+  return challenge.userId === null ? found : found.filter((c) => c.userId === challenge.userId);
+}
+
+const eosFlow: WalletFlow<EosProof> = {
   parse: (body) => ({
     challengeId: text(body, 'challengeId', 64),
     account: text(body, 'account', 13),
@@ -166,12 +190,18 @@ const eosFlow: Flow<{ challengeId: string; account: string; signature: string }>
   claimedUser: () => null,
   async verify(deps, app, p) {
     const challenge = await consumeChallenge(deps, app, p.challengeId, 'eos');
-    const credentials = await deps.store.credentials.findByAccount(app.id, 'eos', p.account);
-    const owner = challenge.userId;
-    const mine = owner === null ? credentials : credentials.filter((c) => c.userId === owner);
+    return eosFlow.check(
+      deps,
+      app,
+      p,
+      challenge,
+      await walletCandidates(deps, app, 'eos', p.account, challenge),
+    );
+  },
+  check(_deps, _app, p, challenge, candidates) {
     const bytes = utf8Bytes(challenge.value);
     return firstVerifying(
-      mine,
+      candidates,
       (c) => {
         const key = eosKeys.get(String(c.publicKey['key']), () => {
           const parsed = parseEosPublicKey(c.publicKey['key']);
@@ -179,12 +209,12 @@ const eosFlow: Flow<{ challengeId: string; account: string; signature: string }>
         });
         return key !== null && verifyEosSignature(key, bytes, p.signature).ok;
       },
-      owner,
+      challenge.userId,
     );
   },
 };
 
-const ethFlow: Flow<{ challengeId: string; address: string; signature: string; message: string | null }> = {
+const ethFlow: WalletFlow<EthProof> = {
   parse(body) {
     const address = parseEthAddress(body['address']);
     if (!address.ok) throw new SignetError('invalid_request', address.message);
@@ -199,11 +229,17 @@ const ethFlow: Flow<{ challengeId: string; address: string; signature: string; m
   claimedUser: () => null,
   async verify(deps, app, p) {
     const challenge = await consumeChallenge(deps, app, p.challengeId, 'eth');
-    const credentials = (await deps.store.credentials.findByAccount(app.id, 'eth', p.address)).filter(
-      (c) => challenge.userId === null || c.userId === challenge.userId,
+    return ethFlow.check(
+      deps,
+      app,
+      p,
+      challenge,
+      await walletCandidates(deps, app, 'eth', p.address, challenge),
     );
-    if (credentials.length === 0) return failure('credential_unknown', challenge.userId);
-    const credential = credentials[0]!;
+  },
+  check(deps, app, p, challenge, candidates) {
+    if (candidates.length === 0) return failure('credential_unknown', challenge.userId);
+    const credential = candidates[0]!;
     const result =
       p.message === null
         ? verifyPersonalSign(p.address, utf8Bytes(challenge.value), p.signature)
@@ -277,8 +313,8 @@ const webauthnFlow: Flow<{
 const FLOWS: { [K in LoginType]: Flow<never> } = {
   device: deviceFlow as Flow<never>,
   webauthn: webauthnFlow as Flow<never>,
-  eos: eosFlow as Flow<never>,
-  eth: ethFlow as Flow<never>,
+  eos: eosFlow as unknown as Flow<never>,
+  eth: ethFlow as unknown as Flow<never>,
 };
 
 /**
@@ -375,4 +411,57 @@ export async function verifyLogin(
     ip,
   });
   return { verified: true, userId: credential.userId, credentialId: credential.id, token, expiresAt };
+}
+
+const WALLET_FLOWS = { eos: eosFlow, eth: ethFlow } as const;
+
+/** Why a wallet proof failed, for the audit record and the server API's `reason`. */
+export type WalletProofResult = { ok: true } | { ok: false; reason: ReasonCode };
+
+/**
+ * Proof of possession for an `eos` / `eth` registration (CONTRACT.md "Identity binding"): the
+ * `proof` (`{ challengeId, signature, message? }`) is checked exactly as a login with it would
+ * be, by the same flow, against the credential being registered: the challenge must have been
+ * issued for that scheme (else `challenge_unknown`) and for that user (else a
+ * `challenge_mismatch` outcome), and is consumed whatever follows. Malformed proofs throw
+ * `invalid_request`; a proof that does not verify is an outcome, for the caller to audit.
+ *
+ * @example
+ * const result = await verifyWalletProof(deps, app, draft, body.proof);
+ * if (!result.ok) throw new SignetError('verification_failed', undefined, { reason: result.reason });
+ */
+export async function verifyWalletProof(
+  deps: Deps,
+  app: App,
+  credential: Credential & { type: 'eos' | 'eth' },
+  proof: unknown,
+): Promise<WalletProofResult> {
+  if (typeof proof !== 'object' || proof === null || Array.isArray(proof)) {
+    throw new SignetError('invalid_request', 'proof must be an object { challengeId, signature, message? }');
+  }
+  const p = proof as Record<string, unknown>;
+  const extra = Object.keys(p).filter((k) => k !== 'challengeId' && k !== 'signature' && k !== 'message');
+  if (extra.length > 0) throw new SignetError('invalid_request', `proof has an unknown field '${extra[0]}'`);
+  if (credential.type === 'eos' && p['message'] !== undefined) {
+    throw new SignetError('invalid_request', 'an eos proof has no message');
+  }
+  const flow = WALLET_FLOWS[credential.type] as WalletFlow<unknown>;
+  // The login body the same proof would be: the account comes from the credential itself.
+  const parsed = flow.parse({
+    challengeId: p['challengeId'],
+    signature: p['signature'],
+    ...(p['message'] === undefined ? {} : { message: p['message'] }),
+    ...(credential.type === 'eos' ? { account: credential.account } : { address: credential.account }),
+  });
+  const challenge = await consumeChallenge(
+    deps,
+    app,
+    (parsed as { challengeId: string }).challengeId,
+    credential.type,
+  );
+  // The challenge names who may register: a proof made for another user (or for none) is not
+  // this user's consent to link the wallet.
+  if (challenge.userId !== credential.userId) return { ok: false, reason: 'challenge_mismatch' };
+  const outcome = flow.check(deps, app, parsed, challenge, [credential]);
+  return outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason };
 }

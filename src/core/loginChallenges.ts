@@ -2,7 +2,7 @@ import { SignetError } from '../errors/SignetError.js';
 import { authenticationOptions } from '../schemes/webauthn/index.js';
 import type { App } from '../store/types.js';
 import { issueChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
-import { checkUserId } from './credentials.js';
+import { checkUserId } from './users.js';
 import type { Deps } from './deps.js';
 import { requireRpId } from './apps.js';
 

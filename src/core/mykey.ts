@@ -8,7 +8,7 @@ import {
 } from '../schemes/eos/index.js';
 import { verifyPersonalSignText } from '../schemes/eth/index.js';
 import { utf8Bytes } from '../encoding/bytes.js';
-import type { App, MykeySession } from '../store/types.js';
+import type { App, Credential, MykeySession } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
@@ -89,15 +89,33 @@ function field(body: Record<string, unknown>, name: string, max: number): string
   return v;
 }
 
-/** The account's EOS keys: the chain's Reserved key when configured, else the registered ones. */
-async function eosKeysFor(
+/**
+ * The single user an account's registered credentials name (one wallet, one user per app: a
+ * unique index in the store), `null` when nobody registered it. Should two users ever appear
+ * (a store that missed its migration) the login is refused rather than given to either.
+ */
+function singleOwner(registered: Credential[]): { ok: true; userId: string | null } | { ok: false } {
+  const owners = new Set(registered.map((c) => c.userId));
+  if (owners.size > 1) return { ok: false };
+  return { ok: true, userId: registered[0]?.userId ?? null };
+}
+
+/**
+ * The keys that may sign for an EOS account, each with the user a signature by it names:
+ * - with a chain API, the account's current Reserved key (`mykeymanager` / `keydata`, index 3),
+ *   naming the account's single registered owner (or nobody);
+ * - otherwise each registered `eos` credential's key, naming that credential's owner: the
+ *   token's subject is the owner of the key that verified, never another row's.
+ */
+async function eosSignersFor(
   deps: Deps,
   app: App,
   account: string,
-): Promise<{ keys: EosPublicKey[]; userId: string | null }> {
+): Promise<{ signers: Array<{ key: EosPublicKey; userId: string | null }> } | { ambiguous: true }> {
   const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
-  const userId = registered[0]?.userId ?? null;
   if (app.settings.chainApi) {
+    const owner = singleOwner(registered);
+    if (!owner.ok) return { ambiguous: true };
     const answer = await deps
       .chainFetch(`${app.settings.chainApi.replace(/\/+$/, '')}/v1/chain/get_table_rows`, {
         json: true,
@@ -117,14 +135,14 @@ async function eosKeysFor(
       : undefined;
     const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
     const parsed = parseEosPublicKey(pub);
-    return { keys: parsed.ok ? [parsed.value] : [], userId };
+    return { signers: parsed.ok ? [{ key: parsed.value, userId: owner.userId }] : [] };
   }
-  const keys: EosPublicKey[] = [];
+  const signers: Array<{ key: EosPublicKey; userId: string | null }> = [];
   for (const c of registered) {
     const parsed = parseEosPublicKey(c.publicKey['key']);
-    if (parsed.ok) keys.push(parsed.value);
+    if (parsed.ok) signers.push({ key: parsed.value, userId: c.userId });
   }
-  return { keys, userId };
+  return { signers };
 }
 
 interface SignedLogin {
@@ -159,26 +177,41 @@ async function completeSignedLogin(
     await audit('timestamp_skew', null);
     return { ok: false, reason: 'timestamp_skew' };
   }
+  // The user the token names: the owner of the key that verified (CONTRACT.md "Identity binding").
   let userId: string | null = null;
   let valid: boolean;
   if (login.chain === 'ETH') {
-    if (!ETH_ACCOUNT.test(login.account)) return { ok: false, reason: 'key_invalid' };
+    if (!ETH_ACCOUNT.test(login.account)) {
+      await audit('key_invalid', null);
+      return { ok: false, reason: 'key_invalid' };
+    }
     valid = login.proofs.every(
       (p) => verifyPersonalSignText(login.account, p.text, p.signature, { acceptHexForm: true }).ok,
     );
-    const registered = await deps.store.credentials.findByAccount(app.id, 'eth', login.account.toLowerCase());
-    userId = registered[0]?.userId ?? null;
-  } else {
-    if (!isEosAccountName(login.account)) return { ok: false, reason: 'key_invalid' };
-    const found = await eosKeysFor(deps, app, login.account);
-    userId = found.userId;
-    if (found.keys.length === 0) {
-      await audit('credential_unknown', userId);
+    // Recovery proved the address; its one registered credential names the user.
+    const owner = singleOwner(
+      await deps.store.credentials.findByAccount(app.id, 'eth', login.account.toLowerCase()),
+    );
+    if (!owner.ok) {
+      await audit('credential_unknown', null);
       return { ok: false, reason: 'credential_unknown' };
     }
-    valid = login.proofs.every((p) =>
-      found.keys.some((k) => verifyEosSignature(k, utf8Bytes(p.text), p.signature).ok),
+    userId = owner.userId;
+  } else {
+    if (!isEosAccountName(login.account)) {
+      await audit('key_invalid', null);
+      return { ok: false, reason: 'key_invalid' };
+    }
+    const found = await eosSignersFor(deps, app, login.account);
+    if ('ambiguous' in found || found.signers.length === 0) {
+      await audit('credential_unknown', null);
+      return { ok: false, reason: 'credential_unknown' };
+    }
+    const signer = found.signers.find((s) =>
+      login.proofs.every((p) => verifyEosSignature(s.key, utf8Bytes(p.text), p.signature).ok),
     );
+    valid = signer !== undefined;
+    userId = signer?.userId ?? null;
   }
   if (!valid) {
     await audit('signature_invalid', userId);

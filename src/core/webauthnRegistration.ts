@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { utf8Bytes } from '../encoding/bytes.js';
 import { SignetError } from '../errors/SignetError.js';
 import {
   parseRegistrationResponse,
@@ -9,18 +7,12 @@ import {
 import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, issueChallenge } from './challenges.js';
-import { checkUserId, MAX_CREDENTIALS_PER_USER } from './credentials.js';
+import { MAX_CREDENTIALS_PER_USER } from './credentials.js';
+import { checkUserId, userHandleFor } from './users.js';
 import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 
-/**
- * The WebAuthn user handle for a userId: its UTF-8 bytes when they fit the 64-byte limit
- * (WebAuthn L3 §5.4.3), else their SHA-256.
- */
-export function userHandleFor(userId: string): Uint8Array {
-  const bytes = utf8Bytes(userId);
-  return bytes.length <= 64 ? bytes : createHash('sha256').update(bytes).digest();
-}
+export { userHandleFor };
 
 /** `POST /v1/webauthn/registration/options` (server API). */
 export async function startPasskeyRegistration(

@@ -4,6 +4,7 @@ import type {
   Challenge,
   Credential,
   CredentialType,
+  DisplacedCredential,
   MykeySession,
   MykeyStatus,
   SigningKey,
@@ -44,6 +45,20 @@ export interface CredentialRow<J, N> {
   counter: N;
   created_at: N;
   last_used_at: N | null;
+}
+
+export interface DisplacedRow<J, N> {
+  app_id: string;
+  id: string;
+  user_id: string;
+  type: CredentialType;
+  label: string | null;
+  account: string;
+  public_key: J;
+  created_at: N;
+  kept_id: string;
+  kept_user_id: string;
+  displaced_at: N;
 }
 
 export interface ChallengeRow<J, N> {
@@ -120,6 +135,19 @@ export function createRowMappers<J, N>(c: ColumnCodec<J, N>) {
       counter: c.int(r.counter),
       createdAt: c.int(r.created_at),
       lastUsedAt: intOrNull(r.last_used_at),
+    }),
+    toDisplaced: (r: DisplacedRow<J, N>): DisplacedCredential => ({
+      appId: r.app_id,
+      id: r.id,
+      userId: r.user_id,
+      type: r.type,
+      label: r.label,
+      account: r.account,
+      publicKey: c.json<Record<string, unknown>>(r.public_key),
+      createdAt: c.int(r.created_at),
+      keptId: r.kept_id,
+      keptUserId: r.kept_user_id,
+      displacedAt: c.int(r.displaced_at),
     }),
     toChallenge: (r: ChallengeRow<J, N>): Challenge => ({
       id: r.id,

@@ -27,6 +27,11 @@ export interface AppSettings {
   /** Failed attempts per user and per IP within `lockoutWindowMs` before 429 `rate_limited`. */
   lockoutMaxFailures: number;
   lockoutWindowMs: number;
+  /**
+   * `eos` / `eth` registrations must carry a proof of possession (CONTRACT.md "Identity
+   * binding"). On for new apps; apps created before it existed read false (store migration 2).
+   */
+  requireWalletProof: boolean;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */
@@ -69,17 +74,46 @@ export interface Credential {
   lastUsedAt: number | null;
 }
 
+/**
+ * A wallet credential the one-wallet-per-app migration moved aside: a later duplicate of an
+ * `eos` account or `eth` address that an older credential of the app (`keptId`) holds.
+ */
+export interface DisplacedCredential {
+  appId: string;
+  id: string;
+  userId: string;
+  type: CredentialType;
+  label: string | null;
+  account: string;
+  publicKey: Record<string, unknown>;
+  createdAt: number;
+  /** The credential that kept the wallet, and its owner. */
+  keptId: string;
+  keptUserId: string;
+  displacedAt: number;
+}
+
 export interface CredentialStore {
   /**
    * Inserts a credential. For a device credential with a `deviceId`, deletes the user's other
    * credentials with that deviceId in the same transaction. Throws `SignetError('conflict')`
-   * when the id exists.
+   * when the id exists, and when an `eos` or `eth` credential names an `account` that another
+   * credential of the app already holds (one wallet, one credential, per app: a unique index,
+   * so two racing inserts cannot both win).
    */
   create(credential: Credential): Promise<{ replaced: string[] }>;
   get(appId: string, credentialId: string): Promise<Credential | null>;
   listByUser(appId: string, userId: string): Promise<Credential[]>;
-  /** Credentials of a type whose `account` equals `account` (eos account, eth address). */
+  /**
+   * Credentials of a type whose `account` equals `account` (eos account, eth address): at most
+   * one for `eos` and `eth`.
+   */
   findByAccount(appId: string, type: CredentialType, account: string): Promise<Credential[]>;
+  /**
+   * The wallet credentials the uniqueness migration moved aside (oldest app first, at most
+   * 1000), for the start-up report; empty on a store that never held duplicates.
+   */
+  listDisplaced(): Promise<DisplacedCredential[]>;
   /** Deletes one; false when it did not exist (or belongs to another user). */
   delete(appId: string, userId: string, credentialId: string): Promise<boolean>;
   /**

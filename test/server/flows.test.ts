@@ -336,7 +336,7 @@ describe('webauthn', () => {
 
   async function login(
     cred: ReturnType<typeof makeCredential>,
-    opts: { userId?: string; counter: number; origin?: string },
+    opts: { userId?: string; counter: number; origin?: string; userHandle?: string },
   ) {
     const ch = await challenge('webauthn', opts.userId);
     assert.equal(ch.status, 200);
@@ -348,6 +348,8 @@ describe('webauthn', () => {
       rpId: RP_ID,
       counter: opts.counter,
       flags: FLAG.UP | FLAG.UV,
+      // A discoverable credential returns its user handle (WebAuthn L3 §7.2 step 6 needs it).
+      ...(opts.userHandle === undefined ? {} : { userHandle: Buffer.from(opts.userHandle, 'utf8') }),
     });
     return { ch, result: await verify({ type: 'webauthn', challengeId: ch.body.challengeId, response }) };
   }
@@ -364,7 +366,7 @@ describe('webauthn', () => {
       );
       assert.equal(named.result.status, 200, `${alg}: ${JSON.stringify(named.result.body)}`);
       await assertToken(named.result.body.token, userId, 'webauthn', cred.idB64);
-      const discoverable = await login(cred, { counter: 2 });
+      const discoverable = await login(cred, { counter: 2, userHandle: userId });
       assert.equal(discoverable.ch.body.options.allowCredentials?.length ?? 0, 0);
       assert.equal(discoverable.result.status, 200);
       assert.equal(discoverable.result.body.userId, userId);
@@ -406,10 +408,16 @@ describe('webauthn', () => {
 describe('eos', () => {
   test('register an EOS legacy key; log in with a SIG_K1_ signature over the challenge', async () => {
     const key = PrivateKey.generate('K1');
+    // Proof of possession: the key signs a challenge issued for this user, as a login would.
+    const proofCh = await challenge('eos', 'eos-user');
     const reg = await client.registerCredential('eos-user', {
       type: 'eos',
       account: 'alice.eos',
       publicKey: key.toPublic().toLegacyString(),
+      proof: {
+        challengeId: proofCh.body.challengeId,
+        signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
+      },
     });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const ch = await challenge('eos', 'eos-user');
@@ -442,7 +450,15 @@ describe('eos', () => {
 describe('eth', () => {
   test('EIP-191 personal_sign over the challenge, and Sign-In with Ethereum with the challenge as nonce', async () => {
     const wallet = Wallet.createRandom();
-    const reg = await client.registerCredential('eth-user', { type: 'eth', address: wallet.address });
+    const proofCh = await challenge('eth', 'eth-user');
+    const reg = await client.registerCredential('eth-user', {
+      type: 'eth',
+      address: wallet.address,
+      proof: {
+        challengeId: proofCh.body.challengeId,
+        signature: await wallet.signMessage(proofCh.body.challenge),
+      },
+    });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
 
     const ch = await challenge('eth', 'eth-user');
@@ -539,12 +555,17 @@ describe('mykey', () => {
 
   test('EOS callback signed with the registered key completes the session once', async () => {
     const key = PrivateKey.generate('K1');
+    const proofCh = await challenge('eos', 'mk-user');
     assert.equal(
       (
         await client.registerCredential('mk-user', {
           type: 'eos',
           account: 'mkaccount',
           publicKey: key.toPublic().toString(),
+          proof: {
+            challengeId: proofCh.body.challengeId,
+            signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
+          },
         })
       ).status,
       201,

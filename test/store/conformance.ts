@@ -89,6 +89,7 @@ export function makeApp(overrides: Partial<App> = {}): App {
       chainApi: null,
       lockoutMaxFailures: 10,
       lockoutWindowMs: 900_000,
+      requireWalletProof: true,
     },
     createdAt: T0,
     ...overrides,
@@ -363,16 +364,11 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           const other = await newApp(store);
           const account = `acct${randomUUID().slice(0, 8)}`;
           const eosA = makeCredential(app.id, { type: 'eos', account });
-          const eosB = makeCredential(app.id, { type: 'eos', account });
           const ethSame = makeCredential(app.id, { type: 'eth', account });
           const eosOtherApp = makeCredential(other.id, { type: 'eos', account });
           const eosOtherAccount = makeCredential(app.id, { type: 'eos', account: `${account}x` });
-          for (const c of [eosA, eosB, ethSame, eosOtherApp, eosOtherAccount])
-            await store.credentials.create(c);
-          assert.deepEqual(
-            byId(await store.credentials.findByAccount(app.id, 'eos', account)),
-            byId([eosA, eosB]),
-          );
+          for (const c of [eosA, ethSame, eosOtherApp, eosOtherAccount]) await store.credentials.create(c);
+          assert.deepEqual(await store.credentials.findByAccount(app.id, 'eos', account), [eosA]);
           assert.deepEqual(await store.credentials.findByAccount(app.id, 'eth', account), [ethSame]);
           assert.deepEqual(await store.credentials.findByAccount(app.id, 'eos', account.toUpperCase()), []);
           assert.deepEqual(await store.credentials.findByAccount(app.id, 'webauthn', account), []);
@@ -431,6 +427,79 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           const stored = await store.credentials.get(app.id, c.id);
           assert.equal(stored?.counter, 10 + winner);
           assert.equal(stored?.lastUsedAt, T0 + winner);
+        }));
+    });
+
+    describe('uniqueness: one wallet, one credential, per app', () => {
+      for (const type of ['eos', 'eth'] as const) {
+        it(`a second ${type} credential for one account is refused with conflict, whoever asks`, () =>
+          withStore(async (store) => {
+            const app = await newApp(store);
+            const account =
+              type === 'eth' ? `0x${randomUUID().replace(/-/g, '')}abcdef01` : `u${randomUUID().slice(0, 8)}`;
+            const first = makeCredential(app.id, { type, account });
+            await store.credentials.create(first);
+            // Another user, and the same user with another credential id: both refused.
+            await assert.rejects(
+              store.credentials.create(makeCredential(app.id, { type, account })),
+              isCode('conflict'),
+            );
+            await assert.rejects(
+              store.credentials.create(makeCredential(app.id, { type, account, userId: first.userId })),
+              isCode('conflict'),
+            );
+            assert.deepEqual(await store.credentials.findByAccount(app.id, type, account), [first]);
+          }));
+      }
+
+      it('the rule is per app and per type; device and webauthn credentials are not concerned', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const account = `w${randomUUID().slice(0, 8)}`;
+          await store.credentials.create(makeCredential(app.id, { type: 'eos', account }));
+          await store.credentials.create(makeCredential(other.id, { type: 'eos', account }));
+          await store.credentials.create(makeCredential(app.id, { type: 'eth', account }));
+          const userId = uid('user');
+          await store.credentials.create(makeCredential(app.id, { userId, type: 'webauthn' }));
+          await store.credentials.create(makeCredential(app.id, { userId, type: 'webauthn' }));
+          await store.credentials.create(makeCredential(app.id, { userId }));
+          await store.credentials.create(makeCredential(app.id, { userId }));
+          assert.equal((await store.credentials.listByUser(app.id, userId)).length, 4);
+        }));
+
+      it('once the holder’s credential is deleted, the wallet is free again', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const account = `f${randomUUID().slice(0, 8)}`;
+          const first = makeCredential(app.id, { type: 'eth', account });
+          await store.credentials.create(first);
+          assert.equal(await store.credentials.delete(app.id, first.userId, first.id), true);
+          const next = makeCredential(app.id, { type: 'eth', account });
+          await store.credentials.create(next);
+          assert.deepEqual(await store.credentials.findByAccount(app.id, 'eth', account), [next]);
+        }));
+
+      it('of eight concurrent registrations of one wallet by eight users, exactly one is stored', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const account = `r${randomUUID().slice(0, 8)}`;
+          const tries = Array.from({ length: 8 }, () => makeCredential(app.id, { type: 'eos', account }));
+          const results = await Promise.allSettled(tries.map((c) => store.credentials.create(c)));
+          const won = results.filter((r) => r.status === 'fulfilled');
+          assert.equal(won.length, 1);
+          for (const r of results)
+            if (r.status === 'rejected') assert.ok(isSignetError(r.reason, 'conflict'));
+          const stored = await store.credentials.findByAccount(app.id, 'eos', account);
+          assert.equal(stored.length, 1);
+          assert.ok(tries.some((c) => c.id === stored[0]!.id));
+        }));
+
+      it('listDisplaced answers a list (empty unless the migration moved duplicates aside)', () =>
+        withStore(async (store) => {
+          const displaced = await store.credentials.listDisplaced();
+          assert.ok(Array.isArray(displaced));
+          for (const d of displaced) assert.notEqual(d.id, d.keptId);
         }));
     });
 

@@ -318,3 +318,57 @@ describe('openStore: postgres URLs', () => {
     );
   });
 });
+
+describe('postgres store: migration 2 (one wallet per app)', () => {
+  it('duplicate wallets keep the oldest credential; the rest are moved aside and listed; old apps read requireWalletProof false', async () => {
+    const schema = newSchema();
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    try {
+      await applyPostgresMigrations(pool, {
+        schema,
+        appliedAt: T0,
+        migrations: POSTGRES_MIGRATIONS.slice(0, 1),
+      });
+      const { requireWalletProof: _, ...oldSettings } = makeApp().settings;
+      const app = `INSERT INTO "${schema}".apps (id, name, secrets, rp_id, origins, settings, created_at)
+        VALUES ($1, $1, '[]', NULL, '[]', $2::jsonb, ${T0})`;
+      await pool.query(app, ['old-app', JSON.stringify(oldSettings)]);
+      await pool.query(app, ['set-app', JSON.stringify({ ...oldSettings, requireWalletProof: true })]);
+      const cred = `INSERT INTO "${schema}".credentials
+        (app_id, id, user_id, type, label, device_id, account, public_key, counter, created_at, last_used_at)
+        VALUES ($1, $2, $3, $4, NULL, NULL, $5, '{}', 0, $6, NULL)`;
+      await pool.query(cred, ['old-app', 'c-victim', 'victim', 'eth', '0xabc', T0]);
+      await pool.query(cred, ['old-app', 'c-thief', 'thief', 'eth', '0xabc', T0 + 5]);
+      await pool.query(cred, ['old-app', 'b-same-ms', 'bob', 'eos', 'bobacct', T0]);
+      await pool.query(cred, ['old-app', 'a-same-ms', 'carol', 'eos', 'bobacct', T0]);
+      await pool.query(cred, ['set-app', 'c-other-app', 'thief', 'eth', '0xabc', T0 + 5]);
+    } finally {
+      await pool.end();
+    }
+    const store = await createPostgresStore({ url: TEST_DATABASE_URL, schema });
+    try {
+      assert.deepEqual(
+        (await store.credentials.findByAccount('old-app', 'eth', '0xabc')).map((c) => c.userId),
+        ['victim'],
+      );
+      assert.deepEqual(
+        (await store.credentials.findByAccount('old-app', 'eos', 'bobacct')).map((c) => c.id),
+        ['a-same-ms'],
+      );
+      assert.equal((await store.credentials.findByAccount('set-app', 'eth', '0xabc')).length, 1);
+      assert.deepEqual(
+        (await store.credentials.listDisplaced())
+          .map((d) => [d.appId, d.id, d.userId, d.keptId, d.keptUserId])
+          .sort(),
+        [
+          ['old-app', 'b-same-ms', 'bob', 'a-same-ms', 'carol'],
+          ['old-app', 'c-thief', 'thief', 'c-victim', 'victim'],
+        ],
+      );
+      assert.equal((await store.apps.get('old-app'))!.settings.requireWalletProof, false);
+      assert.equal((await store.apps.get('set-app'))!.settings.requireWalletProof, true);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -519,3 +519,68 @@ describe('sqlite adapter: several connections on one file', () => {
     assert.equal(outputs.filter((o) => o.markedUsed).length, 1);
   });
 });
+
+describe('sqlite adapter: migration 2 (one wallet per app)', () => {
+  it('duplicate wallets keep the oldest credential; the rest are moved aside and listed; old apps read requireWalletProof false', async () => {
+    const path = tempFile();
+    const db = openSqliteDatabase(path);
+    try {
+      applyMigrations(db, T0, MIGRATIONS.slice(0, 1));
+      const app = db.prepare(
+        'INSERT INTO apps (id, name, secrets, rp_id, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      const { requireWalletProof: _, ...oldSettings } = makeApp().settings;
+      app.run('old-app', 'old', '[]', null, '[]', JSON.stringify(oldSettings), T0);
+      app.run(
+        'set-app',
+        'set',
+        '[]',
+        null,
+        '[]',
+        JSON.stringify({ ...oldSettings, requireWalletProof: true }),
+        T0,
+      );
+      const cred = db.prepare(
+        `INSERT INTO credentials (app_id, id, user_id, type, label, device_id, account, public_key, counter, created_at, last_used_at)
+         VALUES (?, ?, ?, ?, NULL, NULL, ?, '{}', 0, ?, NULL)`,
+      );
+      cred.run('old-app', 'c-victim', 'victim', 'eth', '0xabc', T0);
+      cred.run('old-app', 'c-thief', 'thief', 'eth', '0xabc', T0 + 5);
+      cred.run('old-app', 'c-thief2', 'thief2', 'eth', '0xabc', T0 + 9);
+      cred.run('old-app', 'b-same-ms', 'bob', 'eos', 'bobacct', T0);
+      cred.run('old-app', 'a-same-ms', 'carol', 'eos', 'bobacct', T0);
+      cred.run('set-app', 'c-other-app', 'thief', 'eth', '0xabc', T0 + 5);
+      cred.run('old-app', 'c-device-1', 'victim', 'device', null, T0);
+    } finally {
+      db.close();
+    }
+    const store = createSqliteStore({ path });
+    try {
+      assert.deepEqual(
+        (await store.credentials.findByAccount('old-app', 'eth', '0xabc')).map((c) => c.userId),
+        ['victim'],
+      );
+      // Same millisecond: the smaller id is the older row.
+      assert.deepEqual(
+        (await store.credentials.findByAccount('old-app', 'eos', 'bobacct')).map((c) => c.id),
+        ['a-same-ms'],
+      );
+      assert.equal((await store.credentials.findByAccount('set-app', 'eth', '0xabc')).length, 1);
+      const displaced = await store.credentials.listDisplaced();
+      assert.deepEqual(displaced.map((d) => [d.appId, d.id, d.userId, d.keptId, d.keptUserId]).sort(), [
+        ['old-app', 'b-same-ms', 'bob', 'a-same-ms', 'carol'],
+        ['old-app', 'c-thief', 'thief', 'c-victim', 'victim'],
+        ['old-app', 'c-thief2', 'thief2', 'c-victim', 'victim'],
+      ]);
+      assert.equal((await store.credentials.listByUser('old-app', 'victim')).length, 2);
+      assert.equal((await store.apps.get('old-app'))!.settings.requireWalletProof, false);
+      assert.equal((await store.apps.get('set-app'))!.settings.requireWalletProof, true);
+      await assert.rejects(
+        store.credentials.create(makeCredential('old-app', { type: 'eth', account: '0xabc' })),
+        (e: unknown) => isSignetError(e, 'conflict'),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

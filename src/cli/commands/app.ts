@@ -4,12 +4,13 @@ import type { AppSettings } from '../../store/types.js';
 import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
-export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv] [--json]
+export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
+                  [--no-require-wallet-proof] [--json]
 signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
-               [--eth-chain-id N]... [--token-ttl SEC] [--challenge-ttl MS] [--skew MS]
+               [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC] [--challenge-ttl MS] [--skew MS]
                [--lockout-max N] [--lockout-window MS] [--drop-old-secret] [--json]
   All take --db (same as serve). create and rotate-secret print the secret once.`;
 
@@ -23,6 +24,8 @@ const settingOptions = {
   'no-client-challenges': { type: 'boolean' },
   'require-uv': { type: 'boolean' },
   'no-require-uv': { type: 'boolean' },
+  'require-wallet-proof': { type: 'boolean' },
+  'no-require-wallet-proof': { type: 'boolean' },
   'eth-chain-id': { type: 'string', multiple: true },
   'token-ttl': { type: 'string' },
   'challenge-ttl': { type: 'string' },
@@ -55,6 +58,10 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   if (v['no-client-challenges']) s.clientChallenges = false;
   if (v['require-uv']) s.requireUserVerification = true;
   if (v['no-require-uv']) s.requireUserVerification = false;
+  if (v['require-wallet-proof'] && v['no-require-wallet-proof'])
+    throw new UsageError('give one of --require-wallet-proof and --no-require-wallet-proof');
+  if (v['require-wallet-proof']) s.requireWalletProof = true;
+  if (v['no-require-wallet-proof']) s.requireWalletProof = false;
   if (v['chain-api'] !== undefined) s.chainApi = v['chain-api'] === 'none' ? null : v['chain-api'];
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));

@@ -8,6 +8,7 @@ import { openRuntime } from '../runtime.js';
 import { parseRetentionDays, retentionCutoff } from './audit.js';
 import type { Deps } from '../../core/deps.js';
 import { sqlitePath } from '../../store/openStore.js';
+import { reportDisplacedCredentials } from '../../core/credentials.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
@@ -76,6 +77,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       io.err(
         `signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`,
       );
+    await reportDisplaced(runtime.deps, server.log, io);
   }
   const stopRetention =
     retentionDays === undefined
@@ -111,6 +113,7 @@ async function runPrimary(
   io: CliIo,
 ): Promise<number> {
   const prepared = await openRuntime(flags, io);
+  await reportDisplaced(prepared.deps, null, io);
   await prepared.close();
   let stopping = false;
   const fork = () => cluster.fork();
@@ -170,4 +173,27 @@ function startAuditRetention(deps: Deps, days: number, io: CliIo): () => void {
   const timer = setInterval(prune, RETENTION_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Reports wallet credentials the one-wallet-per-app migration moved aside (identity binding):
+ * the details to the log, one line to stderr. A store that cannot answer is not fatal here.
+ */
+async function reportDisplaced(
+  deps: Deps,
+  log: { warn(fields: Record<string, unknown>, message: string): void } | null,
+  io: CliIo,
+): Promise<void> {
+  try {
+    const count = await reportDisplacedCredentials({
+      ...deps,
+      log: log ? { info: () => {}, warn: (f, m) => log.warn(f, m) } : deps.log,
+    });
+    if (count > 0)
+      io.err(
+        `signet: warning: ${count} wallet credential(s) named an eos account or eth address another user of the app held first; they were moved to credentials_displaced and no longer log in (details in the log)`,
+      );
+  } catch {
+    io.err('signet: warning: could not read the displaced wallet credentials');
+  }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { describeCredential, registerCredential, revokeCredential } from '../../core/credentials.js';
+import { describeCredential, registerCredentialOnce, revokeCredential } from '../../core/credentials.js';
 import type { RouteContext } from '../buildServer.js';
 import { credentialId, credentialView, errorResponses, tiniappSecurity, userId } from '../schemas.js';
 
@@ -14,6 +14,17 @@ const credentialBody = {
     label: { type: 'string', minLength: 1, maxLength: 128 },
     account: { type: 'string', minLength: 1, maxLength: 13 },
     address: { type: 'string', minLength: 1, maxLength: 64 },
+    // Proof of possession for eos / eth (CONTRACT.md "Identity binding"), checked strictly in core.
+    proof: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['challengeId', 'signature'],
+      properties: {
+        challengeId: { type: 'string', minLength: 1, maxLength: 64 },
+        signature: { type: 'string', minLength: 1, maxLength: 4096 },
+        message: { type: 'string', minLength: 1, maxLength: 8192 },
+      },
+    },
   },
 } as const;
 
@@ -24,21 +35,23 @@ export function registerCredentialRoutes(api: FastifyInstance, ctx: RouteContext
     {
       config: { side: 'server' },
       schema: {
-        summary: 'Register a device, eos or eth credential',
+        summary:
+          'Register a device, eos or eth credential (a wallet with a proof of possession; 200 when the user already holds it)',
         security: tiniappSecurity,
         params: { type: 'object', properties: { userId }, required: ['userId'] },
         body: credentialBody,
-        response: { 201: credentialView, ...errorResponses },
+        response: { 200: credentialView, 201: credentialView, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const credential = await registerCredential(
+      const { credential, created } = await registerCredentialOnce(
         ctx.deps,
         request.signetApp!,
         request.params.userId,
         request.body,
+        request.ip,
       );
-      return reply.status(201).send(describeCredential(credential));
+      return reply.status(created ? 201 : 200).send(describeCredential(credential));
     },
   );
 

@@ -59,15 +59,14 @@ type BigintColumn = string | number;
  * Signet's are Unix ms and counters, always safe integers, so they become numbers here.
  */
 const num = (v: BigintColumn): number => (typeof v === 'number' ? v : Number(v));
-const { toApp, toCredential, toChallenge, toMykeySession, toAuditRecord, toSigningKey } = createRowMappers<
-  unknown,
-  BigintColumn
->({
-  json: <T>(v: unknown) => v as T,
-  int: num,
-});
+const { toApp, toCredential, toDisplaced, toChallenge, toMykeySession, toAuditRecord, toSigningKey } =
+  createRowMappers<unknown, BigintColumn>({
+    json: <T>(v: unknown) => v as T,
+    int: num,
+  });
 type AppRow = Rows.AppRow<unknown, BigintColumn>;
 type CredentialRow = Rows.CredentialRow<unknown, BigintColumn>;
+type DisplacedRow = Rows.DisplacedRow<unknown, BigintColumn>;
 type ChallengeRow = Rows.ChallengeRow<unknown, BigintColumn>;
 type MykeyRow = Rows.MykeyRow<BigintColumn>;
 type AuditRow = Rows.AuditRow<BigintColumn>;
@@ -286,6 +285,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return (await query<CredentialRow>(sql.findCredentialsByAccount, [appId, type, account])).rows.map(
           toCredential,
         );
+      },
+      async listDisplaced() {
+        return (await query<DisplacedRow>(sql.listDisplacedCredentials)).rows.map(toDisplaced);
       },
       async delete(appId, userId, credentialId) {
         return ((await query(sql.deleteCredential, [appId, userId, credentialId])).rowCount ?? 0) > 0;

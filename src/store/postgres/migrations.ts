@@ -132,4 +132,50 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_expiry ON rate_limits (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'one wallet per app; requireWalletProof false for existing apps',
+    // The same as SQLite migration 2: duplicates keep the oldest credential (created_at, then
+    // id); the rest move to credentials_displaced, reported at start-up. A unique index then
+    // holds the rule for every node at once; existing apps read requireWalletProof = false.
+    sql: `
+CREATE TABLE credentials_displaced (
+  app_id       text NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  id           text NOT NULL,
+  user_id      text NOT NULL,
+  type         text NOT NULL,
+  label        text,
+  account      text NOT NULL,
+  public_key   jsonb NOT NULL,
+  created_at   bigint NOT NULL,
+  kept_id      text NOT NULL,
+  kept_user_id text NOT NULL,
+  displaced_at bigint NOT NULL,
+  PRIMARY KEY (app_id, id)
+);
+
+INSERT INTO credentials_displaced
+  (app_id, id, user_id, type, label, account, public_key, created_at, kept_id, kept_user_id, displaced_at)
+SELECT app_id, id, user_id, type, label, account, public_key, created_at, kept_id, kept_user_id,
+       (extract(epoch FROM now()) * 1000)::bigint
+FROM (
+  SELECT c.*,
+    row_number() OVER w AS rank,
+    first_value(id) OVER w AS kept_id,
+    first_value(user_id) OVER w AS kept_user_id
+  FROM credentials c
+  WHERE type IN ('eos', 'eth') AND account IS NOT NULL
+  WINDOW w AS (PARTITION BY app_id, type, account ORDER BY created_at, id)
+) ranked
+WHERE rank > 1;
+
+DELETE FROM credentials c USING credentials_displaced d WHERE d.app_id = c.app_id AND d.id = c.id;
+
+CREATE UNIQUE INDEX credentials_one_wallet ON credentials (app_id, type, account)
+  WHERE type IN ('eos', 'eth');
+
+UPDATE apps SET settings = settings || '{"requireWalletProof": false}'::jsonb
+WHERE NOT jsonb_exists(settings, 'requireWalletProof');
+`,
+  },
 ];

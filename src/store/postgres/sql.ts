@@ -47,6 +47,7 @@ export function buildSql(schema: string) {
   const t = {
     apps: `${s}.apps`,
     credentials: `${s}.credentials`,
+    displaced: `${s}.credentials_displaced`,
     challenges: `${s}.challenges`,
     replay: `${s}.replay_records`,
     mykey: `${s}.mykey_sessions`,
@@ -83,6 +84,7 @@ export function buildSql(schema: string) {
     findCredentialsByAccount: `SELECT * FROM ${t.credentials} WHERE app_id = $1 AND type = $2 AND account = $3
       ORDER BY created_at, id`,
     deleteCredential: `DELETE FROM ${t.credentials} WHERE app_id = $1 AND user_id = $2 AND id = $3`,
+    listDisplacedCredentials: `SELECT * FROM ${t.displaced} ORDER BY app_id, created_at, id LIMIT 1000`,
     markCredentialUsed: `UPDATE ${t.credentials} SET counter = $4, last_used_at = $5
       WHERE app_id = $1 AND id = $2 AND counter = $3`,
 

@@ -29,6 +29,7 @@ export interface SqliteStoreOptions {
 
 type AppRow = Rows.AppRow<string, number>;
 type CredentialRow = Rows.CredentialRow<string, number>;
+type DisplacedRow = Rows.DisplacedRow<string, number>;
 type ChallengeRow = Rows.ChallengeRow<string, number>;
 type MykeyRow = Rows.MykeyRow<number>;
 type AuditRow = Rows.AuditRow<number>;
@@ -51,13 +52,11 @@ const UNAVAILABLE_CODES = [
 ];
 
 // JSON columns hold text this module wrote (guarded by `CHECK (json_valid(...))`); integers are numbers.
-const { toApp, toCredential, toChallenge, toMykeySession, toAuditRecord, toSigningKey } = createRowMappers<
-  string,
-  number
->({
-  json: <T>(text: string) => JSON.parse(text) as T,
-  int: (n: number) => n,
-});
+const { toApp, toCredential, toDisplaced, toChallenge, toMykeySession, toAuditRecord, toSigningKey } =
+  createRowMappers<string, number>({
+    json: <T>(text: string) => JSON.parse(text) as T,
+    int: (n: number) => n,
+  });
 
 function appParams(app: App) {
   return {
@@ -126,6 +125,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
       SQL.findCredentialsByAccount,
     ),
     deleteCredential: db.prepare<[string, string, string]>(SQL.deleteCredential),
+    listDisplacedCredentials: db.prepare<[], DisplacedRow>(SQL.listDisplacedCredentials),
     markCredentialUsed: db.prepare<
       [{ appId: string; id: string; expected: number; counter: number; at: number }]
     >(SQL.markCredentialUsed),
@@ -289,6 +289,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
         run(() => s.findCredentialsByAccount.all(appId, type, account).map(toCredential)),
       delete: (appId, userId, credentialId) =>
         run(() => s.deleteCredential.run(appId, userId, credentialId).changes > 0),
+      listDisplaced: () => run(() => s.listDisplacedCredentials.all().map(toDisplaced)),
       markUsed: (appId, credentialId, expected, counter, at) =>
         run(() => s.markCredentialUsed.run({ appId, id: credentialId, expected, counter, at }).changes === 1),
     },

@@ -128,4 +128,52 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_expiry ON rate_limits (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'one wallet per app; requireWalletProof false for existing apps',
+    // CONTRACT.md "Identity binding": within an app an eth address and an eos account belong to
+    // at most one credential. Existing duplicates keep the oldest (created_at, then id); the
+    // others move, whole, to credentials_displaced (reported at start-up, never silently lost).
+    // Apps created before wallet proofs keep their behaviour: requireWalletProof reads false.
+    sql: `
+CREATE TABLE credentials_displaced (
+  app_id       TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  id           TEXT NOT NULL,
+  user_id      TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  label        TEXT,
+  account      TEXT NOT NULL,
+  public_key   TEXT NOT NULL CHECK (json_valid(public_key)),
+  created_at   INTEGER NOT NULL,
+  kept_id      TEXT NOT NULL,
+  kept_user_id TEXT NOT NULL,
+  displaced_at INTEGER NOT NULL,
+  PRIMARY KEY (app_id, id)
+) STRICT;
+
+INSERT INTO credentials_displaced
+  (app_id, id, user_id, type, label, account, public_key, created_at, kept_id, kept_user_id, displaced_at)
+SELECT app_id, id, user_id, type, label, account, public_key, created_at, kept_id, kept_user_id,
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000
+FROM (
+  SELECT c.*,
+    row_number() OVER w AS rank,
+    first_value(id) OVER w AS kept_id,
+    first_value(user_id) OVER w AS kept_user_id
+  FROM credentials c
+  WHERE type IN ('eos', 'eth') AND account IS NOT NULL
+  WINDOW w AS (PARTITION BY app_id, type, account ORDER BY created_at, id)
+)
+WHERE rank > 1;
+
+DELETE FROM credentials
+WHERE EXISTS (SELECT 1 FROM credentials_displaced d WHERE d.app_id = credentials.app_id AND d.id = credentials.id);
+
+CREATE UNIQUE INDEX credentials_one_wallet ON credentials (app_id, type, account)
+  WHERE type IN ('eos', 'eth');
+
+UPDATE apps SET settings = json_set(settings, '$.requireWalletProof', json('false'))
+WHERE json_type(settings, '$.requireWalletProof') IS NULL;
+`,
+  },
 ];

@@ -36,6 +36,7 @@ export const SQL = {
   findCredentialsByAccount:
     'SELECT * FROM credentials WHERE app_id = ? AND type = ? AND account = ? ORDER BY created_at, id',
   deleteCredential: 'DELETE FROM credentials WHERE app_id = ? AND user_id = ? AND id = ?',
+  listDisplacedCredentials: 'SELECT * FROM credentials_displaced ORDER BY app_id, created_at, id LIMIT 1000',
   markCredentialUsed: `UPDATE credentials SET counter = @counter, last_used_at = @at
     WHERE app_id = @appId AND id = @id AND counter = @expected`,
 
