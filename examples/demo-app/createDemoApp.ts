@@ -198,16 +198,24 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
     }
     if (method === 'POST' && path === '/api/wallets') {
       const body = await readJson(req);
-      const userId = text(body, 'userId', 128);
-      const address = text(body, 'address', 64);
-      // Linking twice is harmless: an address the user already has is not added again.
-      const existing = await signet.listCredentials(userId);
-      const list =
-        (existing.body as { credentials?: Array<{ type: string; account: string | null }> }).credentials ??
-        [];
-      const linked = list.find((c) => c.type === 'eth' && c.account === address.toLowerCase());
-      if (linked) return send(res, 200, linked);
-      return relay(res, await signet.registerCredential(userId, { type: 'eth', address }));
+      const proof = body['proof'];
+      if (typeof proof !== 'object' || proof === null)
+        throw new HttpError(
+          400,
+          'invalid_request',
+          'proof is required (signet/browser proveEthereumWallet).',
+        );
+      // The page proved the wallet (a SIWE message over a challenge issued for this user); Signet
+      // checks that proof, answers 200 when the user already holds the address, 409 when another
+      // user does.
+      return relay(
+        res,
+        await signet.registerWallet(text(body, 'userId', 128), {
+          type: 'eth',
+          address: text(body, 'address', 64),
+          proof: proof as { challengeId: string; signature: string; message?: string },
+        }),
+      );
     }
     const creds = /^\/api\/users\/([^/]+)\/credentials$/.exec(path);
     if (method === 'GET' && creds)

@@ -24,6 +24,19 @@ export interface LoginResult {
 }
 
 /**
+ * A proof of possession for registering a wallet (CONTRACT.md "Identity binding"): a challenge
+ * issued for the user who links the wallet, signed exactly as a login would sign it. The page
+ * hands it to its backend, which registers the wallet with the server API:
+ * `POST /v1/users/{userId}/credentials { type, address | account (+ publicKey), proof }`.
+ */
+export interface WalletProof {
+  challengeId: string;
+  signature: string;
+  /** Ethereum only: the EIP-4361 message whose nonce is the challenge. */
+  message?: string;
+}
+
+/**
  * An error answer of Signet's public API, with its stable `code` (docs/errors.md), e.g.
  * `verification_failed`, `challenge_expired`, `rate_limited`.
  */
@@ -125,6 +138,41 @@ export function createSignetBrowserClient(options: SignetBrowserClientOptions) {
       });
       const result = await verify({ type: 'eth', challengeId: issued.challengeId, ...proof });
       return { ...result, address: proof.address };
+    },
+
+    /**
+     * Proves the page's Ethereum wallet for linking it to `userId`: a Sign-In with Ethereum
+     * message over a challenge issued for that user, signed by the wallet. Send `{ address,
+     * proof }` to the app backend, which registers `{ type: 'eth', address, proof }` for the
+     * user it has signed in (Signet refuses a proof made for another user or another wallet).
+     */
+    async proveEthereumWallet(
+      provider: Eip1193Provider,
+      input: { userId: string; chainId?: number; statement?: string },
+    ): Promise<{ address: string; proof: WalletProof }> {
+      const issued = await challenge('eth', input.userId);
+      const signed = await signSiweMessage(provider, {
+        nonce: issued.challenge,
+        ...(input.chainId !== undefined ? { chainId: input.chainId } : {}),
+        ...(input.statement !== undefined ? { statement: input.statement } : {}),
+      });
+      return {
+        address: signed.address,
+        proof: { challengeId: issued.challengeId, message: signed.message, signature: signed.signature },
+      };
+    },
+
+    /**
+     * A wallet proof from any signer: `sign` signs the challenge string as a login would (an EOS
+     * wallet's `SIG_K1_...` over its UTF-8 bytes; an Ethereum wallet's EIP-191 signature).
+     */
+    async proveWallet(input: {
+      type: 'eos' | 'eth';
+      userId: string;
+      sign: (challenge: string) => Promise<string>;
+    }): Promise<WalletProof> {
+      const issued = await challenge(input.type, input.userId);
+      return { challengeId: issued.challengeId, signature: await input.sign(issued.challenge) };
     },
 
     /**

@@ -39,4 +39,5 @@ export {
   type IssuedChallenge,
   type LoginResult,
   type LoginType,
+  type WalletProof,
 } from './createSignetBrowserClient.js';

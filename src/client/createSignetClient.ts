@@ -10,6 +10,18 @@ export interface SignetClientOptions {
   fetch?: typeof fetch;
 }
 
+/** A wallet's proof of possession (CONTRACT.md "Identity binding"); see `signet/browser`'s `proveEthereumWallet`. */
+export interface WalletProof {
+  challengeId: string;
+  signature: string;
+  message?: string;
+}
+
+/** A wallet to register for a user, with its proof of possession. */
+export type WalletRegistration =
+  | { type: 'eth'; address: string; proof: WalletProof; label?: string }
+  | { type: 'eos'; account: string; publicKey: string; proof: WalletProof; label?: string };
+
 export interface SignetResponse<T = unknown> {
   status: number;
   body: T;
@@ -65,6 +77,23 @@ export function createSignetClient(options: SignetClientOptions) {
     request,
     registerCredential: (userId: string, credential: Record<string, unknown>) =>
       request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
+    /**
+     * Registers an `eos` / `eth` wallet with its proof of possession: 201 for a new credential,
+     * 200 when the user already holds it, 409 `conflict` when another user of the app does,
+     * 401 `verification_failed` when the proof does not verify.
+     */
+    registerWallet: (userId: string, wallet: WalletRegistration) =>
+      request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, wallet),
+    /**
+     * A challenge for a wallet proof, issued for `userId` (the public `POST /v1/challenges`),
+     * for a backend that has the user's wallet sign elsewhere (a native app, a QR code).
+     */
+    walletChallenge: (userId: string, type: 'eos' | 'eth') =>
+      request<{ challengeId: string; challenge: string; expiresAt: number }>('POST', '/v1/challenges', {
+        appId: options.appId,
+        type,
+        userId,
+      }),
     listCredentials: (userId: string) =>
       request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
     revokeCredential: (userId: string, credentialId: string) =>

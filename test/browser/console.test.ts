@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { Wallet } from 'ethers';
 import type { Page } from 'playwright-core';
 import type { AuditRecord } from '../../src/store/types.js';
 import { launchBrowser, screenshotPath, startStack, type Browser, type Stack } from './support.js';
@@ -79,15 +80,21 @@ before(async () => {
       .status,
     201,
   );
+  // A wallet registers with its proof of possession (a challenge issued for alice, signed).
+  const wallet = Wallet.createRandom();
+  const ch = await stack.client.walletChallenge('alice', 'eth');
   assert.equal(
     (
-      await stack.client.registerCredential('alice', {
+      await stack.client.registerWallet('alice', {
         type: 'eth',
-        address: '0x2c7536E3605D9C16a7a3D7b1898e529396a65c23',
+        address: wallet.address,
+        proof: { challengeId: ch.body.challengeId, signature: await wallet.signMessage(ch.body.challenge) },
       })
     ).status,
     201,
   );
+  // A wallet registration is a verification attempt too: it is audited (eth, register, success).
+  seeded.set('eth success', (seeded.get('eth success') ?? 0) + 1);
   page = await browser.newPage();
 });
 

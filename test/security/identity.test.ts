@@ -469,11 +469,17 @@ describe('finding 3: wallets prove possession at registration', () => {
 
   test('EOS: the key registered must sign the challenge', async () => {
     const key = PrivateKey.generate('K1');
-    const ok = await client.registerCredential('p-dave', {
+    // The backend's own helpers: a challenge for the user, then registerWallet with the proof.
+    const ch = await client.walletChallenge('p-dave', 'eos');
+    assert.equal(ch.status, 200);
+    const ok = await client.registerWallet('p-dave', {
       type: 'eos',
       account: 'proofacct',
       publicKey: key.toPublic().toString(),
-      proof: await eosProof(h.app.id, 'p-dave', key),
+      proof: {
+        challengeId: ch.body.challengeId,
+        signature: key.signMessage(Bytes.from(ch.body.challenge, 'utf8')).toString(),
+      },
     });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
     const wrong = await client.registerCredential('p-erin', {

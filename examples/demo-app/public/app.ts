@@ -7,7 +7,6 @@
  */
 import {
   createSignetBrowserClient,
-  requestAccount,
   SignetRequestError,
   startRegistration,
   type Eip1193Provider,
@@ -276,8 +275,12 @@ function wire(signet: SignetBrowserClient): void {
   });
 
   action('wallet-link', async () => {
-    const address = await requestAccount(wallet());
-    await backend('POST', '/api/wallets', { userId: userId(), address });
+    // Proof of possession: the wallet signs a SIWE message over a challenge issued for this user.
+    const { address, proof } = await signet.proveEthereumWallet(wallet(), {
+      userId: userId(),
+      statement: 'Link this wallet to your Acme Notes account.',
+    });
+    await backend('POST', '/api/wallets', { userId: userId(), address, proof });
     $('wallet-info').textContent = `${address} is linked to ${userId()}.`;
     setStatus('ok', `Wallet ${address} linked to ${userId()}.`);
     await refreshCredentials();
