@@ -467,6 +467,76 @@ describe('finding 3: wallets prove possession at registration', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('malformed or mismatched proofs answer contract codes, never 500, and leave nothing stored', async () => {
+    const wallet = Wallet.createRandom();
+    const key = PrivateKey.generate('K1');
+    const eth = (proof: unknown) =>
+      client.registerCredential('p-frank', { type: 'eth', address: wallet.address, proof });
+    const eos = (proof: unknown) =>
+      client.registerCredential('p-frank', {
+        type: 'eos',
+        account: 'frankacct',
+        publicKey: key.toPublic().toString(),
+        proof,
+      });
+    const cases: Array<[string, () => Promise<{ status: number; body: unknown }>, number]> = [
+      ['eth: empty proof', () => eth({}), 400],
+      ['eth: proof is a string', () => eth('sig'), 400],
+      [
+        'eth: unknown field',
+        async () => eth({ ...(await ethProof(h.app.id, 'p-frank', wallet)), extra: 1 }),
+        400,
+      ],
+      ['eth: unknown challenge', () => eth({ challengeId: 'ch_nope', signature: '0x00' }), 401],
+      [
+        'eth: signature not hex',
+        async () => eth({ ...(await ethProof(h.app.id, 'p-frank', wallet)), signature: 'zz' }),
+        401,
+      ],
+      [
+        'eth: SIWE message that is not SIWE',
+        async () => eth({ ...(await ethProof(h.app.id, 'p-frank', wallet)), message: 'hello' }),
+        401,
+      ],
+      [
+        'eos: a message is not part of an eos proof',
+        async () => eos({ ...(await eosProof(h.app.id, 'p-frank', key)), message: 'x' }),
+        400,
+      ],
+      [
+        'eos: signature not SIG_',
+        async () => eos({ ...(await eosProof(h.app.id, 'p-frank', key)), signature: 'SIG_K1_zz' }),
+        401,
+      ],
+      [
+        'device: a proof is for wallets only',
+        () =>
+          client.registerCredential('p-frank', {
+            type: 'device',
+            publicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+              format: 'pem',
+              type: 'spki',
+            }),
+            proof: { challengeId: 'ch_x', signature: 'x' },
+          }),
+        400,
+      ],
+    ];
+    for (const [name, run, status] of cases) {
+      const r = await run();
+      assert.equal(r.status, status, `${name}: ${JSON.stringify(r.body)}`);
+      assert.ok(['invalid_request', 'verification_failed', 'challenge_unknown'].includes(code(r)!), name);
+    }
+    assert.equal(
+      ((await client.listCredentials('p-frank')).body as { credentials: unknown[] }).credentials.length,
+      0,
+    );
+    // Every refused proof that reached verification left an audit record with a precise reason.
+    const reasons = await auditReasons(client, 'p-frank');
+    assert.ok(reasons.length >= 4, JSON.stringify(reasons));
+    assert.ok(reasons.every((r) => r !== null));
+  });
+
   test('EOS: the key registered must sign the challenge', async () => {
     const key = PrivateKey.generate('K1');
     // The backend's own helpers: a challenge for the user, then registerWallet with the proof.
