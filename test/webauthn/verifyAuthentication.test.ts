@@ -186,3 +186,40 @@ test('programmer mistakes throw TypeError', () => {
     TypeError,
   );
 });
+
+test('§7.2 step 6: a returned userHandle must be the owner’s; a login naming no user must carry one', () => {
+  const cred = makeCredential('ES256');
+  const verifyWith = (
+    userHandle: Uint8Array | undefined,
+    owner: Uint8Array | undefined,
+    requireUserHandle: boolean,
+  ) => {
+    const json = makeAssertion(cred, { challenge: CHALLENGE, ...(userHandle ? { userHandle } : {}) });
+    const parsed = parseAuthenticationResponse(json);
+    assert.ok(parsed.ok);
+    return verifyAuthentication({
+      response: parsed.value,
+      credential: {
+        id: cred.idB64,
+        publicKey: cred.publicKey,
+        counter: 0,
+        ...(owner ? { userHandle: owner } : {}),
+      },
+      expected: expected(),
+      requireUserHandle,
+    });
+  };
+  const alice = new TextEncoder().encode('alice');
+  const mallory = new TextEncoder().encode('mallory');
+  assert.equal(verifyWith(alice, alice, true).ok, true);
+  assert.equal(verifyWith(alice, alice, false).ok, true);
+  assert.equal(verifyWith(undefined, alice, false).ok, true);
+  assert.deepEqual(verifyWith(mallory, alice, false), { ok: false, code: 'user_handle_mismatch' });
+  assert.deepEqual(verifyWith(mallory, alice, true), { ok: false, code: 'user_handle_mismatch' });
+  assert.deepEqual(verifyWith(undefined, alice, true), { ok: false, code: 'user_handle_mismatch' });
+  // One byte off is a different handle.
+  assert.deepEqual(verifyWith(new TextEncoder().encode('alicf'), alice, false), {
+    ok: false,
+    code: 'user_handle_mismatch',
+  });
+});
