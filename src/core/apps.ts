@@ -148,7 +148,12 @@ export async function updateApp(deps: Deps, appId: string, patch: AppPatch): Pro
     name: patch.name?.trim() || app.name,
     origins: [...new Set(origins)],
     rpId: patch.rpId === undefined ? app.rpId : patch.rpId,
-    settings: checkSettings({ ...app.settings, ...patch.settings }),
+    // An app stored before wallet proofs existed reads requireWalletProof as false (migration 2).
+    settings: checkSettings({
+      ...app.settings,
+      requireWalletProof: app.settings.requireWalletProof === true,
+      ...patch.settings,
+    }),
     secrets: patch.dropOldSecret ? app.secrets.slice(0, 1) : app.secrets,
   };
   await deps.store.apps.update(updated);

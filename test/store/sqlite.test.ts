@@ -8,6 +8,8 @@ import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { isSignetError } from '../../src/errors/SignetError.js';
+import { reportDisplacedCredentials } from '../../src/core/credentials.js';
+import type { Deps } from '../../src/core/deps.js';
 import { applyMigrations } from '../../src/store/sqlite/applyMigrations.js';
 import {
   createSqliteStore,
@@ -578,6 +580,24 @@ describe('sqlite adapter: migration 2 (one wallet per app)', () => {
       await assert.rejects(
         store.credentials.create(makeCredential('old-app', { type: 'eth', account: '0xabc' })),
         (e: unknown) => isSignetError(e, 'conflict'),
+      );
+      // What `signet serve` logs at start: one warning for the app, naming each displaced credential.
+      const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+      const count = await reportDisplacedCredentials({
+        store,
+        log: {
+          info: () => {},
+          warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }),
+        },
+      } as unknown as Deps);
+      assert.equal(count, 3);
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]!.fields['appId'], 'old-app');
+      assert.deepEqual(
+        (warnings[0]!.fields['displaced'] as Array<{ credentialId: string }>)
+          .map((d) => d.credentialId)
+          .sort(),
+        ['b-same-ms', 'c-thief', 'c-thief2'],
       );
     } finally {
       await store.close();
