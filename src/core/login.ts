@@ -133,14 +133,19 @@ const deviceFlow: Flow<{
       (c) => c.type === 'device',
     );
     const bytes = utf8Bytes(message);
+    let usable = 0;
     const outcome = firstVerifying(
       credentials,
       (c) => {
+        // Stored keys are loaded through the key policy again: one it now refuses never verifies.
         const key = deviceKeys.get(JSON.stringify(c.publicKey), () => loadDevicePublicKey(c.publicKey));
+        if (key !== null) usable++;
         return key !== null && verifyDeviceSignature(key, bytes, p.signature).ok;
       },
       p.userId,
     );
+    if (!outcome.ok && outcome.reason === 'signature_invalid' && usable === 0)
+      return failure('key_invalid', p.userId);
     // A client-built challenge is accepted once per user and challenge string; the challenge, not
     // the signature bytes, is the replay key (signatures can be malleable). Checked after the
     // signature so that nobody can burn another user's challenge.

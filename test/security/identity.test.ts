@@ -893,6 +893,49 @@ describe('finding 5: one key policy for device keys and WebAuthn keys, at regist
     assert.equal(r.status, 401, JSON.stringify(r.body));
   });
 
+  test('a device key with e = 1 already stored is refused at login (key_invalid), forged signature or not', async () => {
+    const spki = createPublicKey({
+      key: { kty: 'RSA', n: Buffer.from(rsaN).toString('base64url'), e: 'AQ' },
+      format: 'jwk',
+    })
+      .export({ format: 'der', type: 'spki' })
+      .toString('base64url');
+    await h.store.credentials.create({
+      id: 'cred_old_device_e1',
+      appId: h.app.id,
+      userId: 'old-device',
+      type: 'device',
+      label: null,
+      deviceId: null,
+      account: null,
+      publicKey: { kind: 'rsa', spki },
+      counter: 0,
+      createdAt: h.clock(),
+      lastUsedAt: null,
+    });
+    const ch = await challengeFor(h.app.id, 'device', 'old-device');
+    // With e = 1 the EMSA-PKCS1-v1_5 encoding of the challenge's hash is its own "signature".
+    const digestInfo = Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update(ch.body.challenge).digest(),
+    ]);
+    const forged = Buffer.concat([
+      Buffer.from([0x00, 0x01]),
+      Buffer.alloc(256 - 3 - digestInfo.length, 0xff),
+      Buffer.from([0x00]),
+      digestInfo,
+    ]);
+    const r = await publicCall('POST', '/v1/verify', {
+      appId: h.app.id,
+      type: 'device',
+      challengeId: ch.body.challengeId,
+      userId: 'old-device',
+      signature: forged.toString('base64'),
+    });
+    assert.equal(r.status, 401, JSON.stringify(r.body));
+    assert.equal((await auditReasons(client, 'old-device'))[0], 'key_invalid');
+  });
+
   test('device keys follow the same policy: RSA e = 1 and RSA-8192 are refused with invalid_request', async () => {
     const e1 = createPublicKey({
       key: { kty: 'RSA', n: Buffer.from(rsaN).toString('base64url'), e: 'AQ' },
