@@ -19,6 +19,7 @@ import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
 import { checkUserId } from './credentials.js';
+import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
@@ -260,7 +261,7 @@ const webauthnFlow: Flow<{
       expected: {
         challenge: challenge.value,
         origins: app.origins,
-        rpId: app.rpId ?? '',
+        rpId: requireRpId(app),
         requireUserVerification: app.settings.requireUserVerification,
       },
     });

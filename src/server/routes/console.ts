@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeApp, requireApp } from '../../core/apps.js';
 import { describeCredential, revokeCredential } from '../../core/credentials.js';
 import { SignetError } from '../../errors/SignetError.js';
+import { clientKey } from '../../core/rateLimit.js';
 import type { RouteContext } from '../buildServer.js';
 import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
@@ -105,7 +106,7 @@ export function registerConsoleRoutes(api: FastifyInstance, ctx: RouteContext): 
   const deps = () => ctx.deps;
 
   async function checkNotLimited(request: FastifyRequest): Promise<string> {
-    const key = `console:ip:${request.ip}`;
+    const key = `console:ip:${clientKey(request.ip)}`;
     if ((await deps().store.rateLimits.peek(key, CONSOLE_FAILURE_WINDOW_MS)) >= CONSOLE_MAX_FAILURES) {
       throw new SignetError('rate_limited');
     }

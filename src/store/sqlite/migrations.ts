@@ -128,4 +128,14 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_expiry ON rate_limits (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'abuse resistance: audit counts, MYKEY poll secrets',
+    sql: `
+-- An aggregated audit record stands for count attempts (repeated anonymous failures).
+ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+-- SHA-256 of a MYKEY session's poll secret; the token column now holds a sealed token.
+ALTER TABLE mykey_sessions ADD COLUMN poll_hash TEXT;
+`,
+  },
 ];
