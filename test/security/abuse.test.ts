@@ -386,6 +386,15 @@ describe('abuse resistance against a real server behind a trusted proxy', () => 
       assert.equal(mine.length, 1, 'one record for the repeats');
       assert.equal(mine[0]?.count, budget);
       assert.equal(mine[0]?.action, 'mykey_callback');
+      // The app sees the count through the server API.
+      const client = createSignetClient({ baseUrl: base, appId: h.app.id, secret: h.secret, now: h.clock });
+      const listed = (await client.audit({ limit: 1000 })).body as {
+        records: Array<{ ip: string | null; count: number }>;
+      };
+      assert.deepEqual(
+        listed.records.filter((r) => r.ip === ip).map((r) => r.count),
+        [budget],
+      );
     });
   });
 
