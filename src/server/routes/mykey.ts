@@ -69,6 +69,16 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
       schema: {
         summary: 'Read a MYKEY session',
         params: { type: 'object', properties: { uuID }, required: ['uuID'] },
+        headers: {
+          type: 'object',
+          properties: {
+            [MYKEY_POLL_SECRET_HEADER]: {
+              type: 'string',
+              maxLength: 128,
+              description: "The session's pollSecret: without it the answer never carries the token.",
+            },
+          },
+        },
         querystring: {
           type: 'object',
           required: ['appId'],
