@@ -55,6 +55,17 @@ export interface ServerOptions {
 /** `--trust-proxy`: false, a hop count, or proxy addresses / CIDRs. */
 export type TrustProxy = boolean | number | string | string[];
 
+/**
+ * Fastify's `trustProxy` for our setting: a hop count trusts that many proxies nearest the
+ * server (proxy-addr's hop semantics; Fastify's types take no number, its runtime does the same).
+ */
+function fastifyTrustProxy(
+  setting: TrustProxy,
+): boolean | string | string[] | ((a: string, i: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, i) => i < setting;
+}
+
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** An idle keep-alive connection is closed after this; above common load balancers' 60 s idle timeout. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -94,14 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const server = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    // A hop count trusts that many proxies nearest the server (proxy-addr's hop semantics).
-    trustProxy:
-      typeof options.trustProxy === 'number'
-        ? (
-            (hops: number) => (_address: string, i: number) =>
-              i < hops
-          )(options.trustProxy)
-        : (options.trustProxy ?? false),
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
     // Slow clients (CONTRACT.md "Slow clients"): headers and body must arrive within the request
     // timeout; Node checks open connections against it every `connectionsCheckingInterval`.
     requestTimeout,

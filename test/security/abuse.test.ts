@@ -208,6 +208,32 @@ describe('abuse resistance against a real server behind a trusted proxy', () => 
     }
   });
 
+  test('with a hop count, the audit records the address the trusted proxy saw, not one the client prepended', async () => {
+    const hop = await startHarness({
+      app: { origins: [ORIGIN] },
+      sleep: async () => {},
+      server: { trustProxy: 1 },
+    });
+    const url = await listen(hop);
+    try {
+      const r = await call(
+        url,
+        'POST',
+        '/v1/verify',
+        { appId: hop.app.id, type: 'device', challengeId: 'x', userId: 'hop-user', signature: 'AAAA' },
+        { 'x-forwarded-for': '10.0.0.1, 203.0.113.44' },
+      );
+      assert.equal(r.status, 401);
+      const records = await hop.store.audit.list(hop.app.id, { userId: 'hop-user', limit: 10 });
+      assert.deepEqual(
+        records.map((a) => a.ip),
+        ['203.0.113.44'],
+      );
+    } finally {
+      await hop.close();
+    }
+  });
+
   test('the console sign-in limit counts per client IP through the proxy', async () => {
     for (let i = 0; i < 10; i++) {
       const r = await call(
