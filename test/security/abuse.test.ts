@@ -18,7 +18,12 @@ import { parseTrustProxy } from '../../src/cli/serveOptions.js';
 import { loadSealer } from '../../src/cli/config.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import { makeCredential, register as softRegister } from '../webauthn/softAuthenticator.js';
+import {
+  FLAG,
+  assert as softAssert,
+  makeCredential,
+  register as softRegister,
+} from '../webauthn/softAuthenticator.js';
 import { updateApp } from '../../src/core/apps.js';
 import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
@@ -163,6 +168,69 @@ describe('abuse resistance against a real server behind a trusted proxy', () => 
     assert.equal((await login('victim', '203.0.113.7', false)).status, 429);
     // Back-off before the 429: the second half of the budget held the answers back, doubling.
     assert.deepEqual(waits.slice(0, max - max / 2), [100, 200, 400, 800, 1600]);
+  });
+
+  test('finding 1, passkeys: the credential id /v1/challenges hands out cannot be used to lock its owner out', async () => {
+    const client = createSignetClient({ baseUrl: base, appId: h.app.id, secret: h.secret, now: h.clock });
+    const options = await client.webauthnRegistrationOptions({ userId: 'pk-victim', userName: 'pk-victim' });
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const { challengeId, options: o } = options.body as { challengeId: string; options: any };
+    const cred = makeCredential('ES256', 0x77);
+    const done = await client.webauthnRegistrationVerify({
+      challengeId,
+      response: softRegister(cred, {
+        challenge: Buffer.from(o.challenge, 'base64url'),
+        origin: ORIGIN,
+        rpId: 'app.example',
+      }),
+    });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+
+    const attacker = '203.0.113.77';
+    const passkeyLogin = async (ip: string, signer: ReturnType<typeof makeCredential>) => {
+      const ch = await call(
+        base,
+        'POST',
+        '/v1/challenges',
+        { appId: h.app.id, type: 'webauthn', userId: 'pk-victim' },
+        from(ip),
+      );
+      assert.equal(ch.status, 200);
+      const response = softAssert(signer, {
+        challenge: Buffer.from(ch.body.challenge, 'base64url'),
+        origin: ORIGIN,
+        rpId: 'app.example',
+        counter: 0,
+        flags: FLAG.UP | FLAG.UV,
+      });
+      return {
+        ch,
+        answer: await call(
+          base,
+          'POST',
+          '/v1/verify',
+          { appId: h.app.id, type: 'webauthn', challengeId: ch.body.challengeId, response },
+          from(ip),
+        ),
+      };
+    };
+    // The attacker learns the credential id from the public challenge, and signs with its own key
+    // (the soft authenticator keeps one key per algorithm, so another algorithm is another key).
+    const forger = makeCredential('EdDSA', 0x77);
+    assert.equal(forger.idB64, cred.idB64);
+    const statuses: number[] = [];
+    for (let i = 0; i < h.app.settings.lockoutMaxFailures + 2; i++) {
+      const { ch, answer } = await passkeyLogin(attacker, forger);
+      assert.deepEqual(
+        ch.body.options.allowCredentials.map((c: { id: string }) => c.id),
+        [cred.idB64],
+      );
+      statuses.push(answer.status);
+    }
+    assert.equal(statuses.at(-1), 429);
+    const ok = (await passkeyLogin('198.51.100.77', cred)).answer;
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.userId, 'pk-victim');
   });
 
   test('finding 2 / multi-client: an attacker sweeping users is throttled while every victim logs in', async () => {
