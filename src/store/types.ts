@@ -24,7 +24,10 @@ export interface AppSettings {
   ethChainIds: number[];
   /** Antelope chain API base URL for MYKEY reserved-key look-ups; null = use registered eos credentials. */
   chainApi: string | null;
-  /** Failed attempts per user and per IP within `lockoutWindowMs` before 429 `rate_limited`. */
+  /**
+   * Failed attempts of one client IP naming one user or account within `lockoutWindowMs` before
+   * 429 `rate_limited` (ten times that per client IP across all users); never per user alone.
+   */
   lockoutMaxFailures: number;
   lockoutWindowMs: number;
 }
