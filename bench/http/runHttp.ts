@@ -331,6 +331,11 @@ export async function runHttp(o: HttpOptions): Promise<HttpResult> {
             ...storeFlags,
             '--workers',
             String(workers),
+            // One load generator on one address plays thousands of clients: the per-IP issuance
+            // budget (600 challenges a minute by default) is lifted so the challenge phase can run.
+            // The failure limits stay on; the logins all succeed, so they only ever peek.
+            '--issue-limit',
+            '0',
           ],
           { ready: /listening on http:\/\//, which: 'stderr', discardStdout: true },
         );

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createSealer, deriveMasterKey, generateMasterKey, type Sealer } from '../core/sealer.js';
 import { sqlitePath } from '../store/openStore.js';
 import { UsageError, type CliIo } from './io.js';
@@ -78,12 +78,68 @@ export function loadSealer(databaseUrl: string, io: CliIo): { sealer: Sealer; so
   if (path === ':memory:')
     return { sealer: createSealer(deriveMasterKey(generateMasterKey())), source: 'file' };
   const keyFile = `${path}.key`;
-  if (!existsSync(keyFile)) {
-    writeFileSync(keyFile, generateMasterKey() + '\n', { mode: 0o600, flag: 'wx' });
+  if (createKeyFile(keyFile)) {
     io.err(
       `signet: SIGNET_MASTER_KEY is not set; generated a master key in ${keyFile} (keep it with the database, set SIGNET_MASTER_KEY in production)`,
     );
   }
-  chmodSync(keyFile, 0o600);
-  return { sealer: createSealer(deriveMasterKey(readFileSync(keyFile, 'utf8').trim())), source: 'file' };
+  return { sealer: createSealer(deriveMasterKey(readKeyFile(keyFile))), source: 'file' };
+}
+
+/**
+ * Creates the key file exclusively (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600): never through a
+ * symlink, never over a file someone else put there. False when it already exists.
+ */
+function createKeyFile(keyFile: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(
+      keyFile,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+      0o600,
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new UsageError(`cannot create the master key file ${keyFile}: ${(e as Error).message}`);
+  }
+  try {
+    writeSync(fd, generateMasterKey() + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Reads an existing key file after checking it (CONTRACT.md "Files"): a regular file, not a
+ * symlink, mode 0600 (nobody else may read it), owned by the user running Signet. Anything else
+ * stops the start with an error that says what to fix; the file is never changed.
+ */
+function readKeyFile(keyFile: string): string {
+  const refuse = (why: string) =>
+    new UsageError(
+      `the master key file ${keyFile} ${why}; fix it (a regular file, mode 0600, owned by the user running signet) or set SIGNET_MASTER_KEY`,
+    );
+  const link = lstatSync(keyFile);
+  if (link.isSymbolicLink()) throw refuse('is a symbolic link');
+  let fd: number;
+  try {
+    fd = openSync(keyFile, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (e) {
+    throw refuse(`cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    // Checked on the open descriptor: what is read is what was checked.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw refuse('is not a regular file');
+    if ((stat.mode & 0o777) !== 0o600)
+      throw refuse(`has mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}, not 0600`);
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid())
+      throw refuse(`is owned by uid ${stat.uid}, not by the running user (${process.getuid()})`);
+    const text = readFileSync(fd, 'utf8').trim();
+    if (text === '') throw refuse('is empty');
+    return text;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -193,5 +193,12 @@ export function requireRpId(app: App): string {
       'this app has no WebAuthn rpId; set one with `signet app set --rp-id`',
     );
   }
+  // A WebAuthn ceremony checks the page origin too: without any, no answer could verify.
+  if (app.origins.length === 0) {
+    throw new SignetError(
+      'invalid_request',
+      'this app has no origins for WebAuthn; add one with `signet app set --add-origin`',
+    );
+  }
   return app.rpId;
 }

@@ -1,7 +1,15 @@
 import type { ReasonCode } from '../errors/codes.js';
-import type { App } from '../store/types.js';
+import type { App, AuditRecord } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomId } from './ids.js';
+import { clientKey } from './rateLimit.js';
+
+/**
+ * Anonymous failures (no user named) of one client, scheme, action and reason within this
+ * window share one audit record with a count: a client repeating a bogus callback grows a
+ * number, not the log.
+ */
+export const AUDIT_AGGREGATE_WINDOW_MS = 60_000;
 
 export interface Attempt {
   app: App;
@@ -17,6 +25,10 @@ export interface Attempt {
 /**
  * Writes one audit record for a verification attempt and logs it (code and reason only).
  * An audit write that fails is logged, never turned into a different answer for the caller.
+ * A failure that names no user is aggregated (`AUDIT_AGGREGATE_WINDOW_MS`): the first one of a
+ * client, scheme, action, reason and credential in a window is a record, repeats add to its
+ * `count`. Failures that name a user stay one record each (that user's history); they are
+ * bounded by the failure limits per client.
  */
 export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void> {
   const outcome = attempt.reason === null ? 'success' : 'failure';
@@ -31,11 +43,28 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
     'verification attempt',
   );
   deps.onAttempt?.(attempt.scheme, outcome, attempt.reason);
+  const at = deps.clock();
+  const aggregate = outcome === 'failure' && attempt.userId === null;
   try {
-    await deps.store.audit.append({
-      id: randomId(deps.random, 'au'),
+    const record: AuditRecord = {
+      id: aggregate
+        ? // A keyed MAC, so record ids say nothing about the client they aggregate.
+          `ag_${deps.sealer
+            .mac(
+              [
+                attempt.app.id,
+                clientKey(attempt.ip),
+                attempt.scheme,
+                attempt.action,
+                attempt.reason ?? '',
+                attempt.credentialId ?? '',
+                Math.floor(at / AUDIT_AGGREGATE_WINDOW_MS),
+              ].join('\u0000'),
+            )
+            .slice(0, 32)}`
+        : randomId(deps.random, 'au'),
       appId: attempt.app.id,
-      at: deps.clock(),
+      at,
       scheme: attempt.scheme,
       action: attempt.action,
       outcome,
@@ -43,7 +72,8 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
       userId: attempt.userId,
       credentialId: attempt.credentialId,
       ip: attempt.ip,
-    });
+    };
+    await (aggregate ? deps.store.audit.aggregate(record) : deps.store.audit.append(record));
   } catch {
     deps.log.warn({ appId: attempt.app.id }, 'audit write failed');
   }

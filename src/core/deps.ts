@@ -25,6 +25,11 @@ export interface Deps {
   issuer: string;
   log: Logger;
   chainFetch: ChainFetch;
+  /**
+   * Waits `ms` (the rate limits' back-off holds a failing client's answers back). The server
+   * passes a timer; without it (library use, unit tests) there is no wait.
+   */
+  sleep?: (ms: number) => Promise<void>;
   /** Called once per verification attempt (metrics). */
   onAttempt?: (scheme: string, outcome: 'success' | 'failure', reason: string | null) => void;
 }

@@ -18,6 +18,7 @@ import {
 import type { App, Challenge, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
+import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
 import { checkUserId, userHandleFor } from './users.js';
@@ -305,7 +306,7 @@ const webauthnFlow: Flow<{
       expected: {
         challenge: challenge.value,
         origins: app.origins,
-        rpId: app.rpId ?? '',
+        rpId: requireRpId(app),
         requireUserVerification: app.settings.requireUserVerification,
       },
     });

@@ -7,12 +7,14 @@ import {
   type EosPublicKey,
 } from '../schemes/eos/index.js';
 import { verifyPersonalSignText } from '../schemes/eth/index.js';
-import { utf8Bytes } from '../encoding/bytes.js';
+import { equalBytes, utf8Bytes } from '../encoding/bytes.js';
+import { encodeBase64Url } from '../encoding/base64.js';
+import { sha256 } from '../crypto/index.js';
 import type { App, Credential, MykeySession } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
-import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
+import { checkRateLimit, clientFailureBudget, countFailure, limitKeys } from './rateLimit.js';
 import type { TokenService } from './tokens.js';
 
 /**
@@ -41,12 +43,26 @@ export interface MykeyAnswer {
 
 const ETH_ACCOUNT = /^0x[0-9a-fA-F]{40}$/;
 
-/** `POST /v1/mykey/sessions`: a pending session with a random uuID and the callback URL to give MYKEY. */
+/** The poll secret's hash as stored: base64url(SHA-256(secret)). */
+function pollHashOf(pollSecret: string): string {
+  return encodeBase64Url(sha256(utf8Bytes(pollSecret)));
+}
+
+/** The sealing purpose of a session's token: bound to its app and uuID. */
+const tokenPurpose = (appId: string, uuID: string) => `mykey-token:${appId}:${uuID}`;
+
+/**
+ * `POST /v1/mykey/sessions`: a pending session with a random uuID, the callback URL to give
+ * MYKEY, and a `pollSecret` (256 random bits) for the session's creator alone. The uuID travels
+ * through the QR code and MYKEY's servers, so it is no credential: reading the token takes the
+ * poll secret, of which the store keeps only the SHA-256.
+ */
 export async function startMykeySession(
   deps: Deps,
   app: App,
-): Promise<{ uuID: string; callbackUrl: string; expiresAt: number }> {
+): Promise<{ uuID: string; callbackUrl: string; expiresAt: number; pollSecret: string }> {
   const now = deps.clock();
+  const pollSecret = encodeBase64Url(deps.random(32));
   const session: MykeySession = {
     uuID: randomAlphanumeric(deps.random, 32),
     appId: app.id,
@@ -54,6 +70,7 @@ export async function startMykeySession(
     account: null,
     chain: null,
     token: null,
+    pollHash: pollHashOf(pollSecret),
     reason: null,
     expiresAt: now + app.settings.challengeTtlMs,
     createdAt: now,
@@ -63,20 +80,40 @@ export async function startMykeySession(
     uuID: session.uuID,
     callbackUrl: `${deps.issuer}/v1/mykey/callback/${encodeURIComponent(app.id)}`,
     expiresAt: session.expiresAt,
+    pollSecret,
   };
 }
 
-/** `GET /v1/mykey/sessions/{uuID}`: an expired pending session reads as `failed`. */
-export async function readMykeySession(deps: Deps, app: App, uuID: string): Promise<MykeySessionView> {
+/**
+ * `GET /v1/mykey/sessions/{uuID}`: an expired pending session reads as `failed`. The token of
+ * a verified session is given only to a caller presenting the session's poll secret (compared
+ * as SHA-256 digests, in constant time); anyone else who knows the uuID sees the status.
+ */
+export async function readMykeySession(
+  deps: Deps,
+  app: App,
+  uuID: string,
+  pollSecret: string | null = null,
+): Promise<MykeySessionView> {
   const s = await deps.store.mykey.get(app.id, uuID);
   if (!s) throw new SignetError('not_found', 'No such MYKEY session.');
   const status = s.status === 'pending' && s.expiresAt <= deps.clock() ? 'failed' : s.status;
+  let token: string | null = null;
+  if (s.token !== null && status === 'verified' && s.pollHash !== null && pollSecret !== null) {
+    if (equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash))) {
+      try {
+        token = deps.sealer.open(s.token, tokenPurpose(app.id, s.uuID));
+      } catch {
+        token = null; // sealed under another master key: the session cannot give its token
+      }
+    }
+  }
   return {
     uuID: s.uuID,
     status,
     ...(s.account ? { account: s.account } : {}),
     ...(s.chain ? { chain: s.chain } : {}),
-    ...(s.token && status === 'verified' ? { token: s.token } : {}),
+    ...(token !== null ? { token } : {}),
     expiresAt: s.expiresAt,
   };
 }
@@ -230,7 +267,8 @@ async function completeSignedLogin(
     status: 'verified',
     account,
     chain: login.chain,
-    token,
+    // Sealed under the master key, bound to this session: the store never holds the token.
+    token: deps.sealer.seal(token, tokenPurpose(app.id, login.uuID)),
     reason: null,
   });
   if (!won) {
@@ -270,6 +308,10 @@ export async function handleMykeyCallback(
   body: Record<string, unknown>,
   ip: string | null,
 ): Promise<MykeyAnswer> {
+  // MYKEY's servers call this for every user, so successes are never limited (each needs a
+  // session, and sessions are limited per client); failures are, per client IP.
+  const budget = clientFailureBudget(deps, app, 'mykey-callback', ip);
+  await budget.check();
   let login: SignedLogin;
   try {
     const timestamp = field(body, 'timestamp', 12);
@@ -284,9 +326,11 @@ export async function handleMykeyCallback(
       proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }],
     };
   } catch (e) {
+    await budget.count();
     return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
   }
   const result = await completeSignedLogin(deps, tokens, app, login, 'mykey_callback', ip);
+  if (!result.ok) await budget.count();
   return result.ok ? { code: 0, message: 'success' } : { code: 2, message: 'verification failed' };
 }
 

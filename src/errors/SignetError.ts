@@ -11,8 +11,14 @@ export class SignetError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly reason: ReasonCode | undefined;
+  /** For 429 `rate_limited`: when to try again, seconds (the `Retry-After` header). */
+  readonly retryAfterSec: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { reason?: ReasonCode; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { reason?: ReasonCode; cause?: unknown; retryAfterSec?: number },
+  ) {
     super(
       message ?? ERROR_CODES[code].message,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -21,6 +27,7 @@ export class SignetError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.reason = options?.reason;
+    this.retryAfterSec = options?.retryAfterSec;
   }
 }
 

@@ -1,10 +1,13 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deps } from '../core/deps.js';
+import { DEFAULT_ISSUE_LIMIT } from '../core/rateLimit.js';
+import { SignetError } from '../errors/SignetError.js';
 import { createTokenService, type TokenService } from '../core/tokens.js';
 import { authenticateServerRequest } from './auth.js';
 import { registerCors } from './cors.js';
-import { handleError, errorBody } from './errors.js';
+import { handleError, errorBody, handleClientError, handleFrameworkError } from './errors.js';
 import { registerJsonParser } from './json.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -30,11 +33,44 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Fastify logger options; false in tests. */
   logger?: FastifyServerOptions['logger'];
-  /** Trust X-Forwarded-For for the client IP (behind a proxy). */
-  trustProxy?: boolean;
+  /**
+   * Which proxies may set the client IP through X-Forwarded-For (`--trust-proxy`): false (none,
+   * the default), a hop count, or proxy addresses and CIDRs (comma-separated or a list). The
+   * client IP feeds the rate limits, the audit log and the console's sign-in limit.
+   */
+  trustProxy?: TrustProxy;
   /** The admin console's credential (SIGNET_ADMIN_TOKEN, at least 32 characters); no console when unset. */
   adminToken?: string | null;
+  /** `/metrics` answers only with `Authorization: Bearer <metricsToken>`; null or unset: no `/metrics` (404). */
+  metricsToken?: string | null;
+  /**
+   * A request whose headers and body have not all arrived this long after its first byte gets
+   * its connection closed (408), ms; default 30 000 (`--request-timeout`).
+   */
+  requestTimeoutMs?: number;
+  /** Challenges and MYKEY sessions one client IP may ask for per minute (each); 0 = no limit. */
+  issueLimitPerMinute?: number;
 }
+
+/** `--trust-proxy`: false, a hop count, or proxy addresses / CIDRs. */
+export type TrustProxy = boolean | number | string | string[];
+
+/**
+ * Fastify's `trustProxy` for our setting: a hop count trusts that many proxies nearest the
+ * server (proxy-addr's hop semantics; Fastify's types take no number, its runtime does the same).
+ */
+function fastifyTrustProxy(
+  setting: TrustProxy,
+): boolean | string | string[] | ((a: string, i: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, i) => i < setting;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** An idle keep-alive connection is closed after this; above common load balancers' 60 s idle timeout. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Longest request target (path and query) accepted; longer answers 414 `uri_too_long`. */
+export const MAX_URL_LENGTH = 4096;
 
 /** Everything a route needs, built once per server. */
 export interface RouteContext {
@@ -44,6 +80,10 @@ export interface RouteContext {
   basePath: string;
   /** The admin console's credential; null disables the console. */
   adminToken: string | null;
+  /** The bearer token of `/metrics`; null: not served. */
+  metricsToken: string | null;
+  /** Challenges / MYKEY sessions per client IP per minute; 0 = no limit. */
+  issueLimitPerMinute: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -59,10 +99,24 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isInteger(requestTimeout) || requestTimeout < 1)
+    throw new RangeError('buildServer: requestTimeoutMs must be a positive integer');
   const server = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
+    // Slow clients (CONTRACT.md "Slow clients"): headers and body must arrive within the request
+    // timeout; Node checks open connections against it every `connectionsCheckingInterval`.
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: requestTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(requestTimeout / 4))),
+    },
+    clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
     // Request logging is Signet's own (metrics and audit); Fastify's per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: {
@@ -82,6 +136,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics: createMetrics(),
     basePath,
     adminToken: options.adminToken ?? null,
+    metricsToken: options.metricsToken ?? null,
+    issueLimitPerMinute: options.issueLimitPerMinute ?? DEFAULT_ISSUE_LIMIT,
   };
   // With a server logger, core's log lines (attempts and their reasons) go to it.
   const log = options.logger
@@ -90,20 +146,53 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         warn: (f: Record<string, unknown>, m: string) => server.log.warn(f, m),
       }
     : options.deps.log;
-  const deps: Deps = { ...options.deps, log, onAttempt: ctx.metrics.countAttempt };
+  const deps: Deps = {
+    ...options.deps,
+    log,
+    onAttempt: ctx.metrics.countAttempt,
+    sleep: options.deps.sleep ?? ((ms) => sleep(ms)),
+  };
   ctx.deps = deps;
 
   registerJsonParser(server);
   server.setErrorHandler(handleError);
-  server.setNotFoundHandler((_request, reply) => {
+  // Every route's method and path, so that a known path with another method answers 405.
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  server.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(
+      `^${route.url
+        .split(/(:[A-Za-z0-9_]+)/)
+        .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('')}/?$`,
+    );
+    for (const method of methods) routes.push({ method, pattern });
+  });
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].filter(
+      (m) => m !== request.method,
+    );
+    if (allowed.length > 0 && request.method !== 'OPTIONS') {
+      void reply.header('allow', allowed.join(', ')).status(405).send(errorBody('method_not_allowed'));
+      return;
+    }
     void reply.status(404).send(errorBody('not_found'));
+  });
+  server.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) throw new SignetError('uri_too_long');
   });
   registerCors(server, deps);
 
-  server.addHook('preHandler', async (request) => {
-    if (request.routeOptions.config?.side === 'server') {
-      request.signetApp = await authenticateServerRequest(deps, request, basePath);
-    }
+  // Server API: the signature first, before the schema or any look-up (CONTRACT.md "Abuse
+  // resistance"). Authentication spends the signature whatever follows, so a request that then
+  // fails validation cannot be sent again elsewhere; a DELETE carries no body.
+  server.addHook('preValidation', async (request) => {
+    if (request.routeOptions.config?.side !== 'server') return;
+    request.signetApp = await authenticateServerRequest(deps, request, basePath);
+    if (request.bodyError) throw request.bodyError;
+    if (request.method === 'DELETE' && request.rawBody !== undefined && request.rawBody.length > 0)
+      throw new SignetError('invalid_request', 'A DELETE request carries no body.');
   });
   server.addHook('onResponse', async (request, reply) => {
     ctx.metrics.countRequest(

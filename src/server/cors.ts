@@ -34,7 +34,7 @@ export function registerCors(server: FastifyInstance, deps: Deps): void {
     if (await anyAppOrigin(origin)) {
       void reply.header('access-control-allow-origin', origin);
       void reply.header('access-control-allow-methods', 'GET, POST, DELETE');
-      void reply.header('access-control-allow-headers', 'content-type');
+      void reply.header('access-control-allow-headers', 'content-type, x-signet-poll-secret');
       void reply.header('access-control-max-age', '600');
       void reply.header('vary', 'Origin');
     }
@@ -45,6 +45,8 @@ export function registerCors(server: FastifyInstance, deps: Deps): void {
     const origin = request.headers.origin;
     if (typeof origin === 'string' && request.corsApp?.origins.includes(origin)) {
       void reply.header('access-control-allow-origin', origin);
+      // A page told 429 can read when to come back.
+      void reply.header('access-control-expose-headers', 'retry-after');
       void reply.header('vary', 'Origin');
     }
     return payload;

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../errors/codes.js';
 import { isSignetError } from '../errors/SignetError.js';
@@ -16,6 +17,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
   FST_ERR_VALIDATION: 'invalid_request',
   FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
   FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
 };
 
@@ -29,6 +31,7 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   if (isSignetError(error)) {
     if (error.status >= 500) request.log.warn({ code: error.code }, 'request failed');
     else request.log.debug({ code: error.code, reason: error.reason }, 'request refused');
+    if (error.retryAfterSec !== undefined) void reply.header('retry-after', String(error.retryAfterSec));
     const publicMessage = error.code === 'verification_failed' && !isServerApi ? undefined : error.message;
     void reply
       .status(error.status)
@@ -58,4 +61,40 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   request.log.error({ err: { name: error.name, message: error.message } }, 'unexpected error');
   void reply.status(500).send(errorBody('internal_error'));
+}
+
+/**
+ * Fastify's router errors (bad percent-encoding, an over-long path parameter), answered in the
+ * one error shape instead of Fastify's own.
+ */
+export function handleFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const code = FASTIFY_CODES[error.code] ?? 'invalid_request';
+  void reply.status(ERROR_CODES[code].status).send(errorBody(code));
+}
+
+/**
+ * Errors Node's HTTP parser raises before there is a request (a timeout, headers too large,
+ * malformed HTTP): written straight to the socket in the error shape, then the socket closes.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'request_timeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'headers_too_large'
+        : 'invalid_request';
+  const { status } = ERROR_CODES[code];
+  const body = JSON.stringify(errorBody(code));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

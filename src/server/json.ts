@@ -5,6 +5,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The exact bytes of the body as received (Tiniapp signatures cover these, never a re-serialisation). */
     rawBody?: Buffer;
+    /**
+     * A server-API body that could not be parsed: kept for after authentication (CONTRACT.md:
+     * a request without a valid signature answers 401 whatever else is wrong with it).
+     */
+    bodyError?: SignetError;
   }
 }
 
@@ -29,9 +34,30 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/** Parses JSON bytes strictly; a failure is `invalid_request`. */
+function parseJsonBytes(raw: Buffer): { ok: true; value: unknown } | { ok: false; error: SignetError } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    return { ok: false, error: new SignetError('invalid_request', 'The body is not valid UTF-8.') };
+  }
+  if (text.trim() === '')
+    return { ok: false, error: new SignetError('invalid_request', 'The body is empty.') };
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH))
+    return { ok: false, error: new SignetError('invalid_request', 'The JSON body is nested too deeply.') };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, error: new SignetError('invalid_request', 'The body is not valid JSON.') };
+  }
+}
+
 /**
  * Replaces Fastify's JSON parser with one that keeps the raw bytes, refuses invalid UTF-8 and
- * deep nesting, and turns every failure into `invalid_request`.
+ * deep nesting, and turns every failure into `invalid_request`. On the server API (routes
+ * with `config.side === 'server'`) a failure, and a body that is not JSON (415), waits in
+ * `request.bodyError` until the request signature has been checked.
  */
 export function registerJsonParser(app: FastifyInstance): void {
   // JSON only: Fastify's text/plain parser goes too, so any other body is 415.
@@ -39,25 +65,21 @@ export function registerJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser(/^application\/(.+\+)?json$/, { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    } catch {
-      done(new SignetError('invalid_request', 'The body is not valid UTF-8.'), undefined);
-      return;
+    // A server-API request with an empty body is a body-less one (its path is what is signed).
+    if (raw.length === 0 && request.routeOptions.config?.side === 'server') return done(null, undefined);
+    const parsed = parseJsonBytes(raw);
+    if (parsed.ok) return done(null, parsed.value);
+    if (request.routeOptions.config?.side === 'server') {
+      request.bodyError = parsed.error;
+      return done(null, undefined);
     }
-    if (text.trim() === '') {
-      done(new SignetError('invalid_request', 'The body is empty.'), undefined);
-      return;
-    }
-    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(new SignetError('invalid_request', 'The JSON body is nested too deeply.'), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(new SignetError('invalid_request', 'The body is not valid JSON.'), undefined);
-    }
+    return done(parsed.error, undefined);
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const error = new SignetError('unsupported_media_type');
+    if (request.routeOptions.config?.side !== 'server') return done(error, undefined);
+    request.rawBody = body as Buffer;
+    request.bodyError = error;
+    return done(null, undefined);
   });
 }

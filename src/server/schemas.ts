@@ -68,5 +68,6 @@ export const auditRecord = {
     userId: { type: ['string', 'null'] },
     credentialId: { type: ['string', 'null'] },
     ip: { type: ['string', 'null'] },
+    count: { type: 'integer' },
   },
 } as const;

@@ -78,6 +78,7 @@ export interface MykeyRow<N> {
   account: string | null;
   chain: string | null;
   token: string | null;
+  poll_hash: string | null;
   reason: string | null;
   expires_at: N;
   created_at: N;
@@ -94,6 +95,7 @@ export interface AuditRow<N> {
   user_id: string | null;
   credential_id: string | null;
   ip: string | null;
+  count: N;
 }
 
 export interface SigningKeyRow<J, N> {
@@ -165,6 +167,7 @@ export function createRowMappers<J, N>(c: ColumnCodec<J, N>) {
       account: r.account,
       chain: r.chain,
       token: r.token,
+      pollHash: r.poll_hash,
       reason: r.reason,
       expiresAt: c.int(r.expires_at),
       createdAt: c.int(r.created_at),
@@ -180,6 +183,7 @@ export function createRowMappers<J, N>(c: ColumnCodec<J, N>) {
       userId: r.user_id,
       credentialId: r.credential_id,
       ip: r.ip,
+      count: c.int(r.count),
     }),
     toSigningKey: (r: SigningKeyRow<J, N>): SigningKey => ({
       kid: r.kid,

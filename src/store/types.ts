@@ -24,7 +24,10 @@ export interface AppSettings {
   ethChainIds: number[];
   /** Antelope chain API base URL for MYKEY reserved-key look-ups; null = use registered eos credentials. */
   chainApi: string | null;
-  /** Failed attempts per user and per IP within `lockoutWindowMs` before 429 `rate_limited`. */
+  /**
+   * Failed attempts of one client IP naming one user or account within `lockoutWindowMs` before
+   * 429 `rate_limited` (ten times that per client IP across all users); never per user alone.
+   */
   lockoutMaxFailures: number;
   lockoutWindowMs: number;
   /**
@@ -173,8 +176,16 @@ export interface MykeySession {
   status: MykeyStatus;
   account: string | null;
   chain: string | null;
-  /** The login token issued on success, kept until the session expires. */
+  /**
+   * The login token issued on success, sealed by core (opaque to the store; never plaintext),
+   * kept until the session expires.
+   */
   token: string | null;
+  /**
+   * SHA-256 (base64url) of the session's poll secret: only the holder of the secret (the
+   * session's creator) reads the token. Null for sessions made before poll secrets.
+   */
+  pollHash: string | null;
   reason: string | null;
   expiresAt: number;
   createdAt: number;
@@ -208,10 +219,22 @@ export interface AuditRecord {
   userId: string | null;
   credentialId: string | null;
   ip: string | null;
+  /**
+   * How many attempts this record stands for: 1, or more for an aggregated record (repeated
+   * anonymous failures of one client, action and reason in one window; see `aggregate`).
+   * Optional on input (1); always set on records `list` returns.
+   */
+  count?: number;
 }
 
 export interface AuditStore {
   append(record: AuditRecord): Promise<void>;
+  /**
+   * Inserts `record` with count 1, or, when a record with `record.id` exists, adds one to its
+   * count (atomically; `at` and the other fields keep their first value). Core picks one id per
+   * client, action, reason and window, so repeats from one client grow a count, not the log.
+   */
+  aggregate(record: AuditRecord): Promise<void>;
   /** Newest first; `limit` 1..1000. */
   list(appId: string, query: { userId?: string; limit: number; before?: number }): Promise<AuditRecord[]>;
   /**

@@ -43,12 +43,13 @@ async function publicCall(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(baseUrl + path, {
     method,
     ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ? { headers }
+      : { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
@@ -107,7 +108,10 @@ async function mykeyCallback(appId: string, account: string, key: PrivateKey) {
     chain: 'EOS',
     sign: key.signMessage(Bytes.from(timestamp + account + uuID + 'mykey', 'utf8')).toString(),
   });
-  const view = await publicCall('GET', `/v1/mykey/sessions/${uuID}?appId=${appId}`);
+  // Only the session's creator, holding its poll secret, is handed the token.
+  const view = await publicCall('GET', `/v1/mykey/sessions/${uuID}?appId=${appId}`, undefined, {
+    'x-signet-poll-secret': session.body.pollSecret as string,
+  });
   return { answer: answer.body as { code: number }, view: view.body as { status: string; token?: string } };
 }
 

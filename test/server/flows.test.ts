@@ -20,6 +20,7 @@ import { captureIo, listen, startHarness, tempDir, type Harness } from '../suppo
 
 const ORIGIN = 'https://app.example';
 const RP_ID = 'app.example';
+const METRICS_TOKEN = 'flows-metrics-token-0123';
 
 let h: Harness;
 let baseUrl: string;
@@ -84,6 +85,7 @@ before(async () => {
     dbPath: join(dir.dir, 'signet.db'),
     app: { origins: [ORIGIN], rpId: RP_ID, settings: { clientChallenges: true } },
     chainFetch: fetchChainJson,
+    server: { metricsToken: METRICS_TOKEN },
   });
   baseUrl = await listen(h);
   client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
@@ -574,6 +576,7 @@ describe('mykey', () => {
     assert.equal(session.status, 200);
     assert.equal(session.body.callbackUrl, `${h.deps.issuer}/v1/mykey/callback/${h.app.id}`);
     const uuID = session.body.uuID;
+    const pollSecret = session.body.pollSecret as string;
     const timestamp = seconds();
     const ref = 'mykey';
     const body = {
@@ -593,10 +596,14 @@ describe('mykey', () => {
     assert.deepEqual(first.body, { code: 0, message: 'success' });
     const second = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, body);
     assert.notEqual(second.body.code, 0);
-    const done = await publicCall('GET', `/v1/mykey/sessions/${uuID}?appId=${h.app.id}`);
-    assert.equal(done.body.status, 'verified');
-    assert.equal(done.body.account, 'mkaccount');
-    await assertToken(done.body.token, 'mk-user', 'mykey');
+    const done = (await (
+      await fetch(`${baseUrl}/v1/mykey/sessions/${uuID}?appId=${h.app.id}`, {
+        headers: { 'x-signet-poll-secret': pollSecret },
+      })
+    ).json()) as { status: string; account: string; token: string };
+    assert.equal(done.status, 'verified');
+    assert.equal(done.account, 'mkaccount');
+    await assertToken(done.token, 'mk-user', 'mykey');
   });
 
   test('a public_key in the body is never trusted on its own', async () => {
@@ -758,7 +765,9 @@ describe('tokens and operations', () => {
   test('health, readiness, metrics, OpenAPI', async () => {
     assert.equal((await publicCall('GET', '/healthz')).status, 200);
     assert.equal((await publicCall('GET', '/readyz')).status, 200);
-    const metrics = await (await fetch(baseUrl + '/metrics')).text();
+    const metrics = await (
+      await fetch(baseUrl + '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     assert.match(metrics, /signet_verifications_total\{scheme="device",outcome="success"/);
     assert.match(metrics, /signet_http_requests_total/);
     const openapi = await publicCall('GET', '/openapi.json');

@@ -134,6 +134,7 @@ export function makeSession(appId: string, overrides: Partial<MykeySession> = {}
     account: null,
     chain: null,
     token: null,
+    pollHash: null,
     reason: null,
     expiresAt: T0 + 300_000,
     createdAt: T0,
@@ -153,6 +154,7 @@ export function makeAudit(appId: string, overrides: Partial<AuditRecord> = {}): 
     userId: null,
     credentialId: null,
     ip: null,
+    count: 1,
     ...overrides,
   };
 }
@@ -668,6 +670,23 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           const winner = results[won.indexOf(true)]!;
           assert.deepEqual(await store.mykey.get(app.id, s.uuID), { ...s, ...winner });
         }));
+
+      it('keeps the poll-secret hash from create through complete', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const s = makeSession(app.id, { pollHash: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg' });
+          await store.mykey.create(s);
+          assert.deepEqual(await store.mykey.get(app.id, s.uuID), s);
+          const verified = {
+            status: 'verified',
+            account: 'a',
+            chain: 'EOS',
+            token: 'v1.x.y.z',
+            reason: null,
+          } as const;
+          assert.equal(await store.mykey.complete(app.id, s.uuID, verified), true);
+          assert.equal((await store.mykey.get(app.id, s.uuID))?.pollHash, s.pollHash);
+        }));
     });
 
     describe('audit', () => {
@@ -749,6 +768,39 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.equal(max.length, 1000);
           assert.equal(max[0]?.at, T0 + 1000);
           assert.equal(max[999]?.at, T0 + 1);
+        }));
+    });
+
+    describe('audit aggregation', () => {
+      it('aggregate inserts once, then counts repeats of one id; other ids stay apart', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const first = makeAudit(app.id, {
+            id: uid('ag'),
+            at: T0 + 5,
+            outcome: 'failure',
+            reason: 'replayed',
+            scheme: 'mykey',
+            action: 'mykey_callback',
+            ip: '203.0.113.7',
+          });
+          await store.audit.aggregate(first);
+          await store.audit.aggregate({ ...first, at: T0 + 6 });
+          await store.audit.aggregate({ ...first, at: T0 + 7 });
+          const second = { ...first, id: uid('ag'), at: T0 + 8 };
+          await store.audit.aggregate(second);
+          assert.deepEqual(await store.audit.list(app.id, { limit: 100 }), [
+            { ...second, count: 1 },
+            { ...first, count: 3 },
+          ]);
+        }));
+
+      it('50 concurrent aggregates of one id count 50 in one record', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const r = makeAudit(app.id, { id: uid('ag'), outcome: 'failure', reason: 'replayed' });
+          await Promise.all(Array.from({ length: 50 }, () => store.audit.aggregate(r)));
+          assert.deepEqual(await store.audit.list(app.id, { limit: 100 }), [{ ...r, count: 50 }]);
         }));
     });
 

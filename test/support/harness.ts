@@ -7,7 +7,7 @@ import { createApp, type NewApp } from '../../src/core/apps.js';
 import type { Deps } from '../../src/core/deps.js';
 import { silentLogger } from '../../src/core/deps.js';
 import { createSealer } from '../../src/core/sealer.js';
-import { buildServer } from '../../src/server/buildServer.js';
+import { buildServer, type ServerOptions } from '../../src/server/buildServer.js';
 import { signTiniappRequest } from '../../src/schemes/tiniapp/index.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
 import type { App, Store } from '../../src/store/types.js';
@@ -61,6 +61,10 @@ export interface HarnessOptions {
   clock?: TestClock;
   /** Reuse an app already in the store (restart tests) instead of creating one. */
   existingApp?: { id: string; secret: string };
+  /** The rate limits' back-off wait (default: the server's real timer). */
+  sleep?: Deps['sleep'];
+  /** More server options (trustProxy, metricsToken, requestTimeoutMs, adminToken, ...). */
+  server?: Omit<ServerOptions, 'deps' | 'basePath'>;
 }
 
 /** Starts Signet on an SQLite store with one app, for `inject` tests (no socket). */
@@ -75,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     issuer: 'http://signet.test',
     log: silentLogger,
     chainFetch: options.chainFetch ?? (async () => ({ rows: [] })),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   };
   let app: App;
   let secret: string;
@@ -91,7 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     }));
   }
   const basePath = options.basePath ?? '';
-  const server = await buildServer({ deps, basePath });
+  const server = await buildServer({ deps, basePath, ...options.server });
   let lastSigned = 0;
   const signed: Harness['signed'] = (method, path, body) => {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);

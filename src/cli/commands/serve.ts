@@ -9,13 +9,18 @@ import { parseRetentionDays, retentionCutoff } from './audit.js';
 import type { Deps } from '../../core/deps.js';
 import { sqlitePath } from '../../store/openStore.js';
 import { reportDisplacedCredentials } from '../../core/credentials.js';
+import { parseIssueLimit, parseRequestTimeout, parseTrustProxy, readMetricsToken } from '../serveOptions.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
-             [--audit-retention-days N]
+             [--audit-retention-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
+             [--request-timeout SECONDS] [--issue-limit N]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
-  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER; SIGNET_MASTER_KEY seals secrets at rest;
-  SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin console at /console (docs/console.md).`;
+  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
+  SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
+  SIGNET_MASTER_KEY seals secrets at rest; SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin
+  console at /console (docs/console.md); SIGNET_METRICS_TOKEN (16+ characters) serves /metrics to
+  \`Authorization: Bearer <token>\` (docs/deployment.md).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -31,8 +36,15 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       issuer: { type: 'string' },
       workers: { type: 'string' },
       'audit-retention-days': { type: 'string' },
+      'trust-proxy': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'issue-limit': { type: 'string' },
     },
   });
+  const trustProxy = parseTrustProxy(values['trust-proxy'] ?? io.env['SIGNET_TRUST_PROXY']);
+  const requestTimeoutMs = parseRequestTimeout(values['request-timeout'] ?? io.env['SIGNET_REQUEST_TIMEOUT']);
+  const issueLimitPerMinute = parseIssueLimit(values['issue-limit'] ?? io.env['SIGNET_ISSUE_LIMIT']);
+  const metricsToken = readMetricsToken(io.env);
   const retentionDays = parseRetentionDays(
     values['audit-retention-days'] ?? io.env['SIGNET_AUDIT_RETENTION_DAYS'],
     '--audit-retention-days',
@@ -41,7 +53,14 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new UsageError('--workers is 1-64 or auto');
-  const { workers: _w, 'audit-retention-days': _r, ...flags } = values;
+  const {
+    workers: _w,
+    'audit-retention-days': _r,
+    'trust-proxy': _t,
+    'request-timeout': _q,
+    'issue-limit': _i,
+    ...flags
+  } = values;
   const adminToken = readAdminToken(io.env);
   if (
     cluster.isPrimary &&
@@ -60,9 +79,17 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     deps: runtime.deps,
     basePath: runtime.config.basePath,
     adminToken,
+    metricsToken,
+    trustProxy,
+    requestTimeoutMs,
+    issueLimitPerMinute,
     logger: {
       level: io.env['SIGNET_LOG_LEVEL'] ?? 'info',
-      redact: ['req.headers["x-tiniapp-signature"]', 'req.headers.authorization'],
+      redact: [
+        'req.headers["x-tiniapp-signature"]',
+        'req.headers.authorization',
+        'req.headers["x-signet-poll-secret"]',
+      ],
     },
   });
   await server.listen({ port: runtime.config.port, host: runtime.config.host });

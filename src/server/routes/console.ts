@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeApp, requireApp } from '../../core/apps.js';
 import { describeCredential, revokeCredential } from '../../core/credentials.js';
 import { SignetError } from '../../errors/SignetError.js';
+import { clientKey, rateLimited } from '../../core/rateLimit.js';
 import type { RouteContext } from '../buildServer.js';
 import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
@@ -105,9 +106,10 @@ export function registerConsoleRoutes(api: FastifyInstance, ctx: RouteContext): 
   const deps = () => ctx.deps;
 
   async function checkNotLimited(request: FastifyRequest): Promise<string> {
-    const key = `console:ip:${request.ip}`;
+    const key = `console:ip:${clientKey(request.ip)}`;
     if ((await deps().store.rateLimits.peek(key, CONSOLE_FAILURE_WINDOW_MS)) >= CONSOLE_MAX_FAILURES) {
-      throw new SignetError('rate_limited');
+      // Fixed windows: the refusal lasts until the current window ends.
+      throw rateLimited((CONSOLE_FAILURE_WINDOW_MS - (deps().clock() % CONSOLE_FAILURE_WINDOW_MS)) / 1000);
     }
     return key;
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireAppForPublic } from '../publicApp.js';
 import { issueLoginChallenge } from '../../core/loginChallenges.js';
 import { verifyLogin } from '../../core/login.js';
+import { limitIssuance } from '../../core/rateLimit.js';
 import type { RouteContext } from '../buildServer.js';
 import { appId, challengeId, errorResponses, signatureText, userId, webauthnResponse } from '../schemas.js';
 
@@ -37,6 +38,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
     },
     async (request) => {
       const app = await requireAppForPublic(ctx.deps, request, request.body.appId);
+      await limitIssuance(ctx.deps, 'challenge', request.ip, ctx.issueLimitPerMinute);
       return issueLoginChallenge(ctx.deps, app, request.body.type, request.body.userId);
     },
   );

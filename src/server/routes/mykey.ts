@@ -5,6 +5,7 @@ import {
   startMykeySession,
   verifyMykeyResult,
 } from '../../core/mykey.js';
+import { limitIssuance } from '../../core/rateLimit.js';
 import type { RouteContext } from '../buildServer.js';
 import { requireAppForPublic } from '../publicApp.js';
 import { appId, errorResponses } from '../schemas.js';
@@ -25,6 +26,12 @@ const sessionView = {
 
 const uuID = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
+/**
+ * The header that carries a MYKEY session's poll secret (from `POST /v1/mykey/sessions`): a
+ * header rather than the query, so it stays out of access logs and browser history.
+ */
+export const MYKEY_POLL_SECRET_HEADER = 'x-signet-poll-secret';
+
 /** Public API: MYKEY sessions, MYKEY's server callback, and the SDK-result check. */
 export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): void {
   api.post<{ Body: { appId: string } }>(
@@ -41,14 +48,18 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
               uuID: { type: 'string' },
               callbackUrl: { type: 'string' },
               expiresAt: { type: 'integer' },
+              pollSecret: { type: 'string' },
             },
           },
           ...errorResponses,
         },
       },
     },
-    async (request) =>
-      startMykeySession(ctx.deps, await requireAppForPublic(ctx.deps, request, request.body.appId)),
+    async (request) => {
+      const app = await requireAppForPublic(ctx.deps, request, request.body.appId);
+      await limitIssuance(ctx.deps, 'mykey-session', request.ip, ctx.issueLimitPerMinute);
+      return startMykeySession(ctx.deps, app);
+    },
   );
 
   api.get<{ Params: { uuID: string }; Querystring: { appId: string } }>(
@@ -58,6 +69,16 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
       schema: {
         summary: 'Read a MYKEY session',
         params: { type: 'object', properties: { uuID }, required: ['uuID'] },
+        headers: {
+          type: 'object',
+          properties: {
+            [MYKEY_POLL_SECRET_HEADER]: {
+              type: 'string',
+              maxLength: 128,
+              description: "The session's pollSecret: without it the answer never carries the token.",
+            },
+          },
+        },
         querystring: {
           type: 'object',
           required: ['appId'],
@@ -67,12 +88,15 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
         response: { 200: sessionView, ...errorResponses },
       },
     },
-    async (request) =>
-      readMykeySession(
+    async (request) => {
+      const secret = request.headers[MYKEY_POLL_SECRET_HEADER];
+      return readMykeySession(
         ctx.deps,
         await requireAppForPublic(ctx.deps, request, request.query.appId),
         request.params.uuID,
-      ),
+        typeof secret === 'string' && secret.length > 0 && secret.length <= 128 ? secret : null,
+      );
+    },
   );
 
   api.post<{ Params: { appId: string }; Body: Record<string, unknown> }>(

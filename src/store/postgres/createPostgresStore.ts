@@ -341,6 +341,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           m.createdAt,
           clock() - EXPIRED_GRACE_MS,
           SWEEP_BATCH,
+          m.pollHash,
         ]);
       },
       async get(appId, uuID) {
@@ -365,6 +366,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     audit: {
+      async aggregate(r) {
+        await query(sql.aggregateAudit, [
+          r.id,
+          r.appId,
+          r.at,
+          r.scheme,
+          r.action,
+          r.outcome,
+          r.reason,
+          r.userId,
+          r.credentialId,
+          r.ip,
+        ]);
+      },
       async append(r) {
         await query(sql.insertAudit, [
           r.id,

@@ -178,4 +178,14 @@ UPDATE apps SET settings = settings || '{"requireWalletProof": false}'::jsonb
 WHERE NOT jsonb_exists(settings, 'requireWalletProof');
 `,
   },
+  {
+    version: 3,
+    name: 'abuse resistance: audit counts, MYKEY poll secrets',
+    sql: `
+-- An aggregated audit record stands for count attempts (repeated anonymous failures).
+ALTER TABLE audit_events ADD COLUMN count bigint NOT NULL DEFAULT 1;
+-- SHA-256 of a MYKEY session's poll secret; the token column now holds a sealed token.
+ALTER TABLE mykey_sessions ADD COLUMN poll_hash text;
+`,
+  },
 ];

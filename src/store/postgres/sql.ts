@@ -55,7 +55,8 @@ export function buildSql(schema: string) {
     keys: `${s}.signing_keys`,
     rates: `${s}.rate_limits`,
   };
-  const auditColumns = 'id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip';
+  const auditColumns = 'id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip, count';
+  const auditInsertColumns = 'id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip';
   return {
     ping: 'SELECT 1',
 
@@ -111,7 +112,7 @@ export function buildSql(schema: string) {
       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE cur.expires_at <= $3
       RETURNING 1 AS fresh`,
 
-    /** $1 app, $2 uuid, ..., $9 createdAt, $10 sweep before, $11 sweep limit. */
+    /** $1 app, $2 uuid, ..., $9 createdAt, $10 sweep before, $11 sweep limit, $12 poll hash. */
     insertMykeySession: `WITH swept AS (
         DELETE FROM ${t.mykey} m USING (
           SELECT app_id, uuid FROM ${t.mykey}
@@ -119,13 +120,16 @@ export function buildSql(schema: string) {
           LIMIT $11 FOR UPDATE SKIP LOCKED
         ) old WHERE m.app_id = old.app_id AND m.uuid = old.uuid
       )
-      INSERT INTO ${t.mykey} (app_id, uuid, status, account, chain, token, reason, expires_at, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      INSERT INTO ${t.mykey} (app_id, uuid, status, account, chain, token, reason, expires_at, created_at, poll_hash)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12)`,
     getMykeySession: `SELECT * FROM ${t.mykey} WHERE app_id = $1 AND uuid = $2`,
     completeMykeySession: `UPDATE ${t.mykey} SET status = $3, account = $4, chain = $5, token = $6, reason = $7
       WHERE app_id = $1 AND uuid = $2 AND status = 'pending' AND expires_at > $8`,
 
-    insertAudit: `INSERT INTO ${t.audit} (${auditColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    insertAudit: `INSERT INTO ${t.audit} (${auditInsertColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    aggregateAudit: `INSERT INTO ${t.audit} AS cur (${auditInsertColumns}, count)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+      ON CONFLICT (id) DO UPDATE SET count = cur.count + 1`,
     // Four shapes rather than `($2 IS NULL OR ...)`, so each one walks its index backwards.
     pruneAudit: `DELETE FROM ${t.audit} WHERE seq IN
       (SELECT seq FROM ${t.audit} WHERE at < $1 ORDER BY seq LIMIT $2)`,

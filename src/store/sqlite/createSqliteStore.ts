@@ -139,6 +139,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
     completeMykeySession: db.prepare<[Record<string, unknown>]>(SQL.completeMykeySession),
     sweepMykeySessions: db.prepare<[Sweep]>(SQL.sweepMykeySessions),
     insertAudit: db.prepare<[Record<string, unknown>]>(SQL.insertAudit),
+    aggregateAudit: db.prepare<[Record<string, unknown>]>(SQL.aggregateAudit),
     pruneAudit: db.prepare<[{ before: number; limit: number }]>(SQL.pruneAudit),
     listAudit: db.prepare<[{ appId: string; limit: number }], AuditRow>(SQL.listAudit),
     listAuditBefore: db.prepare<[{ appId: string; before: number; limit: number }], AuditRow>(
@@ -249,6 +250,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
       account: m.account,
       chain: m.chain,
       token: m.token,
+      pollHash: m.pollHash,
       reason: m.reason,
       expiresAt: m.expiresAt,
       createdAt: m.createdAt,
@@ -337,6 +339,22 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
     },
 
     audit: {
+      aggregate: (r) =>
+        run(
+          () =>
+            void s.aggregateAudit.run({
+              id: r.id,
+              appId: r.appId,
+              at: r.at,
+              scheme: r.scheme,
+              action: r.action,
+              outcome: r.outcome,
+              reason: r.reason,
+              userId: r.userId,
+              credentialId: r.credentialId,
+              ip: r.ip,
+            }),
+        ),
       append: (r) =>
         run(
           () =>

@@ -1,3 +1,4 @@
+import { closeSync, constants, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { SignetError } from '../../errors/SignetError.js';
@@ -14,6 +15,8 @@ export const BUSY_TIMEOUT_MS = 5000;
  *   and the database stays consistent across power loss (it may lose the last commits);
  * - `foreign_keys = ON`: SQLite checks `REFERENCES` only when asked, per connection.
  *
+ * A new database file is created with mode 0600 before SQLite opens it (SQLite's default is
+ * 0644, less the umask), and SQLite gives its `-wal` and `-shm` files the database file's mode.
  * A file that cannot be opened or set up throws `store_unavailable` at start-up.
  *
  * @example
@@ -25,6 +28,7 @@ export function openSqliteDatabase(path: string): Database {
   }
   let db: Database | undefined;
   try {
+    if (path !== ':memory:') createPrivately(path);
     db = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!db.memory) {
@@ -38,4 +42,16 @@ export function openSqliteDatabase(path: string): Database {
     if (db?.open) db.close();
     throw new SignetError('store_unavailable', `cannot open the SQLite database '${path}'`, { cause: e });
   }
+}
+
+/** Creates an empty database file with mode 0600 unless one exists (SQLite reads empty as new). */
+function createPrivately(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  closeSync(fd);
 }

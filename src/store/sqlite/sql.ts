@@ -53,8 +53,8 @@ export const SQL = {
     (SELECT rowid FROM replay_records WHERE expires_at <= @before LIMIT @limit)`,
 
   insertMykeySession: `INSERT INTO mykey_sessions
-    (app_id, uuid, status, account, chain, token, reason, expires_at, created_at)
-    VALUES (@appId, @uuID, @status, @account, @chain, @token, @reason, @expiresAt, @createdAt)`,
+    (app_id, uuid, status, account, chain, token, poll_hash, reason, expires_at, created_at)
+    VALUES (@appId, @uuID, @status, @account, @chain, @token, @pollHash, @reason, @expiresAt, @createdAt)`,
   getMykeySession: 'SELECT * FROM mykey_sessions WHERE app_id = ? AND uuid = ?',
   completeMykeySession: `UPDATE mykey_sessions
     SET status = @status, account = @account, chain = @chain, token = @token, reason = @reason
@@ -65,6 +65,10 @@ export const SQL = {
   insertAudit: `INSERT INTO audit_events
     (id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip)
     VALUES (@id, @appId, @at, @scheme, @action, @outcome, @reason, @userId, @credentialId, @ip)`,
+  aggregateAudit: `INSERT INTO audit_events
+    (id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip, count)
+    VALUES (@id, @appId, @at, @scheme, @action, @outcome, @reason, @userId, @credentialId, @ip, 1)
+    ON CONFLICT (id) DO UPDATE SET count = audit_events.count + 1`,
   // Four shapes rather than `(? IS NULL OR ...)`, so each one can walk its index backwards.
   // Oldest first by rowid: records arrive in time order, so the scan stops at the first young one.
   pruneAudit: `DELETE FROM audit_events WHERE seq IN
