@@ -22,6 +22,7 @@ import { checkUserId } from './credentials.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
+import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
 /** A successful login (CONTRACT.md `POST /v1/verify` 200). */
@@ -31,6 +32,10 @@ export interface LoginSuccess {
   credentialId: string;
   token: string;
   expiresAt: number;
+  /** Opaque, single use, rotated by `POST /v1/tokens/refresh` (src/core/sessions.ts). */
+  refreshToken: string;
+  /** When the session (refresh-token family) ends, Unix seconds. */
+  refreshExpiresAt: number;
 }
 
 /** The outcome of one scheme's check, before audit, rate limits and tokens. */
@@ -354,12 +359,11 @@ export async function verifyLogin(
     });
     throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
   }
-  const { token, expiresAt } = await tokens.issue({
-    appId: app.id,
+  // Each login starts a session (refresh-token family); its id is the token's `sid`.
+  const { token, expiresAt, refreshToken, refreshExpiresAt } = await startSession(deps, tokens, app, {
     userId: credential.userId,
-    amr: type,
     credentialId: credential.id,
-    ttlSec: app.settings.tokenTtlSec,
+    amr: type,
   });
   await recordAttempt(deps, {
     app,
@@ -370,5 +374,13 @@ export async function verifyLogin(
     credentialId: credential.id,
     ip,
   });
-  return { verified: true, userId: credential.userId, credentialId: credential.id, token, expiresAt };
+  return {
+    verified: true,
+    userId: credential.userId,
+    credentialId: credential.id,
+    token,
+    expiresAt,
+    refreshToken,
+    refreshExpiresAt,
+  };
 }

@@ -50,6 +50,11 @@ export const REASON_CODES = {
   backup_state_invalid:
     'The authenticator backup flags are inconsistent (backup state without eligibility, or eligibility changed).',
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
+  refresh_reuse:
+    'A refresh token that had already been used was presented again; its whole session was revoked.',
+  refresh_unknown: 'The refresh token is not one this app issued.',
+  session_revoked: 'The session (refresh-token family) was revoked.',
+  session_expired: 'The session (refresh-token family) has expired.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

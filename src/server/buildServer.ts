@@ -1,12 +1,13 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Deps } from '../core/deps.js';
-import { createTokenService, type TokenService } from '../core/tokens.js';
+import { createTokenService } from '../core/tokens.js';
 import { authenticateServerRequest } from './auth.js';
 import { registerCors } from './cors.js';
 import { handleError, errorBody } from './errors.js';
 import { registerJsonParser } from './json.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import type { RouteContext } from './context.js';
+import { createMetrics } from './metrics.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerLoginRoutes } from './routes/login.js';
@@ -14,6 +15,7 @@ import { registerWebauthnRoutes } from './routes/webauthn.js';
 import { registerMykeyRoutes } from './routes/mykey.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerTokenRoutes } from './routes/tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,15 +38,7 @@ export interface ServerOptions {
   adminToken?: string | null;
 }
 
-/** Everything a route needs, built once per server. */
-export interface RouteContext {
-  deps: Deps;
-  tokens: TokenService;
-  metrics: Metrics;
-  basePath: string;
-  /** The admin console's credential; null disables the console. */
-  adminToken: string | null;
-}
+export type { RouteContext } from './context.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -144,6 +138,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerMykeyRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerConsoleRoutes(api, ctx);
+      registerTokenRoutes(api, ctx);
     },
     { prefix: basePath },
   );

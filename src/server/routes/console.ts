@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeApp, requireApp } from '../../core/apps.js';
 import { describeCredential, revokeCredential } from '../../core/credentials.js';
 import { SignetError } from '../../errors/SignetError.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
 import { chartWindow, collectAttempts } from '../console/attempts.js';

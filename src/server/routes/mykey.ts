@@ -5,7 +5,7 @@ import {
   startMykeySession,
   verifyMykeyResult,
 } from '../../core/mykey.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { requireAppForPublic } from '../publicApp.js';
 import { appId, errorResponses } from '../schemas.js';
 
