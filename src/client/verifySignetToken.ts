@@ -51,6 +51,11 @@ export interface SignetVerifierOptions {
   url: string;
   /** The app's id: every token must name it in `aud`. */
   audience: string;
+  /**
+   * Pins the issuer: the discovery document must name exactly this one (else every token is
+   * refused as `signet_unavailable`, a configuration error to fix). Unset: the discovered issuer.
+   */
+  issuer?: string;
   /** Accepted login methods (`device`, `webauthn`, `eos`, `eth`, `mykey`); any when unset. */
   amr?: readonly string[];
   /** Seconds of clock skew allowed on `exp` / `iat` (default 5). */
@@ -139,6 +144,10 @@ export function createSignetVerifier(options: SignetVerifierOptions): SignetVeri
       });
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
       const doc = parseDiscovery(await response.json());
+      if (options.issuer !== undefined && doc.issuer !== options.issuer)
+        throw new Error(
+          `Signet's discovery names the issuer ${doc.issuer}, not the pinned ${options.issuer}`,
+        );
       const keys = createRemoteJWKSet(resolveJwksUrl(doc, base), {
         cacheMaxAge,
         cooldownDuration: Math.min(30_000, cacheMaxAge),
