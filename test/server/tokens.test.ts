@@ -17,6 +17,7 @@ import { createApp } from '../../src/core/apps.js';
 import { createTokenService } from '../../src/core/tokens.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
+import { buildServer } from '../../src/server/buildServer.js';
 import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -402,5 +403,53 @@ describe('discovery', () => {
       headers: { host: 'evil.example' },
     });
     assert.equal(((await spoofed.json()) as { issuer: string }).issuer, h.deps.issuer);
+  });
+});
+
+describe('console API: a user sessions and "sign out everywhere"', () => {
+  test('GET lists the active sessions (no token material); DELETE revokes them all', async () => {
+    const adminToken = randomBytes(32).toString('base64url');
+    const consoleServer = await buildServer({ deps: h.deps, adminToken });
+    await consoleServer.listen({ port: 0, host: '127.0.0.1' });
+    const address = consoleServer.server.address();
+    const consoleUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const admin = (method: string, path: string, token = adminToken) =>
+      fetch(consoleUrl + path, { method, headers: { authorization: `Bearer ${token}` } });
+    try {
+      const d = await enrol('nina');
+      const s1 = await login(d);
+      const s2 = await login(d);
+      await call('/v1/logout', { appId: h.app.id, refreshToken: s2.refreshToken });
+      const s3 = await login(d);
+      const path = `/console/api/apps/${h.app.id}/users/nina/sessions`;
+
+      const listed = await admin('GET', path);
+      assert.equal(listed.status, 200);
+      const text = await listed.text();
+      const { sessions } = JSON.parse(text) as { sessions: Array<Record<string, unknown>> };
+      assert.deepEqual(
+        sessions.map((s) => s['id']),
+        [decodeJwt(s3.token)['sid'], decodeJwt(s1.token)['sid']],
+        'active ones, newest first',
+      );
+      assert.equal(sessions[0]!['credentialId'], d.credentialId);
+      assert.equal(sessions[0]!['amr'], 'device');
+      assert.match(String(sessions[0]!['expiresAt']), /^\d{4}-\d\d-\d\dT/);
+      for (const s of [s1, s3]) assert.ok(!text.includes(s.refreshToken.slice(4)), 'no token in the view');
+
+      assert.equal((await admin('GET', path, 'x'.repeat(43))).status, 401, 'admin only');
+      assert.equal((await admin('DELETE', `/console/api/apps/nope/users/nina/sessions`)).status, 404);
+
+      const out = await admin('DELETE', path);
+      assert.equal(out.status, 200);
+      assert.deepEqual(await out.json(), { revoked: 2 });
+      for (const s of [s1, s3]) {
+        assert.equal(await active(s.token), false);
+        assert.equal((await refresh(s.refreshToken)).status, 401);
+      }
+      assert.deepEqual(await (await admin('GET', path)).json(), { sessions: [] });
+    } finally {
+      await consoleServer.close();
+    }
   });
 });
