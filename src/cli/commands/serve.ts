@@ -98,6 +98,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   }
   const stopKeyRotation =
     keyRotationDays === undefined ? () => {} : startKeyRotation(runtime.deps, keyRotationDays, io);
+  const stopSessionPrune = startSessionPrune(runtime.deps);
   const stopRetention =
     retentionDays === undefined
       ? () => {}
@@ -117,6 +118,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   io.err('signet: shutting down');
   stopRetention();
   stopKeyRotation();
+  stopSessionPrune();
   await server.close();
   await runtime.close();
   return 0;
@@ -253,6 +255,21 @@ function startKeyRotation(deps: Deps, days: number, io: CliIo): () => void {
   if (!cluster.isWorker) io.err(`signet: the token signing key is rotated every ${days} days`);
   check();
   const timer = setInterval(check, KEY_ROTATION_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Deletes sessions (and their refresh-token hashes) a day after they expired, hourly, in bounded
+ * batches; a failure is retried the next hour. Within the day a late refresh still hears
+ * `session_expired` in the audit log rather than `refresh_unknown`.
+ */
+function startSessionPrune(deps: Deps): () => void {
+  const prune = () => {
+    deps.store.sessions.prune(deps.clock() - 86_400_000).catch(() => {});
+  };
+  prune();
+  const timer = setInterval(prune, KEY_ROTATION_CHECK_MS);
   timer.unref();
   return () => clearInterval(timer);
 }
