@@ -38,5 +38,6 @@ export {
   type SignetBrowserClientOptions,
   type IssuedChallenge,
   type LoginResult,
+  type RefreshResult,
   type LoginType,
 } from './createSignetBrowserClient.js';

@@ -18,6 +18,7 @@ import { createTokenService } from '../../src/core/tokens.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { buildServer } from '../../src/server/buildServer.js';
+import { createSignetBrowserClient } from '../../src/browser/index.js';
 import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -418,8 +419,10 @@ describe('console API: a user sessions and "sign out everywhere"', () => {
     try {
       const d = await enrol('nina');
       const s1 = await login(d);
+      h.clock.advance(1000);
       const s2 = await login(d);
       await call('/v1/logout', { appId: h.app.id, refreshToken: s2.refreshToken });
+      h.clock.advance(1000);
       const s3 = await login(d);
       const path = `/console/api/apps/${h.app.id}/users/nina/sessions`;
 
@@ -451,5 +454,26 @@ describe('console API: a user sessions and "sign out everywhere"', () => {
     } finally {
       await consoleServer.close();
     }
+  });
+});
+
+describe('signet/browser: refresh and logout', () => {
+  test('concurrent refreshes of one token in a page share one request (no self-inflicted reuse); logout ends it', async () => {
+    const d = await enrol('olga');
+    const s = await login(d);
+    const browserClient = createSignetBrowserClient({ baseUrl, appId: h.app.id });
+    const [a, b] = await Promise.all([
+      browserClient.refresh(s.refreshToken),
+      browserClient.refresh(s.refreshToken),
+    ]);
+    assert.equal(a.refreshToken, b.refreshToken);
+    assert.equal(await active(a.token), true, 'the session survived');
+    const next = await browserClient.refresh(a.refreshToken);
+    await browserClient.logout(next.refreshToken);
+    assert.equal(await active(next.token), false);
+    await assert.rejects(browserClient.refresh(next.refreshToken), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'verification_failed');
+      return true;
+    });
   });
 });
