@@ -164,14 +164,26 @@ export async function refreshSession(
   };
   if (!isRefreshTokenShape(presented)) return fail('refresh_unknown', null);
 
-  const next = newRefreshToken(deps);
+  const presentedHash = hashRefreshToken(presented);
   const now = deps.clock();
-  const result = await deps.store.sessions.rotate(
-    app.id,
-    hashRefreshToken(presented),
-    hashRefreshToken(next),
-    now,
-  );
+  // Everything that can fail is done before the token is spent, so that a failure (a store that
+  // is down, a signing error) never leaves the client holding a spent token: its retry would be
+  // reuse and end the session. The access token is signed first and discarded unless we win.
+  const known = await deps.store.sessions.findByToken(app.id, presentedHash);
+  if (known === null) return fail('refresh_unknown', null);
+  // A credential deleted since the login ends its sessions (they are also revoked at deletion;
+  // this covers a device key replaced by a new one with the same deviceId).
+  if (known.revokedAt === null && known.credentialId !== null) {
+    const credential = await deps.store.credentials.get(app.id, known.credentialId);
+    if (credential === null || credential.userId !== known.userId) {
+      await deps.store.sessions.revoke(app.id, known.id, 'credential_deleted', now);
+      return fail('session_revoked', known);
+    }
+  }
+  const { token, expiresAt } = await tokens.issue(accessClaims(app, known));
+
+  const next = newRefreshToken(deps);
+  const result = await deps.store.sessions.rotate(app.id, presentedHash, hashRefreshToken(next), now);
   if (result.outcome === 'unknown') return fail('refresh_unknown', null);
   const { family } = result;
   if (result.outcome === 'reused') {
@@ -180,17 +192,6 @@ export async function refreshSession(
   }
   if (result.outcome === 'inactive')
     return fail(family.revokedAt !== null ? 'session_revoked' : 'session_expired', family);
-
-  // A credential deleted since the login ends its sessions (also revoked at deletion; this covers
-  // a device key replaced by a new one with the same deviceId).
-  if (family.credentialId !== null) {
-    const credential = await deps.store.credentials.get(app.id, family.credentialId);
-    if (credential === null || credential.userId !== family.userId) {
-      await deps.store.sessions.revoke(app.id, family.id, 'credential_deleted', now);
-      return fail('session_revoked', family);
-    }
-  }
-  const { token, expiresAt } = await tokens.issue(accessClaims(app, family));
   await recordAttempt(deps, {
     app,
     scheme: family.amr,
