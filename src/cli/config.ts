@@ -36,6 +36,7 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
     throw new UsageError('base path must start with /');
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const explicitIssuer = flags.issuer ?? env['SIGNET_ISSUER'];
+  if (explicitIssuer !== undefined) checkIssuer(explicitIssuer);
   return {
     port,
     host,
@@ -45,6 +46,23 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
     issuer: explicitIssuer ?? derivedIssuer(publicHost, port, basePath),
     issuerDerived: explicitIssuer === undefined,
   };
+}
+
+/**
+ * An issuer must be an absolute http(s) URL without query or fragment (RFC 8414 §2): discovery
+ * builds every endpoint URL under it, and relying parties compare it byte for byte with `iss`.
+ */
+function checkIssuer(issuer: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(issuer);
+  } catch {
+    // refused below
+  }
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash)
+    throw new UsageError(
+      `--issuer must be the public http(s) URL clients use, e.g. https://auth.example.com (got '${issuer.slice(0, 100)}')`,
+    );
 }
 
 /**

@@ -150,3 +150,13 @@ describe('signet serve', () => {
 function fileFromRoot(path: string): string {
   return new URL(`../../${path}`, import.meta.url).pathname;
 }
+
+describe('--issuer', () => {
+  test('must be an absolute http(s) URL without query or fragment', async () => {
+    for (const issuer of ['auth.example.com', 'ftp://x', 'https://a.example/?x=1', 'https://a.example/#f']) {
+      const r = await cli(['serve', '--issuer', issuer, '--db', db]);
+      assert.equal(r.code, 2, `${issuer}: ${r.stderr}`);
+      assert.match(r.stderr, /--issuer must be/);
+    }
+  });
+});
