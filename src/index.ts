@@ -23,6 +23,7 @@ export {
   type SignetClient,
   type SignetClientOptions,
 } from './client/createSignetClient.js';
+export * from './client/tokens.js';
 export { buildServer, type ServerOptions } from './server/buildServer.js';
 export { openStore, type StoreConfig } from './store/openStore.js';
 export type * from './store/types.js';

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import ts from 'typescript';
 import { createSignetClient, type SignetResponse } from '../../src/client/createSignetClient.js';
+import { createSignetVerifier } from '../../src/client/tokens.js';
 
 /**
  * The demo app's backend: it holds the app secret, calls Signet's server API with Tiniapp
@@ -17,7 +17,10 @@ export interface DemoAppOptions {
   signetUrl: string;
   appId: string;
   secret: string;
-  /** The `iss` of Signet's tokens (SIGNET_ISSUER of the server); defaults to `signetUrl`. */
+  /**
+   * Pins the `iss` of Signet's tokens. Normally unset: the issuer is read from Signet's discovery
+   * document, so it does not matter whether Signet is reached as `localhost` or `127.0.0.1`.
+   */
   issuer?: string;
   port?: number;
   host?: string;
@@ -108,8 +111,12 @@ function text(body: Record<string, unknown>, field: string, max: number): string
 export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const signetUrl = options.signetUrl.replace(/\/+$/, '');
   const signet = createSignetClient({ baseUrl: signetUrl, appId: options.appId, secret: options.secret });
-  const jwks = createRemoteJWKSet(new URL(`${signetUrl}/.well-known/jwks.json`));
-  const issuer = options.issuer ?? signetUrl;
+  // Issuer and keys from Signet's discovery document (signet/tokens), never guessed from signetUrl.
+  const tokens = createSignetVerifier({
+    url: signetUrl,
+    audience: options.appId,
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+  });
   const transpiled = new Map<string, Promise<string>>();
   const nobleDir = dirname(createRequire(import.meta.url).resolve('@noble/hashes/sha3.js'));
 
@@ -224,16 +231,11 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
       // What the app does with a login: check Signet's token (signature, issuer, audience, expiry)
       // before trusting its subject, then open its own session.
       const body = await readJson(req);
-      try {
-        const { payload } = await jwtVerify(text(body, 'token', 8192), jwks, {
-          issuer,
-          audience: options.appId,
-          algorithms: ['EdDSA'],
-        });
-        return send(res, 200, { claims: payload });
-      } catch {
-        throw new HttpError(401, 'unauthenticated', 'The token does not verify.');
-      }
+      const result = await tokens.verify(text(body, 'token', 8192));
+      if (result.ok) return send(res, 200, { claims: result.claims });
+      if (result.reason === 'signet_unavailable')
+        throw new HttpError(502, 'upstream_error', 'The demo backend could not reach Signet.');
+      throw new HttpError(401, 'unauthenticated', 'The token does not verify.');
     }
     throw new HttpError(404, 'not_found', 'Not found.');
   }

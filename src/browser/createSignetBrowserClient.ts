@@ -21,6 +21,18 @@ export interface LoginResult {
   credentialId: string;
   token: string;
   expiresAt: number;
+  /** Single use: `refresh()` trades it for new tokens (docs/tokens.md). */
+  refreshToken: string;
+  /** When the session ends, Unix seconds. */
+  refreshExpiresAt: number;
+}
+
+/** `POST /v1/tokens/refresh` 200: new tokens in the same session. */
+export interface RefreshResult {
+  token: string;
+  expiresAt: number;
+  refreshToken: string;
+  refreshExpiresAt: number;
 }
 
 /**
@@ -106,9 +118,30 @@ export function createSignetBrowserClient(options: SignetBrowserClientOptions) {
 
   const verify = (proof: Record<string, unknown>): Promise<LoginResult> => post('/v1/verify', proof);
 
+  // A refresh token works once; presenting it twice revokes the session. Concurrent calls with
+  // one token in this page share one request (other tabs: serialise with navigator.locks).
+  const refreshing = new Map<string, Promise<RefreshResult>>();
+
   return {
     challenge,
     verify,
+
+    /** Trades a refresh token for new tokens (the old refresh token is spent). */
+    refresh(refreshToken: string): Promise<RefreshResult> {
+      let pending = refreshing.get(refreshToken);
+      if (!pending) {
+        pending = post<RefreshResult>('/v1/tokens/refresh', { refreshToken }).finally(() =>
+          refreshing.delete(refreshToken),
+        );
+        refreshing.set(refreshToken, pending);
+      }
+      return pending;
+    },
+
+    /** Ends the session the refresh token belongs to. */
+    async logout(refreshToken: string): Promise<void> {
+      await post<null>('/v1/logout', { refreshToken });
+    },
 
     /**
      * Passkey login. With `userId`, the browser offers that user's passkeys; without, any

@@ -38,6 +38,7 @@ export {
   type SignetBrowserClientOptions,
   type IssuedChallenge,
   type LoginResult,
+  type RefreshResult,
   type LoginType,
   type WalletProof,
 } from './createSignetBrowserClient.js';

@@ -11,6 +11,8 @@ export interface Config {
   redisUrl: string | null;
   basePath: string;
   issuer: string;
+  /** True when `issuer` was built from host and port (no --issuer / SIGNET_ISSUER). */
+  issuerDerived: boolean;
   masterKeySource: 'env' | 'file';
 }
 
@@ -33,17 +35,43 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
   if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(basePath))
     throw new UsageError('base path must start with /');
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const explicitIssuer = flags.issuer ?? env['SIGNET_ISSUER'];
+  if (explicitIssuer !== undefined) checkIssuer(explicitIssuer);
   return {
     port,
     host,
     databaseUrl: flags.db ?? env['SIGNET_DATABASE_URL'] ?? 'sqlite:./signet.db',
     redisUrl: flags.redis ?? env['SIGNET_REDIS_URL'] ?? null,
     basePath,
-    issuer:
-      flags.issuer ??
-      env['SIGNET_ISSUER'] ??
-      `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`,
+    issuer: explicitIssuer ?? derivedIssuer(publicHost, port, basePath),
+    issuerDerived: explicitIssuer === undefined,
   };
+}
+
+/**
+ * An issuer must be an absolute http(s) URL without query or fragment (RFC 8414 §2): discovery
+ * builds every endpoint URL under it, and relying parties compare it byte for byte with `iss`.
+ */
+function checkIssuer(issuer: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(issuer);
+  } catch {
+    // refused below
+  }
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash)
+    throw new UsageError(
+      `--issuer must be the public http(s) URL clients use, e.g. https://auth.example.com (got '${issuer.slice(0, 100)}')`,
+    );
+}
+
+/**
+ * The issuer of a server without --issuer: `http://HOST:PORT/BASE`. It is one fixed string for
+ * the process, never built from a request's Host header; relying parties read it from discovery
+ * (docs/tokens.md) rather than from the URL they used to reach Signet.
+ */
+export function derivedIssuer(publicHost: string, port: number, basePath: string): string {
+  return `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`;
 }
 
 /**

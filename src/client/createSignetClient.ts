@@ -105,6 +105,11 @@ export function createSignetClient(options: SignetClientOptions) {
       request('POST', '/v1/webauthn/registration/options', input),
     webauthnRegistrationVerify: (input: { challengeId: string; response: unknown }) =>
       request('POST', '/v1/webauthn/registration/verify', input),
+    /** RFC 7662 introspection of an access token: `{ active, sub, aud, ... }` or `{ active: false }`. */
+    introspect: (token: string) => request('POST', '/v1/tokens/introspect', { token }),
+    /** Revokes sessions by one of token, userId or credentialId: `{ revoked: N }`. */
+    revokeTokens: (by: { token: string } | { userId: string } | { credentialId: string }) =>
+      request('POST', '/v1/tokens/revoke', by),
     audit: (query: { userId?: string; limit?: number } = {}) => {
       const q = new URLSearchParams();
       if (query.userId) q.set('userId', query.userId);

@@ -15,6 +15,8 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   lockoutMaxFailures: 10,
   lockoutWindowMs: 900_000,
   requireWalletProof: true,
+  // 30 days (src/core/sessions.ts DEFAULT_REFRESH_TTL_SEC; docs/tokens.md says why).
+  refreshTtlSec: 30 * 86_400,
 };
 
 const SECRET_PURPOSE = 'app-secret';
@@ -56,6 +58,8 @@ function checkSettings(settings: AppSettings): AppSettings {
   if (!positive(settings.skewMs, 3_600_000)) throw new SignetError('invalid_request', 'skewMs out of range');
   if (!positive(settings.tokenTtlSec, 30 * 86_400))
     throw new SignetError('invalid_request', 'tokenTtlSec out of range');
+  if (settings.refreshTtlSec !== undefined && !positive(settings.refreshTtlSec, 365 * 86_400))
+    throw new SignetError('invalid_request', 'refreshTtlSec out of range (1 s to 365 days)');
   if (!positive(settings.lockoutMaxFailures, 1_000_000))
     throw new SignetError('invalid_request', 'lockoutMaxFailures out of range');
   if (!positive(settings.lockoutWindowMs, 86_400_000))

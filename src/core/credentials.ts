@@ -185,6 +185,8 @@ export async function revokeCredential(
   checkUserId(userId);
   if (!(await deps.store.credentials.delete(app.id, userId, credentialId)))
     throw new SignetError('not_found', 'No such credential.');
+  // Its sessions end with it: refresh refused, access tokens introspect inactive (CONTRACT.md).
+  await deps.store.sessions.revokeByCredential(app.id, credentialId, 'credential_deleted', deps.clock());
 }
 
 /**

@@ -23,6 +23,7 @@ import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
 import { checkUserId, userHandleFor } from './users.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
+import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
 /** A successful login (CONTRACT.md `POST /v1/verify` 200). */
@@ -32,6 +33,10 @@ export interface LoginSuccess {
   credentialId: string;
   token: string;
   expiresAt: number;
+  /** Opaque, single use, rotated by `POST /v1/tokens/refresh` (src/core/sessions.ts). */
+  refreshToken: string;
+  /** When the session (refresh-token family) ends, Unix seconds. */
+  refreshExpiresAt: number;
 }
 
 /** The outcome of one scheme's check, before audit, rate limits and tokens. */
@@ -400,12 +405,11 @@ export async function verifyLogin(
     });
     throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
   }
-  const { token, expiresAt } = await tokens.issue({
-    appId: app.id,
+  // Each login starts a session (refresh-token family); its id is the token's `sid`.
+  const { token, expiresAt, refreshToken, refreshExpiresAt } = await startSession(deps, tokens, app, {
     userId: credential.userId,
-    amr: type,
     credentialId: credential.id,
-    ttlSec: app.settings.tokenTtlSec,
+    amr: type,
   });
   await recordAttempt(deps, {
     app,
@@ -416,7 +420,15 @@ export async function verifyLogin(
     credentialId: credential.id,
     ip,
   });
-  return { verified: true, userId: credential.userId, credentialId: credential.id, token, expiresAt };
+  return {
+    verified: true,
+    userId: credential.userId,
+    credentialId: credential.id,
+    token,
+    expiresAt,
+    refreshToken,
+    refreshExpiresAt,
+  };
 }
 
 const WALLET_FLOWS = { eos: eosFlow, eth: ethFlow } as const;

@@ -17,6 +17,10 @@ export interface LoginClaims {
   amr: string;
   credentialId: string | null;
   ttlSec: number;
+  /** The session family the token belongs to (`sid` claim, `src/core/sessions.ts`); none for MYKEY. */
+  sessionId?: string;
+  /** Unix seconds the token must not outlive (its family's end). */
+  notAfterSec?: number;
 }
 
 export interface TokenService {
@@ -26,8 +30,22 @@ export interface TokenService {
   jwks(): Promise<{ keys: JWK[] }>;
   /** Makes a new active key; the previous one stays published until its tokens have expired. */
   rotate(): Promise<{ kid: string }>;
-  /** Verifies a token as a relying app would (tests, CLI): signature, issuer, audience. */
-  verify(token: string, audience: string): Promise<JWTPayload>;
+  /**
+   * Verifies a token as a relying app would (tests, CLI, introspection): signature with a key
+   * still in the JWKS (never a revoked one), issuer, audience, times. `toleranceSec` accepts an
+   * expired token that long after `exp` (revocation by an expired token names its family).
+   */
+  verify(token: string, audience: string, toleranceSec?: number): Promise<JWTPayload>;
+  /**
+   * Revokes a signing key (`signet keys revoke`): it leaves the JWKS at once and its tokens stop
+   * verifying; when it was the active key a new one takes over. False when no such key.
+   */
+  revoke(kid: string): Promise<boolean>;
+  /**
+   * Scheduled rotation (`serve --key-rotation-days`): rotates when the active key is at least
+   * `maxAgeMs` old; returns the new kid, or null when no rotation was due.
+   */
+  rotateIfOlderThan(maxAgeMs: number): Promise<string | null>;
 }
 
 async function newSigningKey(deps: Deps): Promise<SigningKey> {
@@ -42,6 +60,7 @@ async function newSigningKey(deps: Deps): Promise<SigningKey> {
     sealedPrivateJwk: deps.sealer.seal(JSON.stringify(privateJwk), KEY_PURPOSE),
     createdAt: deps.clock(),
     retiredAt: null,
+    revokedAt: null,
   };
 }
 
@@ -96,7 +115,10 @@ export function createTokenService(deps: Deps): TokenService {
     const keys = await deps.store.signingKeys.list();
     return {
       keys: keys
-        .filter((k) => k.retiredAt === null || k.retiredAt + MAX_TOKEN_TTL_SEC * 1000 > now)
+        .filter(
+          (k) =>
+            k.revokedAt === null && (k.retiredAt === null || k.retiredAt + MAX_TOKEN_TTL_SEC * 1000 > now),
+        )
         .map((k) => k.publicJwk as JWK),
     };
   }
@@ -105,7 +127,8 @@ export function createTokenService(deps: Deps): TokenService {
     async issue(claims) {
       const { kid, key } = await activeKey();
       const iat = Math.floor(deps.clock() / 1000);
-      const exp = iat + Math.min(claims.ttlSec, MAX_TOKEN_TTL_SEC);
+      let exp = iat + Math.min(claims.ttlSec, MAX_TOKEN_TTL_SEC);
+      if (claims.notAfterSec !== undefined) exp = Math.max(iat + 1, Math.min(exp, claims.notAfterSec));
       const header = encodeJson({ alg: 'EdDSA', kid, typ: 'JWT' });
       const payload = encodeJson({
         amr: [claims.amr],
@@ -116,6 +139,7 @@ export function createTokenService(deps: Deps): TokenService {
         iat,
         exp,
         jti: randomAlphanumeric(deps.random, 22),
+        ...(claims.sessionId ? { sid: claims.sessionId } : {}),
       });
       const input = `${header}.${payload}`;
       const signature = signBytes(null, Buffer.from(input, 'ascii'), key).toString('base64url');
@@ -129,15 +153,36 @@ export function createTokenService(deps: Deps): TokenService {
       cached = null;
       return { kid: key.kid };
     },
-    async verify(token, audience) {
+    async verify(token, audience, toleranceSec = 0) {
       const set = createLocalJWKSet(await jwks());
       const { payload } = await jwtVerify(token, set, {
         issuer: deps.issuer,
         audience,
         algorithms: ['EdDSA'],
         currentDate: new Date(deps.clock()),
+        clockTolerance: toleranceSec,
       });
       return payload;
+    },
+    async revoke(kid) {
+      const keys = await deps.store.signingKeys.list();
+      const key = keys.find((k) => k.kid === kid);
+      if (!key) return false;
+      const revoked = await deps.store.signingKeys.revoke(kid, deps.clock());
+      cached = null;
+      // A revoked active key leaves no active one: make its successor now, not at the next login.
+      if (revoked && key.retiredAt === null) await activeKey();
+      return revoked || key.revokedAt !== null;
+    },
+    async rotateIfOlderThan(maxAgeMs) {
+      const active = (await deps.store.signingKeys.list()).find((k) => k.retiredAt === null);
+      if (active && deps.clock() - active.createdAt < maxAgeMs) return null;
+      if (!active) return (await activeKey()).kid;
+      const key = await newSigningKey(deps);
+      await deps.store.signingKeys.rotate(key);
+      await deps.store.signingKeys.prune(deps.clock() - MAX_TOKEN_TTL_SEC * 1000);
+      cached = null;
+      return key.kid;
     },
   };
 }

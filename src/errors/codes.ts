@@ -56,6 +56,11 @@ export const REASON_CODES = {
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
   user_handle_mismatch:
     "The WebAuthn user handle is not the credential owner's (or is missing from a login that named no user).",
+  refresh_reuse:
+    'A refresh token that had already been used was presented again; its whole session was revoked.',
+  refresh_unknown: 'The refresh token is not one this app issued.',
+  session_revoked: 'The session (refresh-token family) was revoked.',
+  session_expired: 'The session (refresh-token family) has expired.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

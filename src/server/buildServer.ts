@@ -4,12 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deps } from '../core/deps.js';
 import { DEFAULT_ISSUE_LIMIT } from '../core/rateLimit.js';
 import { SignetError } from '../errors/SignetError.js';
-import { createTokenService, type TokenService } from '../core/tokens.js';
+import { createTokenService } from '../core/tokens.js';
 import { authenticateServerRequest } from './auth.js';
 import { registerCors } from './cors.js';
 import { handleError, errorBody, handleClientError, handleFrameworkError } from './errors.js';
 import { registerJsonParser } from './json.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import type { RouteContext } from './context.js';
+import { createMetrics } from './metrics.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerLoginRoutes } from './routes/login.js';
@@ -17,6 +18,7 @@ import { registerWebauthnRoutes } from './routes/webauthn.js';
 import { registerMykeyRoutes } from './routes/mykey.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerTokenRoutes } from './routes/tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -72,19 +74,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Longest request target (path and query) accepted; longer answers 414 `uri_too_long`. */
 export const MAX_URL_LENGTH = 4096;
 
-/** Everything a route needs, built once per server. */
-export interface RouteContext {
-  deps: Deps;
-  tokens: TokenService;
-  metrics: Metrics;
-  basePath: string;
-  /** The admin console's credential; null disables the console. */
-  adminToken: string | null;
-  /** The bearer token of `/metrics`; null: not served. */
-  metricsToken: string | null;
-  /** Challenges / MYKEY sessions per client IP per minute; 0 = no limit. */
-  issueLimitPerMinute: number;
-}
+export type { RouteContext } from './context.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -233,6 +223,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerMykeyRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerConsoleRoutes(api, ctx);
+      registerTokenRoutes(api, ctx);
     },
     { prefix: basePath },
   );

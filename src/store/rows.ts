@@ -105,6 +105,8 @@ export interface SigningKeyRow<J, N> {
   sealed_private_jwk: string;
   created_at: N;
   retired_at: N | null;
+  /** Added by the sessions migration. */
+  revoked_at: N | null;
 }
 
 /**
@@ -192,6 +194,7 @@ export function createRowMappers<J, N>(c: ColumnCodec<J, N>) {
       sealedPrivateJwk: r.sealed_private_jwk,
       createdAt: c.int(r.created_at),
       retiredAt: intOrNull(r.retired_at),
+      revokedAt: intOrNull(r.revoked_at ?? null),
     }),
   };
 }

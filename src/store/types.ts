@@ -35,6 +35,11 @@ export interface AppSettings {
    * binding"). On for new apps; apps created before it existed read false (store migration 2).
    */
   requireWalletProof: boolean;
+  /**
+   * Refresh-token family lifetime, seconds (default 30 days, `src/core/sessions.ts`). Optional in
+   * the type because apps stored before sessions existed lack it; core reads the default then.
+   */
+  refreshTtlSec?: number;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */
@@ -253,6 +258,11 @@ export interface SigningKey {
   createdAt: number;
   /** When a newer key took over; null for the active key. Kept in the JWKS until retiredAt + max token TTL. */
   retiredAt: number | null;
+  /**
+   * When an operator revoked the key (`signet keys revoke`): it leaves the JWKS at once and its
+   * tokens introspect inactive. A revoked key is also retired. Null while not revoked.
+   */
+  revokedAt: number | null;
 }
 
 export interface SigningKeyStore {
@@ -260,6 +270,74 @@ export interface SigningKeyStore {
   /** Adds `key` as the active one and marks the previous active key retired at `key.createdAt`, atomically. */
   rotate(key: SigningKey): Promise<void>;
   /** Deletes keys retired before `before`. */
+  prune(before: number): Promise<number>;
+  /**
+   * Marks the key revoked (and retired, when it was the active one) at `at`; false when no such
+   * key exists or it was already revoked.
+   */
+  revoke(kid: string, at: number): Promise<boolean>;
+}
+
+/**
+ * A session: the family of refresh tokens one login started (OAuth 2.0 Security BCP §4.14,
+ * refresh token rotation). Its `id` is the `sid` claim of every access token issued in it.
+ */
+export interface SessionFamily {
+  id: string;
+  appId: string;
+  userId: string;
+  /** The credential whose proof started the family; null for logins without one. */
+  credentialId: string | null;
+  /** The login method (`device`, `webauthn`, `eos`, `eth`, ...), copied into refreshed tokens. */
+  amr: string;
+  createdAt: number;
+  /** The family (and every refresh token in it) ends here; a refresh never extends it. */
+  expiresAt: number;
+  /** Last successful rotation; null before the first refresh. */
+  refreshedAt: number | null;
+  /** When the family was revoked (logout, reuse, revoke API, credential deleted); null while active. */
+  revokedAt: number | null;
+  /** Why: `logout`, `refresh_reuse`, `revoked`, `credential_deleted`, `user_signed_out`... */
+  revokedReason: string | null;
+}
+
+/** The outcome of presenting a refresh token (by its hash) for rotation. */
+export type RotateOutcome =
+  /** The token was the family's current one: it is spent and `nextHash` is now current. */
+  | { outcome: 'rotated'; family: SessionFamily }
+  /** The token had been spent before: the family is now revoked (reason `refresh_reuse`). */
+  | { outcome: 'reused'; family: SessionFamily }
+  /** The family is revoked or expired: nothing changed. */
+  | { outcome: 'inactive'; family: SessionFamily }
+  /** No token of this app has this hash. */
+  | { outcome: 'unknown' };
+
+/**
+ * Session families and their refresh tokens. Only SHA-256 hashes of refresh tokens are stored
+ * (the token itself is a bearer secret). Every token ever issued in a family is kept (spent ones
+ * marked) until the family is swept, so that a spent token is recognised as reuse.
+ */
+export interface SessionStore {
+  /** Starts a family whose first (current) refresh token has hash `tokenHash`. */
+  create(family: SessionFamily, tokenHash: string): Promise<void>;
+  get(appId: string, familyId: string): Promise<SessionFamily | null>;
+  /** The family a refresh token of this app was issued in (spent or not), or null. */
+  findByToken(appId: string, tokenHash: string): Promise<SessionFamily | null>;
+  /**
+   * Atomically spends `tokenHash` and makes `nextHash` the family's current token. Of any number
+   * of concurrent calls with one token, exactly one answers `rotated`; the others find it spent
+   * and answer `reused` (and the family is revoked, the winner's new token with it).
+   */
+  rotate(appId: string, tokenHash: string, nextHash: string, at: number): Promise<RotateOutcome>;
+  /** Revokes one family; false when unknown or already revoked. */
+  revoke(appId: string, familyId: string, reason: string, at: number): Promise<boolean>;
+  /** Revokes every active family of a user; returns how many. */
+  revokeByUser(appId: string, userId: string, reason: string, at: number): Promise<number>;
+  /** Revokes every active family a credential started; returns how many. */
+  revokeByCredential(appId: string, credentialId: string, reason: string, at: number): Promise<number>;
+  /** A user's families that are neither revoked nor expired at `now`, newest first (at most 1000). */
+  listActiveByUser(appId: string, userId: string, now: number): Promise<SessionFamily[]>;
+  /** Deletes families (and their tokens) that expired before `before`, in bounded batches; returns how many. */
   prune(before: number): Promise<number>;
 }
 
@@ -281,6 +359,7 @@ export interface Store {
   audit: AuditStore;
   signingKeys: SigningKeyStore;
   rateLimits: RateLimitStore;
+  sessions: SessionStore;
   /** Resolves when every backing store answers; rejects with `store_unavailable` otherwise (`/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -25,6 +25,7 @@ import type {
   Clock,
   Credential,
   MykeySession,
+  SessionFamily,
   SigningKey,
   Store,
 } from '../../src/store/types.js';
@@ -168,8 +169,28 @@ export function makeSigningKey(createdAt: number): SigningKey {
     sealedPrivateJwk: `v1.sealed.${kid}`,
     createdAt,
     retiredAt: null,
+    revokedAt: null,
   };
 }
+
+export function makeFamily(appId: string, overrides: Partial<SessionFamily> = {}): SessionFamily {
+  return {
+    id: uid('sid'),
+    appId,
+    userId: uid('user'),
+    credentialId: uid('cred'),
+    amr: 'device',
+    createdAt: T0,
+    expiresAt: T0 + 30 * 86_400_000,
+    refreshedAt: null,
+    revokedAt: null,
+    revokedReason: null,
+    ...overrides,
+  };
+}
+
+/** A hash-shaped token id for the conformance cases (the store never sees a token itself). */
+export const tokenHash = () => uid('h');
 
 /**
  * Registers the conformance cases for one adapter. `open` is called once per case with that
@@ -869,6 +890,197 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.ok(!kids.includes(k2.kid));
           assert.ok(kids.includes(k3.kid), 'the active key is never pruned');
           assert.equal(await store.signingKeys.prune(Number.MAX_SAFE_INTEGER), 0);
+        }));
+    });
+
+    describe('signing key revocation', () => {
+      it('revoke marks the key revoked and retires it; a second revoke and an unknown kid answer false', () =>
+        withStore(async (store) => {
+          const k1 = makeSigningKey(T0);
+          const k2 = makeSigningKey(T0 + 10);
+          await store.signingKeys.rotate(k1);
+          await store.signingKeys.rotate(k2);
+          assert.equal(await store.signingKeys.revoke(k1.kid, T0 + 50), true);
+          let keys = await store.signingKeys.list();
+          assert.deepEqual(
+            keys.find((k) => k.kid === k1.kid),
+            { ...k1, retiredAt: T0 + 10, revokedAt: T0 + 50 },
+            'a retired key keeps its retiredAt',
+          );
+          assert.equal(await store.signingKeys.revoke(k1.kid, T0 + 60), false);
+          assert.equal(await store.signingKeys.revoke(uid('kid'), T0 + 60), false);
+
+          assert.equal(await store.signingKeys.revoke(k2.kid, T0 + 70), true);
+          keys = await store.signingKeys.list();
+          assert.deepEqual(
+            keys.find((k) => k.kid === k2.kid),
+            { ...k2, retiredAt: T0 + 70, revokedAt: T0 + 70 },
+            'the revoked active key is retired at once',
+          );
+          assert.equal(keys.filter((k) => k.retiredAt === null).length, 0);
+          const k3 = makeSigningKey(T0 + 80);
+          await store.signingKeys.rotate(k3);
+          assert.deepEqual(
+            (await store.signingKeys.list()).filter((k) => k.retiredAt === null),
+            [k3],
+            'a new key takes over after the active one was revoked',
+          );
+        }));
+    });
+
+    describe('sessions (refresh-token families)', () => {
+      it('create then get and findByToken return the family; other apps and unknown hashes read null', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const family = makeFamily(app.id);
+          const h = tokenHash();
+          await store.sessions.create(family, h);
+          assert.deepEqual(await store.sessions.get(app.id, family.id), family);
+          assert.deepEqual(await store.sessions.findByToken(app.id, h), family);
+          assert.equal(await store.sessions.findByToken(other.id, h), null, 'a token is bound to its app');
+          assert.equal(await store.sessions.get(other.id, family.id), null);
+          assert.equal(await store.sessions.findByToken(app.id, tokenHash()), null);
+          await assert.rejects(store.sessions.create(family, tokenHash()), isCode('conflict'));
+          await assert.rejects(
+            store.sessions.create(makeFamily(app.id), h),
+            isCode('conflict'),
+            'a token hash belongs to one family',
+          );
+        }));
+
+      it('rotate spends the current token once; presenting it again revokes the family (reuse)', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const family = makeFamily(app.id);
+          const [h1, h2, h3] = [tokenHash(), tokenHash(), tokenHash()];
+          await store.sessions.create(family, h1);
+
+          const first = await store.sessions.rotate(app.id, h1, h2, T0 + 100);
+          assert.equal(first.outcome, 'rotated');
+          assert.deepEqual((await store.sessions.get(app.id, family.id))!.refreshedAt, T0 + 100);
+          assert.deepEqual(await store.sessions.findByToken(app.id, h2), {
+            ...family,
+            refreshedAt: T0 + 100,
+          });
+
+          const again = await store.sessions.rotate(app.id, h1, h3, T0 + 200);
+          assert.equal(again.outcome, 'reused');
+          const revoked = await store.sessions.get(app.id, family.id);
+          assert.equal(revoked!.revokedAt, T0 + 200);
+          assert.equal(revoked!.revokedReason, 'refresh_reuse');
+          assert.equal(await store.sessions.findByToken(app.id, h3), null, 'nothing issued on reuse');
+
+          const after = await store.sessions.rotate(app.id, h2, h3, T0 + 300);
+          assert.equal(after.outcome, 'inactive', "the winner's token died with its family");
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, T0 + 200);
+        }));
+
+      it('rotate answers unknown for a foreign or unknown hash, and inactive for an expired family', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const family = makeFamily(app.id, { expiresAt: T0 + 1000 });
+          const h1 = tokenHash();
+          await store.sessions.create(family, h1);
+          assert.deepEqual(await store.sessions.rotate(other.id, h1, tokenHash(), T0 + 1), {
+            outcome: 'unknown',
+          });
+          assert.deepEqual(await store.sessions.rotate(app.id, tokenHash(), tokenHash(), T0 + 1), {
+            outcome: 'unknown',
+          });
+          const late = await store.sessions.rotate(app.id, h1, tokenHash(), T0 + 1000);
+          assert.equal(late.outcome, 'inactive');
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, null);
+        }));
+
+      it('of 20 concurrent rotations with one token exactly one wins; the family ends revoked', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const family = makeFamily(app.id);
+          const h1 = tokenHash();
+          await store.sessions.create(family, h1);
+          const nexts = Array.from({ length: 20 }, () => tokenHash());
+          const results = await Promise.all(nexts.map((n) => store.sessions.rotate(app.id, h1, n, T0 + 5)));
+          const outcomes = results.map((r) => r.outcome);
+          assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, outcomes.join(','));
+          // The first loser finds the token spent (reuse, the family goes); later ones may already
+          // find the family revoked. Nobody finds it unknown, and nobody else gets a token.
+          assert.ok(outcomes.includes('reused'), outcomes.join(','));
+          assert.ok(!outcomes.includes('unknown'), outcomes.join(','));
+          const winner = nexts[outcomes.indexOf('rotated')]!;
+          assert.equal((await store.sessions.findByToken(app.id, winner))!.id, family.id);
+          const after = await store.sessions.get(app.id, family.id);
+          assert.equal(after!.revokedReason, 'refresh_reuse');
+          const issued = await Promise.all(nexts.map((n) => store.sessions.findByToken(app.id, n)));
+          assert.equal(issued.filter((f) => f !== null).length, 1, 'only the winner got a new token');
+        }));
+
+      it('revoke, revokeByUser and revokeByCredential count only active families of the app', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const userId = uid('user');
+          const cred = uid('cred');
+          const a = makeFamily(app.id, { userId, credentialId: cred });
+          const b = makeFamily(app.id, { userId, credentialId: uid('cred') });
+          const c = makeFamily(app.id, { userId, credentialId: cred, expiresAt: T0 + 10 });
+          const elsewhere = makeFamily(other.id, { userId, credentialId: cred });
+          for (const f of [a, b, c, elsewhere]) await store.sessions.create(f, tokenHash());
+
+          assert.equal(
+            await store.sessions.revokeByCredential(app.id, cred, 'credential_deleted', T0 + 20),
+            1,
+          );
+          assert.equal((await store.sessions.get(app.id, a.id))!.revokedReason, 'credential_deleted');
+          assert.equal((await store.sessions.get(app.id, c.id))!.revokedAt, null, 'expired ones are left');
+          assert.equal(await store.sessions.revokeByCredential(app.id, cred, 'again', T0 + 30), 0);
+
+          assert.deepEqual(
+            (await store.sessions.listActiveByUser(app.id, userId, T0 + 40)).map((f) => f.id),
+            [b.id],
+          );
+          assert.equal(await store.sessions.revokeByUser(app.id, userId, 'user_signed_out', T0 + 40), 1);
+          assert.deepEqual(await store.sessions.listActiveByUser(app.id, userId, T0 + 40), []);
+          assert.equal(
+            (await store.sessions.get(other.id, elsewhere.id))!.revokedAt,
+            null,
+            'other app untouched',
+          );
+
+          assert.equal(await store.sessions.revoke(other.id, elsewhere.id, 'logout', T0 + 50), true);
+          assert.equal(await store.sessions.revoke(other.id, elsewhere.id, 'logout', T0 + 60), false);
+          assert.equal((await store.sessions.get(other.id, elsewhere.id))!.revokedAt, T0 + 50);
+          assert.equal(await store.sessions.revoke(app.id, uid('sid'), 'logout', T0 + 60), false);
+        }));
+
+      it('listActiveByUser is newest first; prune deletes expired families with their tokens', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const userId = uid('user');
+          const old = makeFamily(app.id, { userId, createdAt: T0, expiresAt: T0 + 100 });
+          const newer = makeFamily(app.id, { userId, createdAt: T0 + 10 });
+          const newest = makeFamily(app.id, { userId, createdAt: T0 + 20 });
+          const hOld = tokenHash();
+          await store.sessions.create(old, hOld);
+          await store.sessions.create(newer, tokenHash());
+          await store.sessions.create(newest, tokenHash());
+          assert.deepEqual(
+            (await store.sessions.listActiveByUser(app.id, userId, T0 + 50)).map((f) => f.id),
+            [newest.id, newer.id, old.id],
+          );
+          assert.deepEqual(
+            (await store.sessions.listActiveByUser(app.id, userId, T0 + 100)).map((f) => f.id),
+            [newest.id, newer.id],
+            'expired at exactly expiresAt',
+          );
+          assert.ok((await store.sessions.prune(T0 + 101)) >= 1);
+          assert.equal(await store.sessions.get(app.id, old.id), null);
+          assert.equal(await store.sessions.findByToken(app.id, hOld), null);
+          assert.deepEqual(await store.sessions.rotate(app.id, hOld, tokenHash(), T0 + 102), {
+            outcome: 'unknown',
+          });
+          assert.notEqual(await store.sessions.get(app.id, newer.id), null);
         }));
     });
 

@@ -26,10 +26,12 @@ import {
   makeChallenge,
   makeCredential,
   makeSession,
+  makeFamily,
   makeSigningKey,
   runStoreConformance,
 } from './conformance.js';
 import type { RaceInput, RaceOutput } from './sqliteWorker.js';
+import type { SessionRaceInput, SessionRaceOutput } from './sqliteSessionWorker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signet-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -519,6 +521,61 @@ describe('sqlite adapter: several connections on one file', () => {
     const remembered = outputs.flatMap((o) => o.remembered).sort();
     assert.deepEqual(remembered, [...replayKeys].sort(), 'every key remembered exactly once');
     assert.equal(outputs.filter((o) => o.markedUsed).length, 1);
+  });
+
+  it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', async () => {
+    const path = tempFile();
+    const setup = createSqliteStore({ path, clock: () => T0 });
+    const a = makeApp();
+    const hashes: string[] = [];
+    try {
+      await setup.apps.create(a);
+      for (let i = 0; i < 50; i++) {
+        const hash = `h:${randomUUID()}`;
+        await setup.sessions.create(makeFamily(a.id), hash);
+        hashes.push(hash);
+      }
+    } finally {
+      await setup.close();
+    }
+    const WORKERS = 4;
+    const gate = new SharedArrayBuffer(4);
+    const workers = Array.from({ length: WORKERS }, (_, worker) => {
+      const input: SessionRaceInput = { path, now: T0 + 1, appId: a.id, hashes, worker, gate };
+      return startTsWorker(new URL('./sqliteSessionWorker.ts', import.meta.url), input);
+    });
+    const ready = workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve())));
+    const results = workers.map(
+      (w) =>
+        new Promise<SessionRaceOutput>((resolve, reject) => {
+          let first = true;
+          w.on('message', (m: unknown) => {
+            if (first) first = false;
+            else resolve(m as SessionRaceOutput);
+          });
+          w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
+        }),
+    );
+    await Promise.all(ready);
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    const outputs = await Promise.all(results);
+    const rotated = outputs.flatMap((o) => o.rotated).sort();
+    assert.deepEqual(rotated, [...hashes].sort(), 'every token spent exactly once');
+    const others = outputs.reduce((n, o) => n + (o.others['reused'] ?? 0) + (o.others['inactive'] ?? 0), 0);
+    assert.equal(others, hashes.length * (WORKERS - 1));
+    assert.equal(
+      outputs.reduce((n, o) => n + (o.others['unknown'] ?? 0), 0),
+      0,
+    );
+    const check = createSqliteStore({ path, clock: () => T0 });
+    try {
+      for (const hash of hashes)
+        assert.equal((await check.sessions.findByToken(a.id, hash))!.revokedReason, 'refresh_reuse');
+    } finally {
+      await check.close();
+    }
   });
 });
 

@@ -10,7 +10,8 @@ signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
-               [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC] [--challenge-ttl MS] [--skew MS]
+               [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
+               [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
                [--lockout-max N] [--lockout-window MS] [--drop-old-secret] [--json]
   All take --db (same as serve). create and rotate-secret print the secret once.`;
 
@@ -28,6 +29,7 @@ const settingOptions = {
   'no-require-wallet-proof': { type: 'boolean' },
   'eth-chain-id': { type: 'string', multiple: true },
   'token-ttl': { type: 'string' },
+  'refresh-ttl': { type: 'string' },
   'challenge-ttl': { type: 'string' },
   skew: { type: 'string' },
   'lockout-max': { type: 'string' },
@@ -65,6 +67,7 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   if (v['chain-api'] !== undefined) s.chainApi = v['chain-api'] === 'none' ? null : v['chain-api'];
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));
+  set('refreshTtlSec', integer('refresh-ttl', v['refresh-ttl']));
   set('challengeTtlMs', integer('challenge-ttl', v['challenge-ttl']));
   set('skewMs', integer('skew', v.skew));
   set('lockoutMaxFailures', integer('lockout-max', v['lockout-max']));

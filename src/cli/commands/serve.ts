@@ -10,17 +10,22 @@ import type { Deps } from '../../core/deps.js';
 import { sqlitePath } from '../../store/openStore.js';
 import { reportDisplacedCredentials } from '../../core/credentials.js';
 import { parseIssueLimit, parseRequestTimeout, parseTrustProxy, readMetricsToken } from '../serveOptions.js';
+import { createServer as createNetServer } from 'node:net';
+import { createTokenService } from '../../core/tokens.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
-             [--audit-retention-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
+             [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
              [--request-timeout SECONDS] [--issue-limit N]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
   SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
   SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
   SIGNET_MASTER_KEY seals secrets at rest; SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin
   console at /console (docs/console.md); SIGNET_METRICS_TOKEN (16+ characters) serves /metrics to
-  \`Authorization: Bearer <token>\` (docs/deployment.md).`;
+  \`Authorization: Bearer <token>\` (docs/deployment.md).
+  The issuer (every token's iss, published at /.well-known/openid-configuration) is printed at start;
+  behind a proxy set --issuer to the public URL (docs/deployment.md). --key-rotation-days (or
+  SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -39,12 +44,17 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       'trust-proxy': { type: 'string' },
       'request-timeout': { type: 'string' },
       'issue-limit': { type: 'string' },
+      // Tokens and sessions (docs/tokens.md).
+      'key-rotation-days': { type: 'string' },
     },
   });
   const trustProxy = parseTrustProxy(values['trust-proxy'] ?? io.env['SIGNET_TRUST_PROXY']);
   const requestTimeoutMs = parseRequestTimeout(values['request-timeout'] ?? io.env['SIGNET_REQUEST_TIMEOUT']);
   const issueLimitPerMinute = parseIssueLimit(values['issue-limit'] ?? io.env['SIGNET_ISSUE_LIMIT']);
   const metricsToken = readMetricsToken(io.env);
+  const keyRotationDays = parseKeyRotationDays(
+    values['key-rotation-days'] ?? io.env['SIGNET_KEY_ROTATION_DAYS'],
+  );
   const retentionDays = parseRetentionDays(
     values['audit-retention-days'] ?? io.env['SIGNET_AUDIT_RETENTION_DAYS'],
     '--audit-retention-days',
@@ -59,6 +69,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'trust-proxy': _t,
     'request-timeout': _q,
     'issue-limit': _i,
+    'key-rotation-days': _k,
     ...flags
   } = values;
   const adminToken = readAdminToken(io.env);
@@ -74,6 +85,14 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (workers > 1 && cluster.isPrimary) return runPrimary(flags, workers, io);
+  // `--port 0` without --issuer: the issuer must name the port actually served, so pick it first.
+  if (
+    workers === 1 &&
+    (flags.port ?? io.env['SIGNET_PORT']) === '0' &&
+    !flags.issuer &&
+    !io.env['SIGNET_ISSUER']
+  )
+    flags.port = String(await findFreePort(flags.host ?? io.env['SIGNET_HOST'] ?? '127.0.0.1'));
   const runtime = await openRuntime(flags, io);
   const server = await buildServer({
     deps: runtime.deps,
@@ -105,7 +124,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
         `signet: admin console at http://${runtime.config.host}:${port}${runtime.config.basePath}/console`,
       );
     await reportDisplaced(runtime.deps, server.log, io);
+    printIssuer(runtime.config, io);
   }
+  const stopKeyRotation =
+    keyRotationDays === undefined ? () => {} : startKeyRotation(runtime.deps, keyRotationDays, io);
+  const stopSessionPrune = startSessionPrune(runtime.deps);
   const stopRetention =
     retentionDays === undefined
       ? () => {}
@@ -124,6 +147,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   });
   io.err('signet: shutting down');
   stopRetention();
+  stopKeyRotation();
+  stopSessionPrune();
   await server.close();
   await runtime.close();
   return 0;
@@ -160,6 +185,7 @@ async function runPrimary(
   io.err(
     `signet: listening on http://${prepared.config.host}:${port}${prepared.config.basePath} with ${workers} workers (store ${prepared.deps.store.kind})`,
   );
+  printIssuer(prepared.config, io);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -223,4 +249,81 @@ async function reportDisplaced(
   } catch {
     io.err('signet: warning: could not read the displaced wallet credentials');
   }
+}
+
+/** Says which issuer every token names, and where a relying party reads it (docs/tokens.md). */
+function printIssuer(config: { issuer: string; issuerDerived: boolean; host: string }, io: CliIo): void {
+  io.err(
+    `signet: issuer ${config.issuer} (the iss of every token; relying parties read it from ${config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration)`,
+  );
+  if (
+    config.issuerDerived &&
+    config.host !== '127.0.0.1' &&
+    config.host !== 'localhost' &&
+    config.host !== '::1'
+  )
+    io.err(
+      'signet: warning: the issuer was derived from --host and --port; set --issuer (or SIGNET_ISSUER) to the URL clients use (docs/deployment.md)',
+    );
+}
+
+/** A free TCP port on `host`, for `--port 0` with an issuer derived from the port. */
+async function findFreePort(host: string): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, host, () => resolve());
+  });
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new UsageError(`cannot bind ${host}`);
+  return address.port;
+}
+
+/** `--key-rotation-days`: a whole number of days, 1-365; undefined when not given. */
+export function parseKeyRotationDays(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 365)
+    throw new UsageError('--key-rotation-days is a whole number of days, 1-365');
+  return Number(text);
+}
+
+/** How often `serve` checks whether the signing key is due for rotation. */
+const KEY_ROTATION_CHECK_MS = 3_600_000;
+
+/**
+ * Scheduled signing-key rotation: hourly, rotates when the active key is `days` old. Every node
+ * checks; the store serialises rotations, and two nodes rotating in the same minute only leave
+ * one extra retired key in the JWKS. A failure (store down) is logged and tried again next hour.
+ */
+function startKeyRotation(deps: Deps, days: number, io: CliIo): () => void {
+  const tokens = createTokenService(deps);
+  const check = () => {
+    tokens
+      .rotateIfOlderThan(days * 86_400_000)
+      .then((kid) => {
+        if (kid !== null) io.err(`signet: scheduled key rotation: new signing key ${kid}`);
+      })
+      .catch(() => io.err('signet: scheduled key rotation failed; next try in an hour'));
+  };
+  if (!cluster.isWorker) io.err(`signet: the token signing key is rotated every ${days} days`);
+  check();
+  const timer = setInterval(check, KEY_ROTATION_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Deletes sessions (and their refresh-token hashes) a day after they expired, hourly, in bounded
+ * batches; a failure is retried the next hour. Within the day a late refresh still hears
+ * `session_expired` in the audit log rather than `refresh_unknown`.
+ */
+function startSessionPrune(deps: Deps): () => void {
+  const prune = () => {
+    deps.store.sessions.prune(deps.clock() - 86_400_000).catch(() => {});
+  };
+  prune();
+  const timer = setInterval(prune, KEY_ROTATION_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { auditRecord, errorResponses, tiniappSecurity, userId } from '../schemas.js';
 
 /** Server API: the app's latest verification attempts, newest first. */

@@ -3,10 +3,11 @@ import { describeApp, requireApp } from '../../core/apps.js';
 import { describeCredential, revokeCredential } from '../../core/credentials.js';
 import { SignetError } from '../../errors/SignetError.js';
 import { clientKey, rateLimited } from '../../core/rateLimit.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
 import { chartWindow, collectAttempts } from '../console/attempts.js';
+import { registerConsoleSessionRoutes } from '../console/sessions.js';
 import { CONSOLE_CSP, CONSOLE_CSS, consolePage } from '../console/page.js';
 import { appId, auditRecord, credentialId, credentialView, errorResponses, userId } from '../schemas.js';
 
@@ -197,6 +198,7 @@ export function registerConsoleRoutes(api: FastifyInstance, ctx: RouteContext): 
 
       await scope.register(async (admin) => {
         admin.addHook('preHandler', requireAdmin);
+        registerConsoleSessionRoutes(admin, deps);
 
         admin.get(
           '/api/session',

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { describeCredential, registerCredentialOnce, revokeCredential } from '../../core/credentials.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { credentialId, credentialView, errorResponses, tiniappSecurity, userId } from '../schemas.js';
 
 const credentialBody = {

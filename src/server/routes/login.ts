@@ -3,7 +3,7 @@ import { requireAppForPublic } from '../publicApp.js';
 import { issueLoginChallenge } from '../../core/loginChallenges.js';
 import { verifyLogin } from '../../core/login.js';
 import { limitIssuance } from '../../core/rateLimit.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { appId, challengeId, errorResponses, signatureText, userId, webauthnResponse } from '../schemas.js';
 
 const loginTypes = { type: 'string', enum: ['device', 'webauthn', 'eos', 'eth'] } as const;
@@ -75,6 +75,8 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
               credentialId: { type: 'string' },
               token: { type: 'string' },
               expiresAt: { type: 'integer' },
+              refreshToken: { type: 'string' },
+              refreshExpiresAt: { type: 'integer' },
             },
           },
           ...errorResponses,

@@ -6,7 +6,7 @@ import {
   verifyMykeyResult,
 } from '../../core/mykey.js';
 import { limitIssuance } from '../../core/rateLimit.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { requireAppForPublic } from '../publicApp.js';
 import { appId, errorResponses } from '../schemas.js';
 

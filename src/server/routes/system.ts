@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import { errorBody } from '../errors.js';
 import { errorResponses } from '../schemas.js';
 import { sha256 } from '../../crypto/index.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { describeCredential } from '../../core/credentials.js';
 import { finishPasskeyRegistration, startPasskeyRegistration } from '../../core/webauthnRegistration.js';
-import type { RouteContext } from '../buildServer.js';
+import type { RouteContext } from '../context.js';
 import {
   challengeId,
   credentialView,

@@ -6,6 +6,7 @@ import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
+import { createPostgresSessionStore } from './createPostgresSessionStore.js';
 import { buildSql, PRUNE_BATCH, SWEEP_BATCH } from './sql.js';
 import { isConnectionFailure, translatePgError } from './translatePgError.js';
 
@@ -435,7 +436,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       async prune(before) {
         return (await query(sql.pruneSigningKeys, [before])).rowCount ?? 0;
       },
+      async revoke(kid, at) {
+        return (await query(sql.revokeSigningKey, [kid, at])).rowCount === 1;
+      },
     },
+
+    sessions: createPostgresSessionStore(schema, { query, transaction }),
 
     rateLimits: {
       async hit(key, windowMs) {

@@ -188,4 +188,39 @@ ALTER TABLE audit_events ADD COLUMN count bigint NOT NULL DEFAULT 1;
 ALTER TABLE mykey_sessions ADD COLUMN poll_hash text;
 `,
   },
+  {
+    version: 4,
+    name: 'sessions: refresh-token families, signing-key revocation',
+    sql: `
+CREATE TABLE session_families (
+  app_id         text NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  id             text NOT NULL,
+  user_id        text NOT NULL,
+  credential_id  text,
+  amr            text NOT NULL,
+  created_at     bigint NOT NULL,
+  expires_at     bigint NOT NULL,
+  refreshed_at   bigint,
+  revoked_at     bigint,
+  revoked_reason text,
+  PRIMARY KEY (app_id, id)
+);
+CREATE INDEX session_families_by_user ON session_families (app_id, user_id);
+CREATE INDEX session_families_by_credential ON session_families (app_id, credential_id);
+CREATE INDEX session_families_by_expiry ON session_families (expires_at);
+
+-- Only SHA-256 hashes of refresh tokens; spent ones stay (used_at set) so reuse is recognised.
+CREATE TABLE refresh_tokens (
+  hash       text PRIMARY KEY,
+  app_id     text NOT NULL,
+  family_id  text NOT NULL,
+  issued_at  bigint NOT NULL,
+  used_at    bigint,
+  FOREIGN KEY (app_id, family_id) REFERENCES session_families (app_id, id) ON DELETE CASCADE
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (app_id, family_id);
+
+ALTER TABLE signing_keys ADD COLUMN revoked_at bigint;
+`,
+  },
 ];

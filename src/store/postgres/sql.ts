@@ -151,6 +151,9 @@ export function buildSql(schema: string) {
     insertSigningKey: `INSERT INTO ${t.keys} (kid, alg, public_jwk, sealed_private_jwk, created_at, retired_at)
       VALUES ($1, $2, $3::jsonb, $4, $5, NULL)`,
     pruneSigningKeys: `DELETE FROM ${t.keys} WHERE retired_at IS NOT NULL AND retired_at < $1`,
+    /** $1 kid, $2 at. Revoking also retires (a revoked active key must make room for a new one). */
+    revokeSigningKey: `UPDATE ${t.keys} SET revoked_at = $2, retired_at = COALESCE(retired_at, $2)
+      WHERE kid = $1 AND revoked_at IS NULL`,
 
     /** $1 key, $2 windowMs, $3 windowStart, $4 expiresAt, $5 now, $6 sweep limit. */
     hitRateLimit: `WITH swept AS (

@@ -28,6 +28,8 @@ export function withShortLived(durable: Store, shortLived: ShortLivedStore): Sto
     mykey: durable.mykey,
     audit: durable.audit,
     signingKeys: durable.signingKeys,
+    // Sessions are durable (a refresh token lives for weeks) and revocation must hold on every node.
+    sessions: durable.sessions,
     challenges: shortLived.challenges,
     replay: shortLived.replay,
     rateLimits: shortLived.rateLimits,

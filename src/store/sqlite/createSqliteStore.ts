@@ -4,6 +4,7 @@ import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import type { App, Challenge, Clock, Credential, MykeySession, SigningKey, Store } from '../types.js';
 import { applyMigrations } from './applyMigrations.js';
+import { createSqliteSessionStore } from './createSqliteSessionStore.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { SQL } from './sql.js';
 
@@ -156,6 +157,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
     retireActiveSigningKey: db.prepare<[number]>(SQL.retireActiveSigningKey),
     insertSigningKey: db.prepare<[Record<string, unknown>]>(SQL.insertSigningKey),
     pruneSigningKeys: db.prepare<[number]>(SQL.pruneSigningKeys),
+    revokeSigningKey: db.prepare<[{ kid: string; at: number }]>(SQL.revokeSigningKey),
     hitRateLimit: db.prepare<
       [{ key: string; windowMs: number; windowStart: number; expiresAt: number }],
       { count: number }
@@ -401,7 +403,10 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
       list: () => run(() => s.listSigningKeys.all().map(toSigningKey)),
       rotate: (key) => run(() => rotateSigningKey.immediate(key)),
       prune: (before) => run(() => s.pruneSigningKeys.run(before).changes),
+      revoke: (kid, at) => run(() => s.revokeSigningKey.run({ kid, at }).changes === 1),
     },
+
+    sessions: createSqliteSessionStore(db, run),
 
     rateLimits: {
       async hit(key, windowMs) {

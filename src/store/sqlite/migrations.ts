@@ -186,4 +186,39 @@ ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE mykey_sessions ADD COLUMN poll_hash TEXT;
 `,
   },
+  {
+    version: 4,
+    name: 'sessions: refresh-token families, signing-key revocation',
+    sql: `
+CREATE TABLE session_families (
+  app_id         TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  id             TEXT NOT NULL,
+  user_id        TEXT NOT NULL,
+  credential_id  TEXT,
+  amr            TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  refreshed_at   INTEGER,
+  revoked_at     INTEGER,
+  revoked_reason TEXT,
+  PRIMARY KEY (app_id, id)
+) STRICT;
+CREATE INDEX session_families_by_user ON session_families (app_id, user_id);
+CREATE INDEX session_families_by_credential ON session_families (app_id, credential_id);
+CREATE INDEX session_families_by_expiry ON session_families (expires_at);
+
+-- Only SHA-256 hashes of refresh tokens; spent ones stay (used_at set) so reuse is recognised.
+CREATE TABLE refresh_tokens (
+  hash       TEXT PRIMARY KEY,
+  app_id     TEXT NOT NULL,
+  family_id  TEXT NOT NULL,
+  issued_at  INTEGER NOT NULL,
+  used_at    INTEGER,
+  FOREIGN KEY (app_id, family_id) REFERENCES session_families (app_id, id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (app_id, family_id);
+
+ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
+`,
+  },
 ];

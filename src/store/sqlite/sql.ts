@@ -86,6 +86,9 @@ export const SQL = {
   insertSigningKey: `INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private_jwk, created_at, retired_at)
     VALUES (@kid, @alg, @publicJwk, @sealedPrivateJwk, @createdAt, NULL)`,
   pruneSigningKeys: 'DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?',
+  /** Revoking also retires (a revoked active key must make room for a new one). */
+  revokeSigningKey: `UPDATE signing_keys SET revoked_at = @at, retired_at = COALESCE(retired_at, @at)
+    WHERE kid = @kid AND revoked_at IS NULL`,
 
   hitRateLimit: `INSERT INTO rate_limits (key, window_ms, window_start, expires_at, count)
     VALUES (@key, @windowMs, @windowStart, @expiresAt, 1)

@@ -1,0 +1,137 @@
+import type { Database } from 'better-sqlite3';
+import {
+  createFamilyMapper,
+  SESSION_LIST_LIMIT,
+  SESSION_PRUNE_BATCH,
+  type SessionFamilyRow,
+} from '../sessionRows.js';
+import type { RotateOutcome, SessionFamily, SessionStore } from '../types.js';
+
+/** The statements of the session store (see `sql.ts` for the conventions). */
+export const SESSION_SQL = {
+  insertFamily: `INSERT INTO session_families
+    (app_id, id, user_id, credential_id, amr, created_at, expires_at, refreshed_at, revoked_at, revoked_reason)
+    VALUES (@appId, @id, @userId, @credentialId, @amr, @createdAt, @expiresAt, @refreshedAt, @revokedAt, @revokedReason)`,
+  insertToken: `INSERT INTO refresh_tokens (hash, app_id, family_id, issued_at, used_at)
+    VALUES (@hash, @appId, @familyId, @at, NULL)`,
+  getFamily: 'SELECT * FROM session_families WHERE app_id = ? AND id = ?',
+  findByToken: `SELECT f.* FROM refresh_tokens t
+    JOIN session_families f ON f.app_id = t.app_id AND f.id = t.family_id
+    WHERE t.app_id = ? AND t.hash = ?`,
+  /** The compare-and-set that spends a token: only one caller sees `changes = 1`. */
+  spendToken: `UPDATE refresh_tokens SET used_at = @at
+    WHERE app_id = @appId AND hash = @hash AND used_at IS NULL`,
+  touchFamily: 'UPDATE session_families SET refreshed_at = @at WHERE app_id = @appId AND id = @id',
+  revokeFamily: `UPDATE session_families SET revoked_at = @at, revoked_reason = @reason
+    WHERE app_id = @appId AND id = @id AND revoked_at IS NULL`,
+  revokeByUser: `UPDATE session_families SET revoked_at = @at, revoked_reason = @reason
+    WHERE app_id = @appId AND user_id = @userId AND revoked_at IS NULL AND expires_at > @at`,
+  revokeByCredential: `UPDATE session_families SET revoked_at = @at, revoked_reason = @reason
+    WHERE app_id = @appId AND credential_id = @credentialId AND revoked_at IS NULL AND expires_at > @at`,
+  listActiveByUser: `SELECT * FROM session_families
+    WHERE app_id = @appId AND user_id = @userId AND revoked_at IS NULL AND expires_at > @now
+    ORDER BY created_at DESC, id LIMIT @limit`,
+  pruneFamilies: `DELETE FROM session_families WHERE rowid IN
+    (SELECT rowid FROM session_families WHERE expires_at < @before LIMIT @limit)`,
+} as const;
+
+type Row = SessionFamilyRow<number>;
+const toFamily = createFamilyMapper((n: number) => n);
+
+/**
+ * Session families on the SQLite store's connection. Rotation runs in one `BEGIN IMMEDIATE`
+ * transaction around a compare-and-set `UPDATE ... WHERE used_at IS NULL`, so of two processes
+ * presenting one token exactly one spends it. Deleting a family cascades to its tokens
+ * (`foreign_keys` is on for every Signet connection).
+ *
+ * @example
+ * const sessions = createSqliteSessionStore(db, run);
+ */
+export function createSqliteSessionStore(db: Database, run: <T>(work: () => T) => Promise<T>): SessionStore {
+  const s = {
+    insertFamily: db.prepare<[Record<string, unknown>]>(SESSION_SQL.insertFamily),
+    insertToken: db.prepare<[{ hash: string; appId: string; familyId: string; at: number }]>(
+      SESSION_SQL.insertToken,
+    ),
+    getFamily: db.prepare<[string, string], Row>(SESSION_SQL.getFamily),
+    findByToken: db.prepare<[string, string], Row>(SESSION_SQL.findByToken),
+    spendToken: db.prepare<[{ appId: string; hash: string; at: number }]>(SESSION_SQL.spendToken),
+    touchFamily: db.prepare<[{ appId: string; id: string; at: number }]>(SESSION_SQL.touchFamily),
+    revokeFamily: db.prepare<[{ appId: string; id: string; reason: string; at: number }]>(
+      SESSION_SQL.revokeFamily,
+    ),
+    revokeByUser: db.prepare<[{ appId: string; userId: string; reason: string; at: number }]>(
+      SESSION_SQL.revokeByUser,
+    ),
+    revokeByCredential: db.prepare<[{ appId: string; credentialId: string; reason: string; at: number }]>(
+      SESSION_SQL.revokeByCredential,
+    ),
+    listActiveByUser: db.prepare<[{ appId: string; userId: string; now: number; limit: number }], Row>(
+      SESSION_SQL.listActiveByUser,
+    ),
+    pruneFamilies: db.prepare<[{ before: number; limit: number }]>(SESSION_SQL.pruneFamilies),
+  };
+
+  const createFamily = db.transaction((f: SessionFamily, hash: string): void => {
+    s.insertFamily.run({
+      appId: f.appId,
+      id: f.id,
+      userId: f.userId,
+      credentialId: f.credentialId,
+      amr: f.amr,
+      createdAt: f.createdAt,
+      expiresAt: f.expiresAt,
+      refreshedAt: f.refreshedAt,
+      revokedAt: f.revokedAt,
+      revokedReason: f.revokedReason,
+    });
+    s.insertToken.run({ hash, appId: f.appId, familyId: f.id, at: f.createdAt });
+  });
+
+  const rotate = db.transaction((appId: string, hash: string, next: string, at: number): RotateOutcome => {
+    const row = s.findByToken.get(appId, hash);
+    if (!row) return { outcome: 'unknown' };
+    const family = toFamily(row);
+    if (family.revokedAt !== null || family.expiresAt <= at) return { outcome: 'inactive', family };
+    if (s.spendToken.run({ appId, hash, at }).changes !== 1) {
+      // Spent before: someone holds a copy of a rotated token. The whole family goes.
+      s.revokeFamily.run({ appId, id: family.id, reason: 'refresh_reuse', at });
+      return { outcome: 'reused', family: { ...family, revokedAt: at, revokedReason: 'refresh_reuse' } };
+    }
+    s.insertToken.run({ hash: next, appId, familyId: family.id, at });
+    s.touchFamily.run({ appId, id: family.id, at });
+    return { outcome: 'rotated', family: { ...family, refreshedAt: at } };
+  });
+
+  return {
+    create: (family, tokenHash) => run(() => createFamily.immediate(family, tokenHash)),
+    get: (appId, familyId) =>
+      run(() => {
+        const row = s.getFamily.get(appId, familyId);
+        return row ? toFamily(row) : null;
+      }),
+    findByToken: (appId, tokenHash) =>
+      run(() => {
+        const row = s.findByToken.get(appId, tokenHash);
+        return row ? toFamily(row) : null;
+      }),
+    rotate: (appId, tokenHash, nextHash, at) => run(() => rotate.immediate(appId, tokenHash, nextHash, at)),
+    revoke: (appId, familyId, reason, at) =>
+      run(() => s.revokeFamily.run({ appId, id: familyId, reason, at }).changes === 1),
+    revokeByUser: (appId, userId, reason, at) =>
+      run(() => s.revokeByUser.run({ appId, userId, reason, at }).changes),
+    revokeByCredential: (appId, credentialId, reason, at) =>
+      run(() => s.revokeByCredential.run({ appId, credentialId, reason, at }).changes),
+    listActiveByUser: (appId, userId, now) =>
+      run(() => s.listActiveByUser.all({ appId, userId, now, limit: SESSION_LIST_LIMIT }).map(toFamily)),
+    prune: (before) =>
+      run(() => {
+        let total = 0;
+        for (;;) {
+          const n = s.pruneFamilies.run({ before, limit: SESSION_PRUNE_BATCH }).changes;
+          total += n;
+          if (n < SESSION_PRUNE_BATCH) return total;
+        }
+      }),
+  };
+}
