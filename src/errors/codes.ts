@@ -50,6 +50,9 @@ export const REASON_CODES = {
   backup_state_invalid:
     'The authenticator backup flags are inconsistent (backup state without eligibility, or eligibility changed).',
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
+  components_missing:
+    'The HTTP message signature does not cover what the server requires (@method, @authority, @path, @query, content-digest).',
+  digest_mismatch: 'The Content-Digest (sha-256) is missing or does not match the body.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;
