@@ -6,6 +6,7 @@ import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
+import { createPostgresWebhookOutbox } from './createPostgresWebhookOutbox.js';
 import { buildSql, PRUNE_BATCH, SWEEP_BATCH } from './sql.js';
 import { isConnectionFailure, translatePgError } from './translatePgError.js';
 
@@ -438,6 +439,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return row ? num(row.count) : 0;
       },
     },
+
+    webhooks: createPostgresWebhookOutbox(schema, query, clock),
 
     async ping() {
       await query(sql.ping);

@@ -28,6 +28,7 @@ export function withShortLived(durable: Store, shortLived: ShortLivedStore): Sto
     mykey: durable.mykey,
     audit: durable.audit,
     signingKeys: durable.signingKeys,
+    webhooks: durable.webhooks,
     challenges: shortLived.challenges,
     replay: shortLived.replay,
     rateLimits: shortLived.rateLimits,

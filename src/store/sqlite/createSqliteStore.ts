@@ -6,6 +6,7 @@ import type { App, Challenge, Clock, Credential, MykeySession, SigningKey, Store
 import { applyMigrations } from './applyMigrations.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { SQL } from './sql.js';
+import { createSqliteWebhookOutbox } from './createSqliteWebhookOutbox.js';
 
 /**
  * How long an expired challenge or MYKEY session stays readable before a sweep may delete it, ms.
@@ -398,6 +399,8 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
         });
       },
     },
+
+    webhooks: createSqliteWebhookOutbox(db, clock, run),
 
     ping: () => run(() => void s.ping.get()),
 
