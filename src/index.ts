@@ -37,6 +37,7 @@ export {
   type HttpSignatureSignerOptions,
   type OutgoingRequest,
 } from './client/httpSignatureSigner.js';
+export * from './core/webhooks/index.js';
 export { buildServer, type ServerOptions } from './server/buildServer.js';
 export { openStore, type StoreConfig } from './store/openStore.js';
 export type * from './store/types.js';
