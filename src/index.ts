@@ -21,8 +21,12 @@ export { canonicalizeJson } from './encoding/jcs.js';
 export {
   parseTransaction,
   transactionHash,
+  transactionChallengeData,
+  readBoundTransaction,
+  transactionResource,
   MAX_TRANSACTION_BYTES,
   type ParsedTransaction,
+  type BoundTransaction,
 } from './core/transactions.js';
 export { SCHEMES, findScheme } from './schemes/registry.js';
 export type { Scheme, SchemeName, OfflineInput, CredentialDraft } from './schemes/types.js';

@@ -110,3 +110,58 @@ export function transactionHash(tx: unknown): string {
   if (!parsed.ok) throw new TypeError(`transactionHash: ${parsed.message}`);
   return parsed.value.hash;
 }
+
+/** What a transaction challenge keeps in `Challenge.data`: the object as given and its hash. */
+export interface BoundTransaction {
+  transaction: Record<string, unknown>;
+  txn: string;
+}
+
+/**
+ * The `Challenge.data` fields of a transaction challenge (merged with any other data the
+ * scheme keeps).
+ *
+ * @example
+ * const tx = parseTransaction(body.transaction); if (!tx.ok) return tx;
+ * await issueChallenge(deps, app, 'device', userId, transactionChallengeData(tx.value));
+ */
+export function transactionChallengeData(parsed: ParsedTransaction): BoundTransaction {
+  return { transaction: parsed.transaction, txn: parsed.hash };
+}
+
+/**
+ * Reads a challenge's bound transaction back: `null` for a plain challenge (no `transaction`
+ * and no `txn`), the transaction for a transaction challenge, and `'invalid'` when the stored
+ * data is inconsistent (one field without the other, or a hash that is not the transaction's):
+ * a corrupted or tampered row must not complete anything.
+ *
+ * @example
+ * const bound = readBoundTransaction(challenge.data);
+ * if (bound === 'invalid') throw new SignetError('challenge_unknown');
+ */
+export function readBoundTransaction(
+  data: Record<string, unknown> | null,
+): BoundTransaction | null | 'invalid' {
+  const transaction = data?.['transaction'];
+  const txn = data?.['txn'];
+  if (transaction === undefined && txn === undefined) return null;
+  const parsed = parseTransaction(transaction);
+  if (!parsed.ok || typeof txn !== 'string' || parsed.value.hash !== txn) return 'invalid';
+  return { transaction: parsed.value.transaction, txn };
+}
+
+/** The EIP-4361 resource URI that binds a transaction to a Sign-In with Ethereum message. */
+export const TRANSACTION_RESOURCE_PREFIX = 'urn:signet:txn:';
+
+/**
+ * The Sign-In with Ethereum `Resources:` entry for a transaction (`urn:signet:txn:<txn>`), so the
+ * wallet shows, and the signature covers, the transaction's hash.
+ *
+ * @example
+ * transactionResource(tx.value.hash) // 'urn:signet:txn:3q2-7w…'
+ */
+export function transactionResource(txn: string): string {
+  if (typeof txn !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(txn))
+    throw new TypeError('transactionResource: txn must be a base64url SHA-256 (43 characters)');
+  return `${TRANSACTION_RESOURCE_PREFIX}${txn}`;
+}

@@ -6,7 +6,10 @@ import {
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_DEPTH,
   parseTransaction,
+  readBoundTransaction,
+  transactionChallengeData,
   transactionHash,
+  transactionResource,
 } from '../../src/core/transactions.js';
 
 const payment = { to: 'X', amount: 125000, currency: 'VND', memo: 'Tiki đơn hàng #42' };
@@ -101,5 +104,40 @@ describe('signed transactions: parseTransaction and transactionHash', () => {
         },
       ),
     );
+  });
+});
+
+describe('signed transactions: challenge data and the SIWE resource', () => {
+  it('transactionChallengeData and readBoundTransaction round-trip; a plain challenge reads as null', () => {
+    const parsed = parseTransaction(payment);
+    assert.ok(parsed.ok);
+    const data = { userName: 'alice', ...transactionChallengeData(parsed.value) };
+    assert.deepEqual(readBoundTransaction(data), { transaction: payment, txn: parsed.value.hash });
+    // Through JSON (as a store keeps it): the same.
+    assert.deepEqual(readBoundTransaction(JSON.parse(JSON.stringify(data))), {
+      transaction: payment,
+      txn: parsed.value.hash,
+    });
+    assert.equal(readBoundTransaction(null), null);
+    assert.equal(readBoundTransaction({ userName: 'alice' }), null);
+  });
+
+  it('inconsistent stored data is invalid: a hash without its transaction, the reverse, a hash of another transaction', () => {
+    const parsed = parseTransaction(payment);
+    assert.ok(parsed.ok);
+    assert.equal(readBoundTransaction({ txn: parsed.value.hash }), 'invalid');
+    assert.equal(readBoundTransaction({ transaction: payment }), 'invalid');
+    assert.equal(
+      readBoundTransaction({ transaction: { ...payment, amount: 1 }, txn: parsed.value.hash }),
+      'invalid',
+    );
+    assert.equal(readBoundTransaction({ transaction: [payment], txn: parsed.value.hash }), 'invalid');
+  });
+
+  it('transactionResource is a URI with the 43-character hash; anything else is misuse', () => {
+    const hash = transactionHash(payment);
+    assert.equal(transactionResource(hash), `urn:signet:txn:${hash}`);
+    assert.throws(() => transactionResource('short'), TypeError);
+    assert.throws(() => transactionResource(`${hash}=`), TypeError);
   });
 });
