@@ -360,6 +360,34 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
     }
   });
 
+  it('back-off jitter: the delay is scaled within ±jitter by the random source (low and high ends)', async () => {
+    const secret = generateWebhookSecret(random);
+    const receiver = await startReceiver(secret);
+    const { store, clock } = sqliteOnClock();
+    try {
+      const { app, options, emit } = await setup(store, [secret], receiver.url, clock);
+      for (const [byte, expected] of [
+        [0x00, 800],
+        [0xff, 1200],
+      ] as const) {
+        const id = await emit('login.failed', { reason: 'signature_invalid' });
+        receiver.answers.push(500);
+        const dispatcher = createWebhookDispatcher({
+          ...options,
+          random: (n) => new Uint8Array(n).fill(byte),
+          retry: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2 },
+        });
+        assert.equal((await dispatcher.runOnce()).retried, 1);
+        assert.equal((await store.webhooks.get(app.id, id))?.nextAttemptAt, clock() + expected);
+        clock.advance(expected);
+        assert.equal((await dispatcher.runOnce()).delivered, 1);
+      }
+    } finally {
+      await store.close();
+      await receiver.close();
+    }
+  });
+
   it('options are checked when the dispatcher is built', () => {
     const store = createSqliteStore({ path: ':memory:' });
     const base: WebhookDispatcherOptions = {
