@@ -16,6 +16,18 @@ export * from './schemes/webauthn/index.js';
 export * from './schemes/eos/index.js';
 export * from './schemes/eth/index.js';
 export * from './schemes/tiniapp/index.js';
+export * from './schemes/httpsig/index.js';
+export { canonicalizeJson } from './encoding/jcs.js';
+export {
+  parseTransaction,
+  transactionHash,
+  transactionChallengeData,
+  readBoundTransaction,
+  transactionResource,
+  MAX_TRANSACTION_BYTES,
+  type ParsedTransaction,
+  type BoundTransaction,
+} from './core/transactions.js';
 export { SCHEMES, findScheme } from './schemes/registry.js';
 export type { Scheme, SchemeName, OfflineInput, CredentialDraft } from './schemes/types.js';
 export {
@@ -24,6 +36,13 @@ export {
   type SignetClientOptions,
 } from './client/createSignetClient.js';
 export * from './client/tokens.js';
+export {
+  createHttpSignatureSigner,
+  type HttpSignatureClientKey,
+  type HttpSignatureSignerOptions,
+  type OutgoingRequest,
+} from './client/httpSignatureSigner.js';
+export * from './core/webhooks/index.js';
 export { buildServer, type ServerOptions } from './server/buildServer.js';
 export { openStore, type StoreConfig } from './store/openStore.js';
 export type * from './store/types.js';

@@ -8,3 +8,4 @@ export {
 export { decodeHex, encodeHex } from './hex.js';
 export { decodeBase58, encodeBase58 } from './base58.js';
 export { utf8Bytes, utf8Text, concatBytes, equalBytes } from './bytes.js';
+export { canonicalizeJson, JCS_MAX_DEPTH } from './jcs.js';

@@ -61,6 +61,9 @@ export const REASON_CODES = {
   refresh_unknown: 'The refresh token is not one this app issued.',
   session_revoked: 'The session (refresh-token family) was revoked.',
   session_expired: 'The session (refresh-token family) has expired.',
+  components_missing:
+    'The HTTP message signature does not cover what the server requires (@method, @authority, @path, @query, content-digest).',
+  digest_mismatch: 'The Content-Digest (sha-256) is missing or does not match the body.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -5,6 +5,7 @@ import { webauthnScheme } from './webauthn/index.js';
 import { eosScheme } from './eos/index.js';
 import { ethScheme } from './eth/index.js';
 import { tiniappScheme } from './tiniapp/index.js';
+import { httpSignatureScheme } from './httpsig/index.js';
 
 /**
  * The scheme registry: one row a scheme. The server and the CLI look a scheme up here and never
@@ -16,6 +17,7 @@ export const SCHEMES: { readonly [K in SchemeName]: Scheme } = {
   eos: eosScheme,
   eth: ethScheme,
   tiniapp: tiniappScheme,
+  'http-signature': httpSignatureScheme,
 };
 
 /**

@@ -1,7 +1,10 @@
 import type { ParseFailure, Parsed, Verified } from '../errors/codes.js';
 
-/** The five ways a signature proves who is calling (CONTRACT.md table). */
-export const SCHEME_NAMES = ['device', 'webauthn', 'eos', 'eth', 'tiniapp'] as const;
+/**
+ * The ways a signature proves who is calling (CONTRACT.md table), plus `http-signature`
+ * (RFC 9421, CONTRACT.md "HTTP Message Signatures"), a second way to sign server-API calls.
+ */
+export const SCHEME_NAMES = ['device', 'webauthn', 'eos', 'eth', 'tiniapp', 'http-signature'] as const;
 export type SchemeName = (typeof SCHEME_NAMES)[number];
 
 /**

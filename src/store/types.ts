@@ -348,6 +348,72 @@ export interface RateLimitStore {
   peek(key: string, windowMs: number): Promise<number>;
 }
 
+/** Where a webhook message is in its life (CONTRACT.md "Webhooks"). */
+export type WebhookStatus = 'pending' | 'delivered' | 'dead';
+
+/**
+ * One event in the webhook outbox: what to send (the exact body, the same on every attempt, so
+ * `webhook-id` + body never change) and where its delivery stands. The destination URL and the
+ * secrets are read from the app at each attempt, so a rotation or a new URL applies to retries.
+ */
+export interface WebhookMessage {
+  /** `msg_…`: the `webhook-id` header; receivers deduplicate on it. */
+  id: string;
+  appId: string;
+  /** `login.succeeded`, `login.failed`, `credential.created`, `credential.deleted`, `token.revoked`. */
+  type: string;
+  /** The JSON body `{ type, timestamp, data }`, as sent. */
+  payload: string;
+  status: WebhookStatus;
+  /** Delivery attempts started (a claim counts one, also when its node died mid-attempt). */
+  attempts: number;
+  createdAt: number;
+  /** Start of the current delivery cycle: `createdAt`, or the time of the last `redeliver`. Dead-lettering counts from it. */
+  cycleStartedAt: number;
+  /** When a `pending` message is next due. */
+  nextAttemptAt: number;
+  lastAttemptAt: number | null;
+  /** Why the last attempt failed (an HTTP status or a network error name), never a secret. */
+  lastError: string | null;
+  deliveredAt: number | null;
+  deadAt: number | null;
+}
+
+/** What `enqueue` takes: the message as created. */
+export type NewWebhookMessage = Pick<WebhookMessage, 'id' | 'appId' | 'type' | 'payload' | 'createdAt'>;
+
+/**
+ * The webhook outbox: a durable queue that survives a crash or a restart, delivered from any
+ * node, each message by one node at a time. A node `claim`s due messages under a lease (a
+ * random `leaseId` it chose, valid `leaseMs`); only the lease holder can then record the
+ * outcome. A node that dies mid-delivery simply lets its lease run out, and the message is
+ * claimed again (delivery is at-least-once; receivers deduplicate on `webhook-id`).
+ */
+export interface WebhookOutboxStore {
+  /** Adds a `pending` message due now (`nextAttemptAt = cycleStartedAt = createdAt`). A duplicate id rejects with `conflict`. */
+  enqueue(message: NewWebhookMessage): Promise<void>;
+  get(appId: string, id: string): Promise<WebhookMessage | null>;
+  /**
+   * Atomically leases up to `limit` (1..100) `pending` messages that are due (`nextAttemptAt <=
+   * now`) and not under a live lease, oldest due first: sets the lease to `leaseId` until
+   * `now + leaseMs`, adds one to `attempts` and sets `lastAttemptAt = now`. Of concurrent
+   * claims, on any number of nodes, each message goes to exactly one.
+   */
+  claim(leaseId: string, limit: number, leaseMs: number): Promise<WebhookMessage[]>;
+  /** `delivered` at `at`, only while `leaseId` still holds the message; false otherwise. */
+  markDelivered(id: string, leaseId: string, at: number): Promise<boolean>;
+  /** Back to `pending`, due at `nextAttemptAt`, lease released; only for the lease holder. */
+  scheduleRetry(id: string, leaseId: string, nextAttemptAt: number, error: string): Promise<boolean>;
+  /** `dead` (the dead-letter state) at `at`; only for the lease holder. */
+  markDead(id: string, leaseId: string, at: number, error: string): Promise<boolean>;
+  /** An app's dead letters, newest first (`deadAt`); `limit` 1..1000, `before` a `deadAt` bound for paging. */
+  listDead(appId: string, query: { limit: number; before?: number }): Promise<WebhookMessage[]>;
+  /** "Redeliver" from the console: a `dead` message of the app is `pending` again, due at `at`, a new cycle from `at`. False when not dead. */
+  redeliver(appId: string, id: string, at: number): Promise<boolean>;
+  /** Retention: deletes `delivered` messages with `deliveredAt < before`, in bounded batches; returns how many went. */
+  prune(before: number): Promise<number>;
+}
+
 /** Everything the core needs, as one object. */
 export interface Store {
   readonly kind: string;
@@ -360,6 +426,8 @@ export interface Store {
   signingKeys: SigningKeyStore;
   rateLimits: RateLimitStore;
   sessions: SessionStore;
+  /** The webhook outbox (durable: it lives in SQLite or Postgres, never in Redis). */
+  webhooks: WebhookOutboxStore;
   /** Resolves when every backing store answers; rejects with `store_unavailable` otherwise (`/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;

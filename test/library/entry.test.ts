@@ -5,7 +5,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import * as signet from '../../src/index.js';
 
 test('the entry exports every scheme, the registry and the error table', () => {
-  for (const name of ['device', 'webauthn', 'eos', 'eth', 'tiniapp'] as const) {
+  for (const name of ['device', 'webauthn', 'eos', 'eth', 'tiniapp', 'http-signature'] as const) {
     assert.equal(signet.findScheme(name)?.name, name);
   }
   assert.equal(signet.ERROR_CODES.rate_limited.status, 429);
@@ -18,6 +18,13 @@ test('the entry exports every scheme, the registry and the error table', () => {
     'verifyAuthentication',
     'verifyEosSignature',
     'verifyTiniappRequest',
+    'verifyHttpSignature',
+    'signHttpRequest',
+    'createHttpSignatureSigner',
+    'canonicalizeJson',
+    'transactionHash',
+    'signWebhook',
+    'createWebhookDispatcher',
   ]) {
     assert.equal(typeof (signet as Record<string, unknown>)[f], 'function', f);
   }

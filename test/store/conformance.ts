@@ -26,6 +26,7 @@ import type {
   Credential,
   MykeySession,
   SessionFamily,
+  NewWebhookMessage,
   SigningKey,
   Store,
 } from '../../src/store/types.js';
@@ -1081,6 +1082,250 @@ export function runStoreConformance(name: string, open: OpenStore): void {
             outcome: 'unknown',
           });
           assert.notEqual(await store.sessions.get(app.id, newer.id), null);
+        }));
+    });
+
+    describe('webhook outbox', () => {
+      const LEASE = 30_000;
+      function message(appId: string, overrides: Partial<NewWebhookMessage> = {}): NewWebhookMessage {
+        return {
+          id: uid('msg'),
+          appId,
+          type: 'login.succeeded',
+          payload: JSON.stringify({
+            type: 'login.succeeded',
+            timestamp: '2026-01-01T00:00:00.000Z',
+            data: { userId: 'u «1»' },
+          }),
+          createdAt: T0,
+          ...overrides,
+        };
+      }
+      /** Claims everything due under a fresh lease, keeping only this case's messages. */
+      async function claimMine(store: Store, ids: string[], leaseId = uid('lease'), limit = 100) {
+        const claimed = await store.webhooks.claim(leaseId, limit, LEASE);
+        return { leaseId, mine: claimed.filter((m) => ids.includes(m.id)) };
+      }
+
+      it('enqueue then get: pending, due now, no attempts; unknown or another app’s id reads as null; a duplicate id is a conflict', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const m = message(app.id);
+          await store.webhooks.enqueue(m);
+          assert.deepEqual(await store.webhooks.get(app.id, m.id), {
+            ...m,
+            status: 'pending',
+            attempts: 0,
+            cycleStartedAt: T0,
+            nextAttemptAt: T0,
+            lastAttemptAt: null,
+            lastError: null,
+            deliveredAt: null,
+            deadAt: null,
+          });
+          assert.equal(await store.webhooks.get(other.id, m.id), null);
+          assert.equal(await store.webhooks.get(app.id, uid('msg')), null);
+          await assert.rejects(store.webhooks.enqueue(message(app.id, { id: m.id })), isCode('conflict'));
+        }));
+
+      it('claim leases due messages oldest first, counts the attempt, and skips them while the lease lives', () =>
+        withStore(async (store, clock) => {
+          const app = await newApp(store);
+          const a = message(app.id, { createdAt: T0 - 2 });
+          const b = message(app.id, { createdAt: T0 - 1 });
+          const later = message(app.id, { createdAt: T0 + 5000 });
+          for (const m of [later, b, a]) await store.webhooks.enqueue(m);
+          const ids = [a.id, b.id, later.id];
+          const first = await claimMine(store, ids);
+          assert.deepEqual(
+            first.mine.map((m) => m.id),
+            [a.id, b.id],
+            'not the one due later, oldest first',
+          );
+          for (const m of first.mine) {
+            assert.equal(m.attempts, 1);
+            assert.equal(m.lastAttemptAt, T0);
+            assert.equal(m.status, 'pending');
+          }
+          assert.deepEqual((await claimMine(store, ids)).mine, [], 'under a live lease');
+          clock.advance(LEASE - 1);
+          assert.deepEqual(
+            (await claimMine(store, ids)).mine.map((m) => m.id),
+            [later.id],
+            'only the one that came due',
+          );
+          clock.advance(1);
+          const again = await claimMine(store, [a.id, b.id]);
+          assert.deepEqual(
+            again.mine.map((m) => [m.id, m.attempts]),
+            [
+              [a.id, 2],
+              [b.id, 2],
+            ],
+            'a lease that ran out (its node died) is claimed again, a second attempt',
+          );
+          assert.equal(
+            await store.webhooks.markDelivered(a.id, first.leaseId, clock()),
+            false,
+            'the old lease holder can no longer record an outcome',
+          );
+        }));
+
+      it('claim honours its limit and refuses misuse', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const ms = Array.from({ length: 5 }, (_, i) => message(app.id, { createdAt: T0 - 100 + i }));
+          for (const m of ms) await store.webhooks.enqueue(m);
+          const claimed = await store.webhooks.claim(uid('lease'), 2, LEASE);
+          assert.equal(claimed.length, 2);
+          await assert.rejects(store.webhooks.claim(uid('lease'), 0, LEASE), RangeError);
+          await assert.rejects(store.webhooks.claim(uid('lease'), 101, LEASE), RangeError);
+          await assert.rejects(store.webhooks.claim(uid('lease'), 1, 0), RangeError);
+          await assert.rejects(store.webhooks.claim('', 1, LEASE), TypeError);
+        }));
+
+      it('markDelivered: only the lease holder, once; a delivered message is never claimed again', () =>
+        withStore(async (store, clock) => {
+          const app = await newApp(store);
+          const m = message(app.id);
+          await store.webhooks.enqueue(m);
+          const { leaseId, mine } = await claimMine(store, [m.id]);
+          assert.equal(mine.length, 1);
+          assert.equal(
+            await store.webhooks.markDelivered(m.id, uid('lease'), T0 + 10),
+            false,
+            'another lease',
+          );
+          assert.equal(await store.webhooks.markDelivered(m.id, leaseId, T0 + 10), true);
+          assert.equal(await store.webhooks.markDelivered(m.id, leaseId, T0 + 11), false, 'once');
+          const got = await store.webhooks.get(app.id, m.id);
+          assert.equal(got?.status, 'delivered');
+          assert.equal(got?.deliveredAt, T0 + 10);
+          clock.advance(10 * LEASE);
+          assert.deepEqual((await claimMine(store, [m.id])).mine, []);
+        }));
+
+      it('scheduleRetry: back to pending, due at the given time with the error kept, lease released', () =>
+        withStore(async (store, clock) => {
+          const app = await newApp(store);
+          const m = message(app.id);
+          await store.webhooks.enqueue(m);
+          const { leaseId } = await claimMine(store, [m.id]);
+          assert.equal(await store.webhooks.scheduleRetry(m.id, uid('lease'), T0 + 1000, 'http_500'), false);
+          assert.equal(await store.webhooks.scheduleRetry(m.id, leaseId, T0 + 1000, 'http_500'), true);
+          const got = await store.webhooks.get(app.id, m.id);
+          assert.equal(got?.status, 'pending');
+          assert.equal(got?.nextAttemptAt, T0 + 1000);
+          assert.equal(got?.lastError, 'http_500');
+          clock.advance(999);
+          assert.deepEqual(
+            (await claimMine(store, [m.id])).mine,
+            [],
+            'not due yet (the lease was released, the time was not)',
+          );
+          clock.advance(1);
+          const again = await claimMine(store, [m.id]);
+          assert.equal(again.mine[0]?.attempts, 2);
+        }));
+
+      it('dead letters: markDead, listDead newest first with paging, redeliver starts a new cycle; only dead messages of the app', () =>
+        withStore(async (store, clock) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const ms = [message(app.id), message(app.id), message(app.id)];
+          for (const m of ms) await store.webhooks.enqueue(m);
+          const { leaseId } = await claimMine(
+            store,
+            ms.map((m) => m.id),
+          );
+          for (const [i, m] of ms.entries()) {
+            assert.equal(await store.webhooks.markDead(m.id, leaseId, T0 + 100 + i, 'http_410'), true);
+          }
+          assert.equal(await store.webhooks.markDead(ms[0]!.id, leaseId, T0, 'again'), false, 'already dead');
+          const dead = await store.webhooks.listDead(app.id, { limit: 10 });
+          assert.deepEqual(
+            dead.map((d) => d.id),
+            [ms[2]!.id, ms[1]!.id, ms[0]!.id],
+          );
+          assert.equal(dead[0]?.status, 'dead');
+          assert.equal(dead[0]?.deadAt, T0 + 102);
+          assert.equal(dead[0]?.lastError, 'http_410');
+          assert.deepEqual(
+            (await store.webhooks.listDead(app.id, { limit: 10, before: T0 + 102 })).map((d) => d.id),
+            [ms[1]!.id, ms[0]!.id],
+          );
+          assert.equal((await store.webhooks.listDead(app.id, { limit: 1 })).length, 1);
+          assert.deepEqual(await store.webhooks.listDead(other.id, { limit: 10 }), []);
+          clock.advance(LEASE);
+
+          assert.equal(await store.webhooks.redeliver(other.id, ms[0]!.id, clock()), false, 'another app');
+          assert.equal(await store.webhooks.redeliver(app.id, uid('msg'), clock()), false, 'unknown');
+          assert.equal(await store.webhooks.redeliver(app.id, ms[0]!.id, clock()), true);
+          assert.equal(await store.webhooks.redeliver(app.id, ms[0]!.id, clock()), false, 'no longer dead');
+          const back = await store.webhooks.get(app.id, ms[0]!.id);
+          assert.equal(back?.status, 'pending');
+          assert.equal(back?.cycleStartedAt, clock());
+          assert.equal(back?.nextAttemptAt, clock());
+          assert.equal(back?.deadAt, null);
+          assert.deepEqual(
+            (
+              await claimMine(
+                store,
+                ms.map((m) => m.id),
+              )
+            ).mine.map((m) => [m.id, m.attempts]),
+            [[ms[0]!.id, 2]],
+            'claimable again; attempts keep counting',
+          );
+        }));
+
+      it('prune deletes delivered messages older than the bound, nothing pending or dead', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const [old, young, pending, dead] = [
+            message(app.id),
+            message(app.id),
+            message(app.id),
+            message(app.id),
+          ];
+          for (const m of [old, young, pending, dead]) await store.webhooks.enqueue(m);
+          const { leaseId } = await claimMine(store, [old.id, young.id, pending.id, dead.id]);
+          await store.webhooks.markDelivered(old.id, leaseId, T0 + 1);
+          await store.webhooks.markDelivered(young.id, leaseId, T0 + 50);
+          await store.webhooks.markDead(dead.id, leaseId, T0 + 1, 'x');
+          await store.webhooks.scheduleRetry(pending.id, leaseId, T0 + 1, 'x');
+          assert.ok((await store.webhooks.prune(T0 + 10)) >= 1);
+          assert.equal(await store.webhooks.get(app.id, old.id), null);
+          for (const m of [young, pending, dead])
+            assert.notEqual(await store.webhooks.get(app.id, m.id), null);
+        }));
+
+      it('concurrent claims (10 at once, limit 5) take every due message exactly once', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const ms = Array.from({ length: 30 }, (_, i) => message(app.id, { createdAt: T0 - 1000 + i }));
+          for (const m of ms) await store.webhooks.enqueue(m);
+          const ids = new Set(ms.map((m) => m.id));
+          const rounds = await Promise.all(
+            Array.from({ length: 10 }, () => store.webhooks.claim(uid('lease'), 5, LEASE)),
+          );
+          const taken = rounds.flat().filter((m) => ids.has(m.id));
+          const counts = new Map<string, number>();
+          for (const m of taken) counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
+          assert.ok(
+            [...counts.values()].every((n) => n === 1),
+            'no message went to two claims',
+          );
+          // Messages of other cases may share the queue, so the 50 slots need not all be ours;
+          // whatever of ours was left is claimable now, and then nothing is.
+          const rest = (await store.webhooks.claim(uid('lease'), 100, LEASE)).filter((m) => ids.has(m.id));
+          for (const m of rest) assert.equal(counts.has(m.id), false);
+          assert.equal(counts.size + rest.length, 30, 'every message claimed exactly once overall');
+          assert.deepEqual(
+            (await store.webhooks.claim(uid('lease'), 100, LEASE)).filter((m) => ids.has(m.id)),
+            [],
+          );
         }));
     });
 

@@ -463,12 +463,13 @@ describe('sqlite adapter: several connections on one file', () => {
     }
   });
 
-  it('worker threads racing on one file: each challenge consumed once, each key remembered once, one counter win', async () => {
+  it('worker threads racing on one file: each challenge consumed once, each key remembered once, one counter win, each webhook claimed once', async () => {
     const path = tempFile();
     const setup = createSqliteStore({ path, clock: () => T0 });
     const a = makeApp();
     const challengeIds: string[] = [];
     const replayKeys: string[] = [];
+    const messageIds: string[] = [];
     const passkey = makeCredential(a.id, { userId: 'alice', type: 'webauthn' });
     try {
       await setup.apps.create(a);
@@ -478,6 +479,17 @@ describe('sqlite adapter: several connections on one file', () => {
         await setup.challenges.put(c);
         challengeIds.push(c.id);
         replayKeys.push(`race:${randomUUID()}`);
+      }
+      for (let i = 0; i < 60; i++) {
+        const id = `msg_${randomUUID()}`;
+        await setup.webhooks.enqueue({
+          id,
+          appId: a.id,
+          type: 'login.succeeded',
+          payload: '{}',
+          createdAt: T0 - i,
+        });
+        messageIds.push(id);
       }
     } finally {
       await setup.close();
@@ -521,6 +533,8 @@ describe('sqlite adapter: several connections on one file', () => {
     const remembered = outputs.flatMap((o) => o.remembered).sort();
     assert.deepEqual(remembered, [...replayKeys].sort(), 'every key remembered exactly once');
     assert.equal(outputs.filter((o) => o.markedUsed).length, 1);
+    const claimed = outputs.flatMap((o) => o.claimed).sort();
+    assert.deepEqual(claimed, [...messageIds].sort(), 'every webhook message claimed exactly once');
   });
 
   it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', async () => {

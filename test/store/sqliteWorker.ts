@@ -23,6 +23,8 @@ export interface RaceOutput {
   consumed: string[];
   remembered: string[];
   markedUsed: boolean;
+  /** Webhook outbox messages this worker's claims leased. */
+  claimed: string[];
 }
 
 const input = workerData as RaceInput;
@@ -31,7 +33,7 @@ const gate = new Int32Array(input.gate);
 parentPort!.postMessage('ready');
 Atomics.wait(gate, 0, 0);
 
-const out: RaceOutput = { consumed: [], remembered: [], markedUsed: false };
+const out: RaceOutput = { consumed: [], remembered: [], markedUsed: false, claimed: [] };
 out.markedUsed = await store.credentials.markUsed(
   input.appId,
   input.credentialId,
@@ -44,6 +46,12 @@ for (let i = 0; i < input.challengeIds.length; i++) {
   if ((await store.challenges.consume(input.appId, id)) !== null) out.consumed.push(id);
   const key = input.replayKeys[i]!;
   if (await store.replay.remember(key, 60_000)) out.remembered.push(key);
+}
+// Claim the outbox dry, a few at a time, under this worker's own leases.
+for (let round = 0; ; round++) {
+  const batch = await store.webhooks.claim(`lease_w${input.worker}_${round}`, 5, 60_000);
+  if (batch.length === 0) break;
+  out.claimed.push(...batch.map((m) => m.id));
 }
 await store.close();
 parentPort!.postMessage(out);

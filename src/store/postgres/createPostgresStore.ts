@@ -7,6 +7,7 @@ import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
 import { createPostgresSessionStore } from './createPostgresSessionStore.js';
+import { createPostgresWebhookOutbox } from './createPostgresWebhookOutbox.js';
 import { buildSql, PRUNE_BATCH, SWEEP_BATCH } from './sql.js';
 import { isConnectionFailure, translatePgError } from './translatePgError.js';
 
@@ -461,6 +462,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return row ? num(row.count) : 0;
       },
     },
+
+    webhooks: createPostgresWebhookOutbox(schema, query, clock),
 
     async ping() {
       await query(sql.ping);

@@ -223,4 +223,33 @@ CREATE INDEX refresh_tokens_by_family ON refresh_tokens (app_id, family_id);
 ALTER TABLE signing_keys ADD COLUMN revoked_at bigint;
 `,
   },
+  {
+    version: 5,
+    name: 'webhook outbox',
+    sql: `
+-- Standard Webhooks outbox (CONTRACT.md "Webhooks"): one row a message; lease_id/lease_until
+-- mark the node delivering it (claim skips a row under a live lease, and rows another claim has
+-- locked, with SKIP LOCKED).
+CREATE TABLE webhook_outbox (
+  id               text PRIMARY KEY,
+  app_id           text NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  type             text NOT NULL,
+  payload          text NOT NULL,
+  status           text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts         integer NOT NULL,
+  created_at       bigint NOT NULL,
+  cycle_started_at bigint NOT NULL,
+  next_attempt_at  bigint NOT NULL,
+  last_attempt_at  bigint,
+  last_error       text,
+  delivered_at     bigint,
+  dead_at          bigint,
+  lease_id         text,
+  lease_until      bigint
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_id, dead_at DESC, id DESC) WHERE status = 'dead';
+CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at) WHERE status = 'delivered';
+`,
+  },
 ];

@@ -30,6 +30,7 @@ export function withShortLived(durable: Store, shortLived: ShortLivedStore): Sto
     signingKeys: durable.signingKeys,
     // Sessions are durable (a refresh token lives for weeks) and revocation must hold on every node.
     sessions: durable.sessions,
+    webhooks: durable.webhooks,
     challenges: shortLived.challenges,
     replay: shortLived.replay,
     rateLimits: shortLived.rateLimits,

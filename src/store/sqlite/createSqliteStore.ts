@@ -7,6 +7,7 @@ import { applyMigrations } from './applyMigrations.js';
 import { createSqliteSessionStore } from './createSqliteSessionStore.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { SQL } from './sql.js';
+import { createSqliteWebhookOutbox } from './createSqliteWebhookOutbox.js';
 
 /**
  * How long an expired challenge or MYKEY session stays readable before a sweep may delete it, ms.
@@ -422,6 +423,8 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
         });
       },
     },
+
+    webhooks: createSqliteWebhookOutbox(db, clock, run),
 
     ping: () => run(() => void s.ping.get()),
 

@@ -221,4 +221,33 @@ CREATE INDEX refresh_tokens_by_family ON refresh_tokens (app_id, family_id);
 ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
 `,
   },
+  {
+    version: 5,
+    name: 'webhook outbox',
+    sql: `
+-- Standard Webhooks outbox (CONTRACT.md "Webhooks"): one row a message; lease_id/lease_until
+-- mark the node delivering it (claim skips a row under a live lease).
+CREATE TABLE webhook_outbox (
+  id               TEXT PRIMARY KEY,
+  app_id           TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  type             TEXT NOT NULL,
+  payload          TEXT NOT NULL CHECK (json_valid(payload)),
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  cycle_started_at INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER,
+  last_error       TEXT,
+  delivered_at     INTEGER,
+  dead_at          INTEGER,
+  lease_id         TEXT,
+  lease_until      INTEGER
+) STRICT;
+-- claim walks the due pending rows in order; the dead-letter list and retention have their own.
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_id, dead_at, id) WHERE status = 'dead';
+CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at) WHERE status = 'delivered';
+`,
+  },
 ];
