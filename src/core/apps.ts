@@ -63,7 +63,15 @@ function checkSettings(settings: AppSettings): AppSettings {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }
   if (settings.chainApi !== null) {
-    const url = new URL(settings.chainApi);
+    let url: URL;
+    try {
+      url = new URL(settings.chainApi);
+    } catch {
+      throw new SignetError(
+        'invalid_request',
+        `chainApi '${settings.chainApi.slice(0, 100)}' is not a URL (e.g. https://eos.greymass.com)`,
+      );
+    }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new SignetError('invalid_request', 'chainApi must be http(s)');
   }

@@ -38,6 +38,19 @@ function integer(flag: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** An http(s) URL flag, checked before the store is opened. */
+function httpUrl(flag: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${flag} '${text.slice(0, 100)}' is not a URL (e.g. https://eos.greymass.com)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--${flag} must be an http:// or https:// URL`);
+  return text;
+}
+
 type Values = {
   [K in keyof typeof settingOptions]?: (typeof settingOptions)[K] extends { multiple: true }
     ? string[]
@@ -55,7 +68,8 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   if (v['no-client-challenges']) s.clientChallenges = false;
   if (v['require-uv']) s.requireUserVerification = true;
   if (v['no-require-uv']) s.requireUserVerification = false;
-  if (v['chain-api'] !== undefined) s.chainApi = v['chain-api'] === 'none' ? null : v['chain-api'];
+  if (v['chain-api'] !== undefined)
+    s.chainApi = v['chain-api'] === 'none' ? null : httpUrl('chain-api', v['chain-api']);
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));
   set('challengeTtlMs', integer('challenge-ttl', v['challenge-ttl']));
@@ -74,6 +88,13 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: { ...storeOptions, ...settingOptions },
   });
+  // Flags are checked before the store is opened: a mistake leaves no database or key file.
+  const settings = settingsFrom(values);
+  if (sub === 'create' && !values.name) throw new UsageError('--name is required');
+  if ((sub === 'rotate-secret' || sub === 'set') && !positionals[0])
+    throw new UsageError('APPID is required');
+  if (sub !== 'create' && sub !== 'list' && sub !== 'rotate-secret' && sub !== 'set')
+    throw new UsageError(`unknown app command '${sub ?? ''}'`);
   const runtime = await openRuntime(values, io);
   try {
     const print = (data: Record<string, unknown>, human: string) =>
@@ -85,7 +106,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
           name: values.name,
           origins: values.origin ?? [],
           rpId: values['rp-id'] ?? null,
-          settings: settingsFrom(values),
+          settings,
         });
         print(
           { ...describeApp(app), secret },
@@ -116,7 +137,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
       case 'set': {
         const appId = positionals[0];
         if (!appId) throw new UsageError('APPID is required');
-        const patch: AppPatch = { settings: settingsFrom(values) };
+        const patch: AppPatch = { settings };
         if (values.name) patch.name = values.name;
         if (values.origin) patch.origins = values.origin;
         if (values['add-origin']) patch.addOrigins = values['add-origin'];

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildServer } from '../../server/buildServer.js';
 import { UsageError, type CliIo } from '../io.js';
-import { readAdminToken } from '../config.js';
+import { readAdminToken, resolveConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { parseRetentionDays, retentionCutoff } from './audit.js';
 import type { Deps } from '../../core/deps.js';
@@ -41,6 +41,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new UsageError('--workers is 1-64 or auto');
   const { workers: _w, 'audit-retention-days': _r, ...flags } = values;
+  // Port, base path and database URLs are checked before anything reads a key or touches a file.
+  resolveConfig(flags, io.env);
   const adminToken = readAdminToken(io.env);
   if (
     cluster.isPrimary &&
