@@ -1,0 +1,20 @@
+/**
+ * `signet-auth/client`: the app backend's client for Signet's server API, every request
+ * Tiniapp-signed. Loads `node:crypto` and the Tiniapp signer only (and the global `fetch`).
+ *
+ * @example
+ * import { createSignetClient } from 'signet-auth/client';
+ * const signet = createSignetClient({ baseUrl: 'http://127.0.0.1:8080', appId, secret });
+ * const { status, body } = await signet.listCredentials('alice');
+ */
+export {
+  createSignetClient,
+  type SignetClient,
+  type SignetClientOptions,
+  type SignetResponse,
+} from './createSignetClient.js';
+export {
+  signTiniappRequest,
+  type TiniappSignInput,
+  type TiniappSignature,
+} from '../schemes/tiniapp/index.js';
