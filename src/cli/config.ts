@@ -5,7 +5,7 @@ import { createSealer, deriveMasterKey, generateMasterKey, type Sealer } from '.
 import { checkStoreConfig, sqlitePath } from '../store/openStore.js';
 import { UsageError, type CliIo } from './io.js';
 
-/** Resolved configuration: flags win over environment variables (CONTRACT.md "Configuration"). */
+/** Resolved configuration: flags win over environment variables (docs/api.md "Configuration"). */
 export interface Config {
   port: number;
   host: string;

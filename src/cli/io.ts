@@ -1,5 +1,5 @@
 /**
- * The CLI's output channels (CONTRACT.md "CLI"): data on stdout (one JSON object with `--json`),
+ * The CLI's output channels (docs/api.md "CLI"): data on stdout (one JSON object with `--json`),
  * human text and progress on stderr.
  */
 export interface CliIo {

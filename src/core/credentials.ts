@@ -13,7 +13,7 @@ export const MAX_CREDENTIALS_PER_USER = 20;
 
 const USER_ID = /^[\s\S]{1,128}$/;
 
-/** Checks a userId from a path or body (CONTRACT.md: 1-128 characters). */
+/** Checks a userId from a path or body (docs/api.md: 1-128 characters). */
 export function checkUserId(userId: unknown): string {
   if (typeof userId !== 'string' || !USER_ID.test(userId) || /[\u0000-\u001f]/.test(userId)) {
     throw new SignetError('invalid_request', 'userId must be 1-128 characters without control characters');
@@ -68,7 +68,7 @@ export async function registerCredential(
   return credential;
 }
 
-/** A credential as the API shows it (CONTRACT.md `{ id, type, userId, createdAt, lastUsedAt, label, ... }`). */
+/** A credential as the API shows it (docs/api.md `{ id, type, userId, createdAt, lastUsedAt, label, ... }`). */
 export function describeCredential(c: Credential): Record<string, unknown> {
   return {
     id: c.id,

@@ -1,11 +1,11 @@
 import type { ParseFailure, Parsed, Verified } from '../errors/codes.js';
 
-/** The five ways a signature proves who is calling (CONTRACT.md table). */
+/** The five ways a signature proves who is calling (docs/api.md table). */
 export const SCHEME_NAMES = ['device', 'webauthn', 'eos', 'eth', 'tiniapp'] as const;
 export type SchemeName = (typeof SCHEME_NAMES)[number];
 
 /**
- * One line of `signet verify --batch` (CONTRACT.md, CLI), after JSON parsing but before any
+ * One line of `signet verify --batch` (docs/api.md, CLI), after JSON parsing but before any
  * field is trusted: every scheme's `verifyOffline` checks the fields it reads.
  */
 export interface OfflineInput {

@@ -120,7 +120,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       info: {
         title: 'Signet',
         version: '1',
-        description: 'Signature-authentication server (see CONTRACT.md).',
+        description:
+          'Signature-authentication server. The API in words: docs/api.md in the repository (and in the package); error codes: docs/errors.md.',
       },
       components: {
         securitySchemes: {
