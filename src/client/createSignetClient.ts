@@ -1,4 +1,11 @@
 import { signTiniappRequest } from '../schemes/tiniapp/index.js';
+import type {
+  ApiAuditRecord,
+  ApiCredential,
+  SignetErrorBody,
+  SignetResponse,
+  WebauthnRegistrationStart,
+} from './types.js';
 
 export interface SignetClientOptions {
   /** Signet's URL including any base path, e.g. `https://auth.example.com/signet`. */
@@ -10,10 +17,7 @@ export interface SignetClientOptions {
   fetch?: typeof fetch;
 }
 
-export interface SignetResponse<T = unknown> {
-  status: number;
-  body: T;
-}
+export type { SignetResponse } from './types.js';
 
 /**
  * The app backend's client for Signet's server API: every request is Tiniapp-signed (a body
@@ -58,30 +62,32 @@ export function createSignetClient(options: SignetClientOptions) {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, body: parsed as T };
+    return response.ok
+      ? { ok: true, status: response.status, body: parsed as T }
+      : { ok: false, status: response.status, body: parsed as SignetErrorBody };
   }
 
   return {
     request,
     registerCredential: (userId: string, credential: Record<string, unknown>) =>
-      request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
+      request<ApiCredential>('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
     listCredentials: (userId: string) =>
-      request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
+      request<{ credentials: ApiCredential[] }>('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
     revokeCredential: (userId: string, credentialId: string) =>
-      request(
+      request<null>(
         'DELETE',
         `/v1/users/${encodeURIComponent(userId)}/credentials/${encodeURIComponent(credentialId)}`,
       ),
     webauthnRegistrationOptions: (input: { userId: string; userName: string; displayName?: string }) =>
-      request('POST', '/v1/webauthn/registration/options', input),
+      request<WebauthnRegistrationStart>('POST', '/v1/webauthn/registration/options', input),
     webauthnRegistrationVerify: (input: { challengeId: string; response: unknown }) =>
-      request('POST', '/v1/webauthn/registration/verify', input),
+      request<ApiCredential>('POST', '/v1/webauthn/registration/verify', input),
     audit: (query: { userId?: string; limit?: number } = {}) => {
       const q = new URLSearchParams();
       if (query.userId) q.set('userId', query.userId);
       if (query.limit) q.set('limit', String(query.limit));
       const qs = q.toString();
-      return request('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
+      return request<{ records: ApiAuditRecord[] }>('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
     },
   };
 }

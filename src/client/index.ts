@@ -7,12 +7,14 @@
  * const signet = createSignetClient({ baseUrl: 'http://127.0.0.1:8080', appId, secret });
  * const { status, body } = await signet.listCredentials('alice');
  */
-export {
-  createSignetClient,
-  type SignetClient,
-  type SignetClientOptions,
-  type SignetResponse,
-} from './createSignetClient.js';
+export { createSignetClient, type SignetClient, type SignetClientOptions } from './createSignetClient.js';
+export type {
+  SignetResponse,
+  SignetErrorBody,
+  ApiCredential,
+  ApiAuditRecord,
+  WebauthnRegistrationStart,
+} from './types.js';
 export {
   signTiniappRequest,
   type TiniappSignInput,

@@ -81,3 +81,30 @@ test('docs/api.md lists every error code of the table', async () => {
     assert.ok(row?.includes(`\`${code}\``), `${status} ${code}`);
   }
 });
+
+test('every operation in /openapi.json has a success response schema and the error shape', async () => {
+  const h = await startHarness();
+  try {
+    const spec = JSON.parse((await h.call('GET', '/openapi.json')).body) as {
+      paths: Record<string, Record<string, { responses?: Record<string, { content?: unknown }> }>>;
+    };
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(spec.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const responses = op.responses ?? {};
+        const success = Object.entries(responses).find(([code]) => /^2/.test(code));
+        const name = `${method.toUpperCase()} ${path}`;
+        if (!success) missing.push(`${name}: no 2xx`);
+        else if (success[0] !== '204' && !success[1].content)
+          missing.push(`${name}: ${success[0]} without schema`);
+        if (path !== '/healthz') {
+          const error = JSON.stringify(responses['4XX'] ?? responses['4xx'] ?? null);
+          if (!error.includes('"error"')) missing.push(`${name}: no 4xx error shape`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  } finally {
+    await h.close();
+  }
+});

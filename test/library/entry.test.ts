@@ -76,3 +76,25 @@ test('a device key and a Tiniapp request verified with the library alone', async
   });
   assert.deepEqual(bad, { ok: false, code: 'signature_invalid' });
 });
+
+test('createSignetClient types its answers: ok narrows the body to the answer or the error', async () => {
+  const answers: Array<[number, unknown]> = [
+    [200, { credentials: [{ id: 'cred_1', type: 'device', userId: 'u', counter: 0 }] }],
+    [401, { error: { code: 'unauthenticated', message: 'no', reason: 'signature_invalid' } }],
+  ];
+  const client = clientEntry.createSignetClient({
+    baseUrl: 'http://signet.test',
+    appId: 'app1',
+    secret: 's3cret',
+    fetch: async () => {
+      const [status, body] = answers.shift()!;
+      return new Response(JSON.stringify(body), { status });
+    },
+  });
+  const good = await client.listCredentials('u');
+  assert.equal(good.ok, true);
+  if (good.ok) assert.equal(good.body.credentials[0]?.id, 'cred_1');
+  const bad = await client.listCredentials('u');
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.equal(bad.body.error.code, 'unauthenticated');
+});
