@@ -103,6 +103,19 @@ describe('signet app and store-flag mistakes', () => {
         assert.match(error.message, /--chain-api 'not a url' is not a URL/);
         assert.doesNotMatch(r.stderr, /unexpected error/);
       }
+      const badOrigin = await cli([
+        'app',
+        'create',
+        '--name',
+        'A',
+        '--origin',
+        'ftp://x',
+        '--db',
+        db,
+        '--json',
+      ]);
+      assert.equal(badOrigin.code, 1);
+      assert.equal(jsonError(badOrigin.stdout).code, 'invalid_request');
       assert.deepEqual(readdirSync(dir.dir), []);
     } finally {
       dir.remove();

@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
-import { createApp, describeApp, rotateAppSecret, updateApp, type AppPatch } from '../../core/apps.js';
+import {
+  createApp,
+  describeApp,
+  normalizeOrigin,
+  rotateAppSecret,
+  updateApp,
+  type AppPatch,
+} from '../../core/apps.js';
 import type { AppSettings } from '../../store/types.js';
 import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
@@ -90,6 +97,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
   });
   // Flags are checked before the store is opened: a mistake leaves no database or key file.
   const settings = settingsFrom(values);
+  for (const origin of [...(values.origin ?? []), ...(values['add-origin'] ?? [])]) normalizeOrigin(origin);
   if (sub === 'create' && !values.name) throw new UsageError('--name is required');
   if ((sub === 'rotate-secret' || sub === 'set') && !positionals[0])
     throw new UsageError('APPID is required');
