@@ -6,7 +6,7 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
  * very same bytes.
  */
 
-/** A device challenge as the server issues it (CONTRACT.md: the signed message is this string). */
+/** A device challenge as the server issues it (docs/api.md: the signed message is this string). */
 export const CHALLENGE = 'h1Vv3Lr8VqfX0dM2bPZ1xK7sWnYc9QeA4tRjGoHuIiE';
 
 export interface KeyedSignature {
@@ -129,7 +129,7 @@ export function webauthnFixture(): WebAuthnFixture {
   };
 }
 
-/** The Tiniapp vector of seed 004 / CONTRACT.md (POST body `{"id":123}`). */
+/** The Tiniapp vector of seed 004 / docs/api.md (POST body `{"id":123}`). */
 export const TINIAPP_VECTOR = {
   clientId: 'RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W',
   secret: 'EhjGcsUUuRSJTHiYPbW5fxzyaKEx0JuAZIKRQ4HnIfNFidB2kMg6locQbTIEz3Vf',

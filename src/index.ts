@@ -1,48 +1,15 @@
 /**
- * Signet as a library: every scheme's strict parsers and verifiers (usable without the server),
- * the scheme registry, the error-code table, the server-API client, and the server and store
- * factories for embedding. See README.md "The library".
+ * `signet-auth`, the package root: the same as `signet-auth/verify` (every scheme's strict
+ * parsers and verifiers, the scheme registry, the error-code table) plus the server-API client of
+ * `signet-auth/client`. It loads `node:crypto`, @noble/curves, @noble/hashes, @scure/base,
+ * @simplewebauthn/server and the optional libsecp256k1 binding; never Fastify, a database driver
+ * or Redis. The server and the stores are in `signet-auth/server`, the page's side in
+ * `signet-auth/browser`. See README.md "The library".
  *
  * @example
- * import { parseDevicePublicKey, verifyDeviceSignature } from 'signet';
+ * import { parseDevicePublicKey, verifyDeviceSignature, createSignetClient } from 'signet-auth';
  * const key = parseDevicePublicKey(pem);
  * if (key.ok) verifyDeviceSignature(key.value, message, signature); // { ok: true } | { ok: false, code }
  */
-export * from './errors/codes.js';
-export { SignetError, isSignetError } from './errors/SignetError.js';
-export { MIN_RSA_BITS } from './crypto/index.js';
-export * from './schemes/device/index.js';
-export * from './schemes/webauthn/index.js';
-export * from './schemes/eos/index.js';
-export * from './schemes/eth/index.js';
-export * from './schemes/tiniapp/index.js';
-export * from './schemes/httpsig/index.js';
-export { canonicalizeJson } from './encoding/jcs.js';
-export {
-  parseTransaction,
-  transactionHash,
-  transactionChallengeData,
-  readBoundTransaction,
-  transactionResource,
-  MAX_TRANSACTION_BYTES,
-  type ParsedTransaction,
-  type BoundTransaction,
-} from './core/transactions.js';
-export { SCHEMES, findScheme } from './schemes/registry.js';
-export type { Scheme, SchemeName, OfflineInput, CredentialDraft } from './schemes/types.js';
-export {
-  createSignetClient,
-  type SignetClient,
-  type SignetClientOptions,
-} from './client/createSignetClient.js';
-export * from './client/tokens.js';
-export {
-  createHttpSignatureSigner,
-  type HttpSignatureClientKey,
-  type HttpSignatureSignerOptions,
-  type OutgoingRequest,
-} from './client/httpSignatureSigner.js';
-export * from './core/webhooks/index.js';
-export { buildServer, type ServerOptions } from './server/buildServer.js';
-export { openStore, type StoreConfig } from './store/openStore.js';
-export type * from './store/types.js';
+export * from './verify.js';
+export * from './client/index.js';

@@ -111,7 +111,7 @@ function cliArgs(runner: 'src' | 'dist'): string[] {
   return ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 }
 
-/** Tiniapp headers for a server-API request (CONTRACT.md), computed with node:crypto alone. */
+/** Tiniapp headers for a server-API request (docs/api.md), computed with node:crypto alone. */
 function tiniappHeaders(appId: string, secret: string, body: string): Record<string, string> {
   const timestamp = String(Date.now());
   const encoded = Buffer.from(`${timestamp}.${appId}.${body}`, 'utf8').toString('base64url');

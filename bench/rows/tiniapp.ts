@@ -25,7 +25,7 @@ export function rawTiniappVerify(
 }
 
 /**
- * Tiniapp request signature (CONTRACT.md): from the request's three headers and body bytes to
+ * Tiniapp request signature (docs/api.md): from the request's three headers and body bytes to
  * "signed by this app". Both sides read the headers, build `timestamp.clientId.body`, base64url
  * it, HMAC-SHA256 it with the app's secret, compare with the received hex in constant time, and
  * check the clock window. Signet also checks the header formats, and is awaited (its replay

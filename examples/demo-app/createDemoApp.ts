@@ -111,7 +111,7 @@ function text(body: Record<string, unknown>, field: string, max: number): string
 export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   const signetUrl = options.signetUrl.replace(/\/+$/, '');
   const signet = createSignetClient({ baseUrl: signetUrl, appId: options.appId, secret: options.secret });
-  // Issuer and keys from Signet's discovery document (signet/tokens), never guessed from signetUrl.
+  // Issuer and keys from Signet's discovery document (signet-auth/tokens), never guessed from signetUrl.
   const tokens = createSignetVerifier({
     url: signetUrl,
     audience: options.appId,

@@ -1,10 +1,10 @@
 /**
- * `signet/browser`: Signet in the page, framework-free (no Node modules; one dependency,
+ * `signet-auth/browser`: Signet in the page, framework-free (no Node modules; one dependency,
  * @noble/hashes, for the EIP-55 checksum). Passkey ceremonies from Signet's options JSON, Sign-In
  * with Ethereum through an EIP-1193 provider, and a client of the public API.
  *
  * @example
- * import { createSignetBrowserClient, startRegistration } from 'signet/browser';
+ * import { createSignetBrowserClient, startRegistration } from 'signet-auth/browser';
  */
 export { encodeBase64Url, decodeBase64Url } from './base64url.js';
 export {

@@ -1,9 +1,12 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isSignetError } from '../errors/SignetError.js';
 import { createSealer, deriveMasterKey, generateMasterKey, type Sealer } from '../core/sealer.js';
-import { sqlitePath } from '../store/openStore.js';
+import { checkStoreConfig, sqlitePath } from '../store/openStore.js';
 import { UsageError, type CliIo } from './io.js';
 
-/** Resolved configuration: flags win over environment variables (CONTRACT.md "Configuration"). */
+/** Resolved configuration: flags win over environment variables (docs/api.md "Configuration"). */
 export interface Config {
   port: number;
   host: string;
@@ -35,13 +38,16 @@ export function resolveConfig(flags: ConfigFlags, env: CliIo['env']): Omit<Confi
   if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(basePath))
     throw new UsageError('base path must start with /');
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const databaseUrl = flags.db ?? env['SIGNET_DATABASE_URL'] ?? 'sqlite:./signet.db';
+  const redisUrl = flags.redis ?? env['SIGNET_REDIS_URL'] ?? null;
+  checkDatabaseUrls(databaseUrl, redisUrl);
   const explicitIssuer = flags.issuer ?? env['SIGNET_ISSUER'];
   if (explicitIssuer !== undefined) checkIssuer(explicitIssuer);
   return {
     port,
     host,
-    databaseUrl: flags.db ?? env['SIGNET_DATABASE_URL'] ?? 'sqlite:./signet.db',
-    redisUrl: flags.redis ?? env['SIGNET_REDIS_URL'] ?? null,
+    databaseUrl,
+    redisUrl,
     basePath,
     issuer: explicitIssuer ?? derivedIssuer(publicHost, port, basePath),
     issuerDerived: explicitIssuer === undefined,
@@ -72,6 +78,32 @@ function checkIssuer(issuer: string): void {
  */
 export function derivedIssuer(publicHost: string, port: number, basePath: string): string {
   return `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}${basePath}`;
+}
+
+/**
+ * The database and Redis URLs, checked before anything else happens (before the master key is
+ * looked for or generated, before a file is created or a socket opened): an unsupported scheme,
+ * or a SQLite file in a directory that does not exist, is a usage error naming the flag.
+ */
+export function checkDatabaseUrls(databaseUrl: string, redisUrl: string | null): void {
+  try {
+    checkStoreConfig({ databaseUrl, redisUrl });
+  } catch (e) {
+    if (isSignetError(e)) throw new UsageError(e.message);
+    throw e;
+  }
+  const path = sqlitePath(databaseUrl);
+  if (path === null || path === ':memory:') return;
+  const dir = dirname(resolve(path));
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`--db: the directory ${dir} does not exist; create it first`);
+  }
+  if (!isDir) throw new UsageError(`--db: ${dir} is not a directory`);
+  if (existsSync(path) && !statSync(path).isFile())
+    throw new UsageError(`--db: ${resolve(path)} exists and is not a file`);
 }
 
 /**

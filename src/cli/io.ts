@@ -1,5 +1,5 @@
 /**
- * The CLI's output channels (CONTRACT.md "CLI"): data on stdout (one JSON object with `--json`),
+ * The CLI's output channels (docs/api.md "CLI"): data on stdout (one JSON object with `--json`),
  * human text and progress on stderr.
  */
 export interface CliIo {
@@ -24,10 +24,27 @@ export function processIo(): CliIo {
   };
 }
 
-/** A usage error: printed to stderr with exit code 2. */
+/** A usage error (a flag or argument the verb does not take): printed with exit code 2. */
 export class UsageError extends Error {
+  readonly code = 'usage_error';
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * The CLI's own failure codes, for what happens outside Signet's error table (docs/errors.md
+ * "CLI"): the server could not be reached, a file could not be read or written.
+ */
+export type CliErrorCode = 'connection_failed' | 'file_error';
+
+/** An operational failure of a verb (not the user's syntax): printed with exit code 1. */
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.code = code;
   }
 }

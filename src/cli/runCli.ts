@@ -1,5 +1,6 @@
 import { isSignetError } from '../errors/SignetError.js';
-import { UsageError, type CliIo } from './io.js';
+import { readFileSync } from 'node:fs';
+import { CliError, UsageError, type CliIo } from './io.js';
 import { runSign, signUsage } from './commands/sign.js';
 import { runVerify, verifyUsage } from './commands/verify.js';
 import { runServe, serveUsage } from './commands/serve.js';
@@ -29,25 +30,114 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   return [
     'Usage: signet <command> [options]',
+    '       signet --version',
     '',
     ...Object.values(COMMANDS).map((c) => c.usage + '\n'),
   ].join('\n');
 }
 
+/** The package's version, read from the package.json beside `src/` (or `dist/`). */
+export function readVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const version = typeof pkg === 'object' && pkg !== null ? (pkg as { version?: unknown }).version : null;
+  return typeof version === 'string' ? version : 'unknown';
+}
+
+/** An error as the CLI reports it: a stable code, a message for people, and an exit code. */
+interface Report {
+  code: string;
+  message: string;
+  exit: number;
+  /** Show the verb's usage under the message (usage errors in human mode). */
+  showUsage: boolean;
+}
+
+/** What a failed operating-system call means, in words (never the raw `ENOENT: ...` text). */
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'already exists',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'file name too long',
+};
+
+function systemError(e: unknown): { code: string; path: string | undefined } | null {
+  if (!(e instanceof Error) || !('code' in e) || typeof e.code !== 'string') return null;
+  if (!(e.code in SYSTEM_ERRORS)) return null;
+  return { code: e.code, path: 'path' in e && typeof e.path === 'string' ? e.path : undefined };
+}
+
+/** Sorts a thrown value into the CLI's channels; the catch-all never carries a message text. */
+function toReport(e: unknown, env: CliIo['env']): Report {
+  if (e instanceof UsageError) return { code: e.code, message: e.message, exit: 2, showUsage: true };
+  if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    return { code: 'usage_error', message: e.message, exit: 2, showUsage: true };
+  if (isSignetError(e)) return { code: e.code, message: e.message, exit: 1, showUsage: false };
+  if (e instanceof CliError) return { code: e.code, message: e.message, exit: 1, showUsage: false };
+  const sys = systemError(e);
+  if (sys) {
+    const what = SYSTEM_ERRORS[sys.code] as string;
+    return {
+      code: 'file_error',
+      message: sys.path ? `${sys.path}: ${what}` : what,
+      exit: 1,
+      showUsage: false,
+    };
+  }
+  // A bug, not a user's mistake: the name only (a library message may carry a URL with a
+  // password); SIGNET_DEBUG=1 prints the stack for a bug report.
+  const name = e instanceof Error ? e.name : 'unknown';
+  const stack = env['SIGNET_DEBUG'] && e instanceof Error ? `\n${e.stack ?? ''}` : '';
+  return {
+    code: 'internal_error',
+    message: `unexpected error (${name}); please report it, with SIGNET_DEBUG=1 for the stack${stack}`,
+    exit: 1,
+    showUsage: false,
+  };
+}
+
+/** True when `--json` comes before any `--` terminator. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /**
- * Runs one CLI invocation and returns its exit code: 0 success, 1 a verification or request
- * failure, 2 a usage error. Never prints a stack trace; secrets given as flags are never echoed.
+ * Runs one CLI invocation and returns its exit code: 0 success, 1 a verification, request or
+ * operational failure, 2 a usage error. Never prints a stack trace (unless SIGNET_DEBUG is set for
+ * a bug); secrets given as flags are never echoed. With `--json`, an error is one object on
+ * stdout, `{ "error": { "code", "message" } }`, and the same words go to stderr for people.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = argv;
+  const json = wantsJson(argv);
+  const fail = (report: Report, usageText: string, prefix: string): number => {
+    if (json) io.out(JSON.stringify({ error: { code: report.code, message: report.message } }));
+    // Usage errors read as a sentence; other errors lead with their stable code, as scripts grep.
+    const code = report.code === 'usage_error' ? '' : `${report.code}: `;
+    io.err(`${prefix}: ${code}${report.message}${report.showUsage && !json ? `\n\n${usageText}` : ''}`);
+    return report.exit;
+  };
+  if (verb === '--version' || verb === '-V' || verb === 'version') {
+    io.out(json ? JSON.stringify({ version: readVersion() }) : readVersion());
+    return 0;
+  }
   if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
     io.err(usage());
     return verb === undefined ? 2 : 0;
   }
   const command = COMMANDS[verb];
   if (!command) {
-    io.err(`signet: unknown command '${verb}'\n\n${usage()}`);
-    return 2;
+    return fail(
+      { code: 'usage_error', message: `unknown command '${verb}'`, exit: 2, showUsage: true },
+      usage(),
+      'signet',
+    );
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     io.err(command.usage);
@@ -56,22 +146,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (
-      e instanceof UsageError ||
-      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.err(`signet ${verb}: ${e.message}\n\n${command.usage}`);
-      return 2;
-    }
-    if (isSignetError(e)) {
-      io.err(`signet ${verb}: ${e.code}: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof Error && 'code' in e && (e.code === 'ENOENT' || e.code === 'EACCES')) {
-      io.err(`signet ${verb}: ${e.message}`);
-      return 1;
-    }
-    io.err(`signet ${verb}: unexpected error: ${e instanceof Error ? e.name : 'unknown'}`);
-    return 1;
+    return fail(toReport(e, io.env), command.usage, `signet ${verb}`);
   }
 }

@@ -13,7 +13,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Options every store verb takes (CONTRACT.md: the same --db as serve). */
+/** Options every store verb takes (docs/api.md: the same --db as serve). */
 export const storeOptions = {
   db: { type: 'string' },
   redis: { type: 'string' },

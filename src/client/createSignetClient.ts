@@ -1,4 +1,11 @@
 import { signTiniappRequest } from '../schemes/tiniapp/index.js';
+import type {
+  ApiAuditRecord,
+  ApiCredential,
+  SignetErrorBody,
+  SignetResponse,
+  WebauthnRegistrationStart,
+} from './types.js';
 
 export interface SignetClientOptions {
   /** Signet's URL including any base path, e.g. `https://auth.example.com/signet`. */
@@ -10,7 +17,7 @@ export interface SignetClientOptions {
   fetch?: typeof fetch;
 }
 
-/** A wallet's proof of possession (CONTRACT.md "Identity binding"); see `signet/browser`'s `proveEthereumWallet`. */
+/** A wallet's proof of possession (docs/api.md "Identity binding"); see `signet-auth/browser`'s `proveEthereumWallet`. */
 export interface WalletProof {
   challengeId: string;
   signature: string;
@@ -22,10 +29,7 @@ export type WalletRegistration =
   | { type: 'eth'; address: string; proof: WalletProof; label?: string }
   | { type: 'eos'; account: string; publicKey: string; proof: WalletProof; label?: string };
 
-export interface SignetResponse<T = unknown> {
-  status: number;
-  body: T;
-}
+export type { SignetResponse } from './types.js';
 
 /**
  * The app backend's client for Signet's server API: every request is Tiniapp-signed (a body
@@ -70,20 +74,22 @@ export function createSignetClient(options: SignetClientOptions) {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, body: parsed as T };
+    return response.ok
+      ? { ok: true, status: response.status, body: parsed as T }
+      : { ok: false, status: response.status, body: parsed as SignetErrorBody };
   }
 
   return {
     request,
     registerCredential: (userId: string, credential: Record<string, unknown>) =>
-      request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
+      request<ApiCredential>('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, credential),
     /**
      * Registers an `eos` / `eth` wallet with its proof of possession: 201 for a new credential,
      * 200 when the user already holds it, 409 `conflict` when another user of the app does,
      * 401 `verification_failed` when the proof does not verify.
      */
     registerWallet: (userId: string, wallet: WalletRegistration) =>
-      request('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, wallet),
+      request<ApiCredential>('POST', `/v1/users/${encodeURIComponent(userId)}/credentials`, wallet),
     /**
      * A challenge for a wallet proof, issued for `userId` (the public `POST /v1/challenges`),
      * for a backend that has the user's wallet sign elsewhere (a native app, a QR code).
@@ -95,27 +101,28 @@ export function createSignetClient(options: SignetClientOptions) {
         userId,
       }),
     listCredentials: (userId: string) =>
-      request('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
+      request<{ credentials: ApiCredential[] }>('GET', `/v1/users/${encodeURIComponent(userId)}/credentials`),
     revokeCredential: (userId: string, credentialId: string) =>
-      request(
+      request<null>(
         'DELETE',
         `/v1/users/${encodeURIComponent(userId)}/credentials/${encodeURIComponent(credentialId)}`,
       ),
     webauthnRegistrationOptions: (input: { userId: string; userName: string; displayName?: string }) =>
-      request('POST', '/v1/webauthn/registration/options', input),
+      request<WebauthnRegistrationStart>('POST', '/v1/webauthn/registration/options', input),
     webauthnRegistrationVerify: (input: { challengeId: string; response: unknown }) =>
-      request('POST', '/v1/webauthn/registration/verify', input),
+      request<ApiCredential>('POST', '/v1/webauthn/registration/verify', input),
     /** RFC 7662 introspection of an access token: `{ active, sub, aud, ... }` or `{ active: false }`. */
-    introspect: (token: string) => request('POST', '/v1/tokens/introspect', { token }),
+    introspect: (token: string) =>
+      request<{ active: boolean; [claim: string]: unknown }>('POST', '/v1/tokens/introspect', { token }),
     /** Revokes sessions by one of token, userId or credentialId: `{ revoked: N }`. */
     revokeTokens: (by: { token: string } | { userId: string } | { credentialId: string }) =>
-      request('POST', '/v1/tokens/revoke', by),
+      request<{ revoked: number }>('POST', '/v1/tokens/revoke', by),
     audit: (query: { userId?: string; limit?: number } = {}) => {
       const q = new URLSearchParams();
       if (query.userId) q.set('userId', query.userId);
       if (query.limit) q.set('limit', String(query.limit));
       const qs = q.toString();
-      return request('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
+      return request<{ records: ApiAuditRecord[] }>('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
     },
   };
 }

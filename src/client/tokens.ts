@@ -1,10 +1,10 @@
 /**
- * `signet/tokens`: what a relying party needs to accept Signet's tokens, without the server, a
+ * `signet-auth/tokens`: what a relying party needs to accept Signet's tokens, without the server, a
  * database driver or Fastify at run time: the verifier (discovery, JWKS cache, issuer, audience,
  * amr) and the Fastify / node:http middleware. See docs/tokens.md.
  *
  * @example
- * import { createSignetVerifier, signetMiddleware } from 'signet/tokens';
+ * import { createSignetVerifier, signetMiddleware } from 'signet-auth/tokens';
  */
 export {
   createSignetVerifier,

@@ -3,7 +3,7 @@ import type { App, AppSettings } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric, randomId } from './ids.js';
 
-/** Defaults for a new app (CONTRACT.md: challenge TTL 300 s, skew 300 000 ms). */
+/** Defaults for a new app (docs/api.md: challenge TTL 300 s, skew 300 000 ms). */
 export const DEFAULT_APP_SETTINGS: AppSettings = {
   challengeTtlMs: 300_000,
   skewMs: 300_000,
@@ -70,7 +70,15 @@ function checkSettings(settings: AppSettings): AppSettings {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }
   if (settings.chainApi !== null) {
-    const url = new URL(settings.chainApi);
+    let url: URL;
+    try {
+      url = new URL(settings.chainApi);
+    } catch {
+      throw new SignetError(
+        'invalid_request',
+        `chainApi '${settings.chainApi.slice(0, 100)}' is not a URL (e.g. https://eos.greymass.com)`,
+      );
+    }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new SignetError('invalid_request', 'chainApi must be http(s)');
   }
@@ -117,7 +125,7 @@ export async function createApp(deps: Deps, input: NewApp): Promise<{ app: App; 
 
 /**
  * Adds a new secret and keeps only the previous one beside it: both verify until the next
- * rotation (CONTRACT.md: two active secrets during rotation).
+ * rotation (docs/api.md: two active secrets during rotation).
  */
 export async function rotateAppSecret(deps: Deps, appId: string): Promise<{ app: App; secret: string }> {
   const app = await requireApp(deps, appId);

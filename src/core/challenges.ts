@@ -9,7 +9,7 @@ export const LOGIN_TYPES: readonly LoginType[] = ['device', 'webauthn', 'eos', '
 
 /**
  * Issues a single-use challenge bound to the app, the scheme and (when given) the user
- * (CONTRACT.md "challenge"). The value is 32 random bytes as base64url, except for `eth`,
+ * (docs/glossary.md "Challenge"). The value is 32 random bytes as base64url, except for `eth`,
  * whose challenge doubles as an EIP-4361 nonce and so is 32 alphanumeric characters.
  *
  * @example
@@ -37,7 +37,7 @@ export async function issueChallenge(
 
 /**
  * Consumes a challenge: it is gone after this call whatever the outcome of the verification
- * that follows (CONTRACT.md). Unknown, already used, or issued for another scheme:
+ * that follows (docs/api.md). Unknown, already used, or issued for another scheme:
  * `challenge_unknown`; past its lifetime: `challenge_expired`.
  */
 export async function consumeChallenge(

@@ -159,7 +159,7 @@ async function walletHolder(deps: Deps, app: App, wanted: Credential): Promise<R
   return { credential: held, created: false };
 }
 
-/** A credential as the API shows it (CONTRACT.md `{ id, type, userId, createdAt, lastUsedAt, label, ... }`). */
+/** A credential as the API shows it (docs/api.md `{ id, type, userId, createdAt, lastUsedAt, label, ... }`). */
 export function describeCredential(c: Credential): Record<string, unknown> {
   return {
     id: c.id,

@@ -26,7 +26,7 @@ import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
-/** A successful login (CONTRACT.md `POST /v1/verify` 200). */
+/** A successful login (docs/api.md `POST /v1/verify` 200). */
 export interface LoginSuccess {
   verified: true;
   userId: string;
@@ -329,7 +329,7 @@ const FLOWS: { [K in LoginType]: Flow<never> } = {
 };
 
 /**
- * Verifies a login proof (CONTRACT.md `POST /v1/verify`): rate limits, then the challenge
+ * Verifies a login proof (docs/api.md `POST /v1/verify`): rate limits, then the challenge
  * (consumed whatever follows), then the signature, then counters and replay; every attempt is
  * audited with its precise reason and answered `verification_failed` on failure.
  *

@@ -15,7 +15,7 @@ export interface IssuedChallenge {
 
 /**
  * `POST /v1/challenges`: a login challenge. Issued the same way whether or not the user exists
- * (CONTRACT.md): for a webauthn challenge naming a user with no passkey, `allowCredentials`
+ * (docs/api.md): for a webauthn challenge naming a user with no passkey, `allowCredentials`
  * holds a decoy id derived from the user id under the master key, stable across calls, so the
  * answer does not reveal who has credentials.
  */

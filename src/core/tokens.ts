@@ -6,10 +6,10 @@ import { randomAlphanumeric } from './ids.js';
 
 const KEY_PURPOSE = 'signing-key';
 
-/** Longest token lifetime an app may set; retired keys stay in the JWKS this long (CONTRACT.md). */
+/** Longest token lifetime an app may set; retired keys stay in the JWKS this long (docs/api.md). */
 export const MAX_TOKEN_TTL_SEC = 30 * 86_400;
 
-/** Claims of a login token (CONTRACT.md "token"). */
+/** Claims of a login token (docs/glossary.md "Token"). */
 export interface LoginClaims {
   appId: string;
   userId: string;

@@ -69,7 +69,7 @@ export function importEcPoint(curve: keyof typeof EC_CURVES, point: Uint8Array):
   });
 }
 
-/** Smallest RSA modulus any Signet verifier accepts (NIST SP 800-131A; jose and CONTRACT.md refuse weaker). */
+/** Smallest RSA modulus any Signet verifier accepts (NIST SP 800-131A; jose and docs/api.md refuse weaker). */
 export const MIN_RSA_BITS = 2048;
 
 /** Size of an RSA key's modulus in bits, or 0 for other keys. */

@@ -1,5 +1,5 @@
 /**
- * The one table of Signet's public error codes (CONTRACT.md, "Errors") with their HTTP status and
+ * The one table of Signet's public error codes (docs/api.md, "Errors") with their HTTP status and
  * default message. Routes, the CLI and the docs read this table; nothing else spells a status.
  */
 export const ERROR_CODES = {
@@ -26,7 +26,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
  * Precise reasons behind a failed verification. The public API answers every one of them with
- * `verification_failed` (CONTRACT.md); the reason goes to the audit record, the server API,
+ * `verification_failed` (docs/api.md); the reason goes to the audit record, the server API,
  * the log and `signet verify`. The first seven are the contract's; the rest are Signet's
  * finer reasons for wallet messages and request signatures, documented in docs/errors.md.
  */

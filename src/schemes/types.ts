@@ -1,14 +1,14 @@
 import type { ParseFailure, Parsed, Verified } from '../errors/codes.js';
 
 /**
- * The ways a signature proves who is calling (CONTRACT.md table), plus `http-signature`
- * (RFC 9421, CONTRACT.md "HTTP Message Signatures"), a second way to sign server-API calls.
+ * The ways a signature proves who is calling (docs/api.md table), plus `http-signature`
+ * (RFC 9421, docs/api.md "HTTP Message Signatures"), a second way to sign server-API calls.
  */
 export const SCHEME_NAMES = ['device', 'webauthn', 'eos', 'eth', 'tiniapp', 'http-signature'] as const;
 export type SchemeName = (typeof SCHEME_NAMES)[number];
 
 /**
- * One line of `signet verify --batch` (CONTRACT.md, CLI), after JSON parsing but before any
+ * One line of `signet verify --batch` (docs/api.md, CLI), after JSON parsing but before any
  * field is trusted: every scheme's `verifyOffline` checks the fields it reads.
  */
 export interface OfflineInput {

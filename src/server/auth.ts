@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 /**
- * Authenticates a server-API request by its Tiniapp signature (CONTRACT.md): a body request signs
+ * Authenticates a server-API request by its Tiniapp signature (docs/api.md): a body request signs
  * the exact bytes received, a body-less one its path and query as sent, less the base path.
  * Any failure answers 401 `unauthenticated`; the precise reason goes to the audit log.
  */

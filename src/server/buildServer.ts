@@ -19,6 +19,7 @@ import { registerMykeyRoutes } from './routes/mykey.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerDocsRoutes } from './routes/docs.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -199,7 +200,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       info: {
         title: 'Signet',
         version: '1',
-        description: 'Signature-authentication server (see CONTRACT.md).',
+        description:
+          'Signature-authentication server. The API in words: docs/api.md in the repository (and in the package); error codes: docs/errors.md.',
       },
       components: {
         securitySchemes: {
@@ -224,6 +226,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerAuditRoutes(api, ctx);
       registerConsoleRoutes(api, ctx);
       registerTokenRoutes(api, ctx);
+      await registerDocsRoutes(api, basePath);
     },
     { prefix: basePath },
   );

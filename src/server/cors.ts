@@ -12,7 +12,7 @@ declare module 'fastify' {
 const ORIGINS_TTL_MS = 5_000;
 
 /**
- * CORS from each app's origins (CONTRACT.md). A preflight carries no body, so it is allowed when
+ * CORS from each app's origins (docs/api.md). A preflight carries no body, so it is allowed when
  * the origin belongs to any app; the real response then allows the origin only when it belongs
  * to the app the request named.
  */

@@ -23,7 +23,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 /**
  * The one error handler: every failure leaves as a stable code from the table. The public API
- * hides the precise reason of a `verification_failed` (CONTRACT.md); server-API answers carry it.
+ * hides the precise reason of a `verification_failed` (docs/api.md); server-API answers carry it.
  * Logs carry the code and reason, never a stack, a body or a secret.
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {

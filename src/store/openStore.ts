@@ -70,6 +70,32 @@ function splitRedisUrl(redisUrl: string): { url: string; prefix?: string } {
 }
 
 /**
+ * Checks a store configuration's URLs without opening anything (no file, no socket), so that a
+ * caller can refuse a mistake before it does anything else; {@link openStore} runs it first.
+ * Throws `invalid_request` for an unsupported scheme, an empty SQLite path, `--redis` beside
+ * SQLite, a bad `?schema=` or a Redis URL that is not `redis://` / `rediss://`. Messages name the
+ * URL's scheme only, never the rest (it may carry a password).
+ */
+export function checkStoreConfig(config: Pick<StoreConfig, 'databaseUrl' | 'redisUrl'>): void {
+  const path = sqlitePath(config.databaseUrl);
+  if (path !== null) {
+    if (path === '')
+      throw new SignetError('invalid_request', 'sqlite: URL needs a file path, e.g. sqlite:./signet.db');
+    if (config.redisUrl) throw new SignetError('invalid_request', '--redis needs a postgres:// database');
+    return;
+  }
+  const scheme = schemeOf(config.databaseUrl);
+  if (scheme !== 'postgres' && scheme !== 'postgresql') {
+    throw new SignetError(
+      'invalid_request',
+      `unsupported database URL '${scheme.slice(0, 32)}:...': use sqlite:PATH or postgres://user@host:5432/db`,
+    );
+  }
+  splitPostgresUrl(config.databaseUrl);
+  if (config.redisUrl) splitRedisUrl(config.redisUrl);
+}
+
+/**
  * Opens the store a database URL names. Misconfiguration throws at start-up, not per request:
  * - `sqlite:PATH`: the embedded store, one file (`--redis` is refused with `invalid_request`: the
  *   single-file store has no use for it, and a second store would only add a way to fail);
@@ -83,14 +109,10 @@ function splitRedisUrl(redisUrl: string): { url: string; prefix?: string } {
  * const shared = await openStore({ databaseUrl: 'postgres://signet@db/signet?schema=signet', redisUrl: 'redis://cache:6379' });
  */
 export async function openStore(config: StoreConfig): Promise<Store> {
+  checkStoreConfig(config);
   const clockOption = config.clock ? { clock: config.clock } : {};
   const path = sqlitePath(config.databaseUrl);
-  if (path !== null) {
-    if (path === '')
-      throw new SignetError('invalid_request', 'sqlite: URL needs a file path, e.g. sqlite:./signet.db');
-    if (config.redisUrl) throw new SignetError('invalid_request', '--redis needs a postgres:// database');
-    return createSqliteStore({ path, ...clockOption });
-  }
+  if (path !== null) return createSqliteStore({ path, ...clockOption });
   const scheme = schemeOf(config.databaseUrl);
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const { url, schema } = splitPostgresUrl(config.databaseUrl);

@@ -8,7 +8,7 @@
  * from the factory, never from `Date.now()` directly, so tests can move time.
  */
 
-/** Per-app settings (CONTRACT.md "Words"). */
+/** Per-app settings (docs/glossary.md "App"). */
 export interface AppSettings {
   /** Challenge lifetime, ms (default 300 000). */
   challengeTtlMs: number;
@@ -62,7 +62,7 @@ export interface App {
 
 export type CredentialType = 'device' | 'webauthn' | 'eos' | 'eth';
 
-/** A public key bound to a user (CONTRACT.md "credential"). */
+/** A public key bound to a user (docs/glossary.md "Credential"). */
 export interface Credential {
   /** Signet's id; for webauthn the credential id (base64url). Unique per app. */
   id: string;
@@ -145,7 +145,7 @@ export interface AppStore {
   update(app: App): Promise<boolean>;
 }
 
-/** A challenge as issued (CONTRACT.md "challenge"). */
+/** A challenge as issued (docs/glossary.md "Challenge"). */
 export interface Challenge {
   id: string;
   appId: string;
@@ -210,7 +210,7 @@ export interface MykeySessionStore {
   ): Promise<boolean>;
 }
 
-/** One verification attempt (CONTRACT.md `GET /v1/audit`). */
+/** One verification attempt (docs/api.md `GET /v1/audit`). */
 export interface AuditRecord {
   id: string;
   appId: string;

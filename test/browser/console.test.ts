@@ -83,6 +83,7 @@ before(async () => {
   // A wallet registers with its proof of possession (a challenge issued for alice, signed).
   const wallet = Wallet.createRandom();
   const ch = await stack.client.walletChallenge('alice', 'eth');
+  assert.ok(ch.ok);
   assert.equal(
     (
       await stack.client.registerWallet('alice', {

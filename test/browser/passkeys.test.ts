@@ -26,11 +26,12 @@ let authenticator: string;
 async function passkeys(
   userId: string,
 ): Promise<Array<{ id: string; publicKey: { alg: number }; counter: number }>> {
-  const { status, body } = await stack.client.listCredentials(userId);
-  assert.equal(status, 200);
-  return (
-    body as { credentials: Array<{ id: string; type: string; publicKey: { alg: number }; counter: number }> }
-  ).credentials.filter((c) => c.type === 'webauthn');
+  const listed = await stack.client.listCredentials(userId);
+  assert.equal(listed.status, 200);
+  assert.ok(listed.ok);
+  return listed.body.credentials
+    .filter((c) => c.type === 'webauthn')
+    .map((c) => ({ id: c.id, publicKey: c.publicKey as { alg: number }, counter: c.counter }));
 }
 
 /** Swaps the page's authenticator for a fresh one; returns the old one's credentials. */

@@ -1,4 +1,4 @@
-// The CLI as CONTRACT.md gives it: `sign` reproduces the Tiniapp vectors, `verify --batch` checks
+// The CLI as docs/api.md gives it: `sign` reproduces the Tiniapp vectors, `verify --batch` checks
 // lines offline, `app`/`keys` work on the store, and `serve` + `request` run as real processes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // Several `signet serve` processes on one Postgres schema and one Redis form one deployment
-// (CONTRACT.md "Configuration"): whatever one node issues, another may consume, nothing is
+// (docs/api.md "Configuration"): whatever one node issues, another may consume, nothing is
 // accepted twice, a store outage answers 503 `store_unavailable` and accepts nothing, and the
 // nodes recover by themselves.
 //

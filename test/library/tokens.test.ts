@@ -1,6 +1,6 @@
 // A relying party verifies Signet's tokens from the discovery document, whichever host name it used
 // to reach Signet (the localhost / 127.0.0.1 trap): first with nothing but `jose`, then with
-// `signet/tokens` (the verifier and both middlewares, run as the examples in examples/). Signet is
+// `signet-auth/tokens` (the verifier and both middlewares, run as the examples in examples/). Signet is
 // the real CLI (`signet serve --port 0`) on a SQLite file; logins are real device signatures.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,7 +141,7 @@ describe('a relying party built from jose and the discovery document only', () =
   }
 });
 
-describe('signet/tokens: createSignetVerifier', () => {
+describe('signet-auth/tokens: createSignetVerifier', () => {
   for (const host of ['localhost', '127.0.0.1']) {
     test(`url ${host}: both tokens verify; the issuer comes from discovery`, async () => {
       const verifier = createSignetVerifier({ url: `http://${host}:${port}`, audience: appId });

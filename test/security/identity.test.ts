@@ -546,6 +546,7 @@ describe('finding 3: wallets prove possession at registration', () => {
     // The backend's own helpers: a challenge for the user, then registerWallet with the proof.
     const ch = await client.walletChallenge('p-dave', 'eos');
     assert.equal(ch.status, 200);
+    assert.ok(ch.ok);
     const ok = await client.registerWallet('p-dave', {
       type: 'eos',
       account: 'proofacct',

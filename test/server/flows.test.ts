@@ -1,4 +1,4 @@
-// Every flow of CONTRACT.md against a real listening Signet server on a SQLite file, with real
+// Every flow of docs/api.md against a real listening Signet server on a SQLite file, with real
 // signers: node:crypto keys, the `signet device` stand-in, a software passkey authenticator,
 // @wharfkit/antelope for EOS, ethers for Ethereum, and a real HTTP chain API for MYKEY.
 import { after, before, describe, test } from 'node:test';

@@ -1,7 +1,7 @@
 /**
  * The demo page's script (served transpiled as /examples/demo-app/public/app.js; the relative
  * import below resolves to /src/browser/index.js, which the demo server serves the same way —
- * a real app would let its bundler resolve `signet/browser`). Public API calls (challenges,
+ * a real app would let its bundler resolve `signet-auth/browser`). Public API calls (challenges,
  * proofs) go from the page straight to Signet (CORS allows the app's origins); server-API calls
  * (registering credentials) go through this app's backend, which holds the app secret.
  */

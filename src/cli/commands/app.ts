@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
-import { createApp, describeApp, rotateAppSecret, updateApp, type AppPatch } from '../../core/apps.js';
+import {
+  createApp,
+  describeApp,
+  normalizeOrigin,
+  rotateAppSecret,
+  updateApp,
+  type AppPatch,
+} from '../../core/apps.js';
 import type { AppSettings } from '../../store/types.js';
 import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
@@ -43,6 +50,19 @@ function integer(flag: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** An http(s) URL flag, checked before the store is opened. */
+function httpUrl(flag: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${flag} '${text.slice(0, 100)}' is not a URL (e.g. https://eos.greymass.com)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--${flag} must be an http:// or https:// URL`);
+  return text;
+}
+
 type Values = {
   [K in keyof typeof settingOptions]?: (typeof settingOptions)[K] extends { multiple: true }
     ? string[]
@@ -64,7 +84,8 @@ function settingsFrom(v: Values): Partial<AppSettings> {
     throw new UsageError('give one of --require-wallet-proof and --no-require-wallet-proof');
   if (v['require-wallet-proof']) s.requireWalletProof = true;
   if (v['no-require-wallet-proof']) s.requireWalletProof = false;
-  if (v['chain-api'] !== undefined) s.chainApi = v['chain-api'] === 'none' ? null : v['chain-api'];
+  if (v['chain-api'] !== undefined)
+    s.chainApi = v['chain-api'] === 'none' ? null : httpUrl('chain-api', v['chain-api']);
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));
   set('refreshTtlSec', integer('refresh-ttl', v['refresh-ttl']));
@@ -84,6 +105,14 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: { ...storeOptions, ...settingOptions },
   });
+  // Flags are checked before the store is opened: a mistake leaves no database or key file.
+  const settings = settingsFrom(values);
+  for (const origin of [...(values.origin ?? []), ...(values['add-origin'] ?? [])]) normalizeOrigin(origin);
+  if (sub === 'create' && !values.name) throw new UsageError('--name is required');
+  if ((sub === 'rotate-secret' || sub === 'set') && !positionals[0])
+    throw new UsageError('APPID is required');
+  if (sub !== 'create' && sub !== 'list' && sub !== 'rotate-secret' && sub !== 'set')
+    throw new UsageError(`unknown app command '${sub ?? ''}'`);
   const runtime = await openRuntime(values, io);
   try {
     const print = (data: Record<string, unknown>, human: string) =>
@@ -95,7 +124,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
           name: values.name,
           origins: values.origin ?? [],
           rpId: values['rp-id'] ?? null,
-          settings: settingsFrom(values),
+          settings,
         });
         print(
           { ...describeApp(app), secret },
@@ -126,7 +155,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
       case 'set': {
         const appId = positionals[0];
         if (!appId) throw new UsageError('APPID is required');
-        const patch: AppPatch = { settings: settingsFrom(values) };
+        const patch: AppPatch = { settings };
         if (values.name) patch.name = values.name;
         if (values.origin) patch.origins = values.origin;
         if (values['add-origin']) patch.addOrigins = values['add-origin'];

@@ -1,11 +1,34 @@
 import { parseArgs } from 'node:util';
 import { createSignetClient } from '../../client/createSignetClient.js';
-import { UsageError, type CliIo } from '../io.js';
+import { CliError, UsageError, type CliIo } from '../io.js';
 
-export const requestUsage = `signet request METHOD URL [--body JSON] [--json]
-  Sends a Tiniapp-signed request to Signet's server API. Credentials from the environment:
-  SIGNET_APP_ID and SIGNET_APP_SECRET. URL includes any base path, e.g.
-  http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx answer.`;
+export const requestUsage = `signet request METHOD URL [--body JSON] [--base-path /prefix] [--timeout SECONDS] [--json]
+  Sends a Tiniapp-signed request to Signet's server API. METHOD is GET, POST, PUT, PATCH or
+  DELETE. Credentials from the environment: SIGNET_APP_ID and SIGNET_APP_SECRET. URL includes
+  any base path, e.g. http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx
+  answer or when the server cannot be reached (code connection_failed; --timeout, default 30).`;
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Why a fetch failed, in words: the undici cause's code when there is one. */
+function describeFetchFailure(e: unknown, timeoutSec: number): string {
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
+    return `no answer within ${timeoutSec} s`;
+  const cause =
+    e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is `signet serve` running there?)',
+    ENOTFOUND: 'unknown host',
+    EAI_AGAIN: 'the host name could not be resolved',
+    ECONNRESET: 'the connection was reset',
+    EHOSTUNREACH: 'host unreachable',
+    ETIMEDOUT: 'the connection timed out',
+  };
+  if (code && known[code]) return known[code] as string;
+  if (code) return code;
+  return typeof cause?.message === 'string' ? cause.message : 'the request failed';
+}
 
 export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,10 +39,19 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
       body: { type: 'string' },
       json: { type: 'boolean', default: false },
       'base-path': { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
-  const [method, url] = positionals;
-  if (!method || !url) throw new UsageError('METHOD and URL are required');
+  const [methodText, url, ...extra] = positionals;
+  if (!methodText || !url) throw new UsageError('METHOD and URL are required');
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const method = methodText.toUpperCase();
+  if (!METHODS.has(method))
+    throw new UsageError(`unknown method '${methodText}': use GET, POST, PUT, PATCH or DELETE`);
+  const timeoutText = values.timeout ?? '30';
+  if (!/^\d{1,4}$/.test(timeoutText) || Number(timeoutText) < 1)
+    throw new UsageError('--timeout is a whole number of seconds, 1-9999');
+  const timeoutSec = Number(timeoutText);
   const appId = io.env['SIGNET_APP_ID'];
   const secret = io.env['SIGNET_APP_SECRET'];
   if (!appId || !secret) throw new UsageError('set SIGNET_APP_ID and SIGNET_APP_SECRET');
@@ -29,12 +61,28 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError(`'${url}' is not a URL`);
   }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new UsageError(`'${target.protocol}' URLs are not supported: use http:// or https://`);
   const basePath = (values['base-path'] ?? io.env['SIGNET_BASE_PATH'] ?? '').replace(/\/+$/, '');
   const fullPath = target.pathname + target.search;
   if (basePath && !fullPath.startsWith(basePath + '/'))
     throw new UsageError(`URL path does not start with the base path ${basePath}`);
-  const client = createSignetClient({ baseUrl: target.origin + basePath, appId, secret });
-  const response = await client.request(method.toUpperCase(), fullPath.slice(basePath.length), values.body);
+  const client = createSignetClient({
+    baseUrl: target.origin + basePath,
+    appId,
+    secret,
+    fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutSec * 1000) }),
+  });
+  let response: Awaited<ReturnType<typeof client.request>>;
+  try {
+    response = await client.request(method, fullPath.slice(basePath.length), values.body);
+  } catch (e) {
+    throw new CliError(
+      'connection_failed',
+      `cannot reach ${target.origin}: ${describeFetchFailure(e, timeoutSec)}`,
+      { cause: e },
+    );
+  }
   io.err(`HTTP ${response.status}`);
   io.out(
     typeof response.body === 'string'

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildServer } from '../../server/buildServer.js';
 import { UsageError, type CliIo } from '../io.js';
-import { readAdminToken } from '../config.js';
+import { readAdminToken, resolveConfig } from '../config.js';
 import { openRuntime } from '../runtime.js';
 import { parseRetentionDays, retentionCutoff } from './audit.js';
 import type { Deps } from '../../core/deps.js';
@@ -72,6 +72,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'key-rotation-days': _k,
     ...flags
   } = values;
+  // Port, base path and database URLs are checked before anything reads a key or touches a file.
+  resolveConfig(flags, io.env);
   const adminToken = readAdminToken(io.env);
   if (
     cluster.isPrimary &&

@@ -42,7 +42,7 @@ function readDeviceId(input: unknown): Parsed<string | null> {
 
 /**
  * Strict parser of a `device` credential body `{ type: "device", publicKey, deviceId?, label? }`
- * (CONTRACT.md "Credentials"). The key may be in any form `parseDevicePublicKey` reads; the
+ * (docs/api.md "Credentials"). The key may be in any form `parseDevicePublicKey` reads; the
  * stored form is `{ kind, spki }` with the canonical SPKI, so one key has one spelling.
  *
  * @example

@@ -11,7 +11,7 @@ import { concatBytes, decodeBase64, decodeBase64Url, encodeBase64Url } from '../
 import { invalid, type Parsed } from '../../errors/codes.js';
 
 /**
- * Device public keys (CONTRACT.md "Credentials"): what `my.bioMetrics.createKey`, Android
+ * Device public keys (docs/api.md "Credentials"): what `my.bioMetrics.createKey`, Android
  * Keystore (`PublicKey.getEncoded()`, often through `Base64.DEFAULT` with line breaks), iOS
  * (`SecKeyCopyExternalRepresentation`: PKCS#1 for RSA, the raw `04 || x || y` point for the
  * Secure Enclave's P-256) and react-native-biometrics hand an app. Every form is parsed once
@@ -42,7 +42,7 @@ export const MAX_KEY_STRING = 8192;
  * A key refusal that says whose fault it is: `invalid_request` for text that is not a key at
  * all, `key_invalid` for a well-formed key that policy refuses (RSA size or exponent, a curve
  * other than P-256, RSA-PSS-only keys). Registration answers both with `invalid_request`
- * (CONTRACT.md "weak key"); `verify --batch` reports the finer `key_invalid`.
+ * (docs/errors.md `invalid_request`); `verify --batch` reports the finer `key_invalid`.
  */
 export type DeviceKeyFailure = { ok: false; code: 'invalid_request' | 'key_invalid'; message: string };
 
@@ -209,7 +209,7 @@ export function decodeDevicePublicKey(input: unknown): Parsed<DevicePublicKey> |
 }
 
 /**
- * Strict parser of a device public key in every form CONTRACT.md lists: PEM SPKI
+ * Strict parser of a device public key in every form docs/api.md lists: PEM SPKI
  * (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`); base64 or base64url DER of SPKI (Android,
  * line breaks and spaces allowed) or of PKCS#1 (iOS RSA); a 65-byte uncompressed P-256 point
  * in base64 / base64url (iOS Secure Enclave). RSA must have 2048-4096 bits; EC must be P-256.

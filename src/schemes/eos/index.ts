@@ -59,7 +59,7 @@ export function isEosAccountName(input: unknown): input is string {
 
 /**
  * Strict parser of an `eos` credential body `{ type: "eos", account, publicKey, label? }`
- * (CONTRACT.md). The key may be `EOS…`, `PUB_K1_…` or `PUB_R1_…`; the stored form is canonical.
+ * (docs/api.md). The key may be `EOS…`, `PUB_K1_…` or `PUB_R1_…`; the stored form is canonical.
  *
  * @example
  * parseEosCredential({ type: 'eos', account: 'alice', publicKey: 'EOS6Rrvuj…' })

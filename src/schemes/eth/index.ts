@@ -38,7 +38,7 @@ export interface EthCredential extends CredentialDraft {
 export const MAX_ETH_MESSAGE_BYTES = 64 * 1024;
 
 /**
- * Strict parser of an `eth` credential body `{ type: "eth", address, label? }` (CONTRACT.md): the
+ * Strict parser of an `eth` credential body `{ type: "eth", address, label? }` (docs/api.md): the
  * address is checked by EIP-55 when mixed case and stored lowercase. Other keys are ignored.
  *
  * @example

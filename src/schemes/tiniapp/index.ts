@@ -58,7 +58,7 @@ function readPayload(input: OfflineInput): Parsed<Uint8Array> {
 
 /**
  * Offline check of one `signet verify --batch` line `{ scheme: "tiniapp", secret, message,
- * signature }` (CONTRACT.md: `message` is the payload `timestamp.clientId.bodyOrPath`,
+ * signature }` (docs/api.md: `message` is the payload `timestamp.clientId.bodyOrPath`,
  * `signature` its lowercase hex HMAC). The payload is base64url-encoded and MACed exactly as a
  * request is; `messageHex` may carry a payload whose body is not UTF-8, `signatureHex` the
  * same hex. Signatures only: no clock window, no replay record.

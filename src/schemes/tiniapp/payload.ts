@@ -2,8 +2,8 @@ import { hmacSha256Hex } from '../../crypto/index.js';
 import { encodeBase64Url, utf8Bytes } from '../../encoding/index.js';
 
 /**
- * The Tiniapp request signature (seed 004 "Cách Tính Signature", CONTRACT.md "The Tiniapp
- * request signature"):
+ * The Tiniapp request signature (seed 004 "Cách Tính Signature", docs/api.md
+ * "Server-API authentication"):
  *
  *     payload   = timestamp + "." + clientId + "." + (body bytes as sent | path?query as sent)
  *     encoded   = base64url(payload) without padding

@@ -117,7 +117,7 @@ function checkOptions(input: TiniappVerifyInput): void {
 }
 
 /**
- * Verifies a Tiniapp-signed request (CONTRACT.md "The Tiniapp request signature"), in this
+ * Verifies a Tiniapp-signed request (docs/api.md "Server-API authentication"), in this
  * order (STYLE.md habit 5: signature first, then trust what it signs):
  *  1. the three `X-Tiniapp-*` headers, each present once and well-formed (client id, Unix ms
  *     digits, 64 lowercase hex) — else `signature_invalid`;
