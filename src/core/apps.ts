@@ -1,4 +1,5 @@
 import { SignetError } from '../errors/SignetError.js';
+import { checkPasskeySettings } from './passkeyPolicy.js';
 import type { App, AppSettings } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric, randomId } from './ids.js';
@@ -15,6 +16,11 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   lockoutMaxFailures: 10,
   lockoutWindowMs: 900_000,
   requireWalletProof: true,
+  attestation: 'none',
+  attestationRoots: [],
+  aaguidAllow: [],
+  aaguidDeny: [],
+  fidoMds: null,
 };
 
 const SECRET_PURPOSE = 'app-secret';
@@ -65,6 +71,7 @@ function checkSettings(settings: AppSettings): AppSettings {
   if (!settings.ethChainIds.every((id) => Number.isSafeInteger(id) && id > 0)) {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }
+  checkPasskeySettings(settings);
   if (settings.chainApi !== null) {
     const url = new URL(settings.chainApi);
     if (url.protocol !== 'https:' && url.protocol !== 'http:')

@@ -25,6 +25,13 @@ export interface Deps {
   issuer: string;
   log: Logger;
   chainFetch: ChainFetch;
+  /**
+   * Reads a FIDO Metadata Service BLOB (a file path or an http(s) URL, the app's `fidoMds`).
+   * Absent: apps that name a BLOB cannot register passkeys (503 `store_unavailable`).
+   */
+  metadataFetch?: (source: string) => Promise<string>;
+  /** Roots the BLOB's signing chain must reach (PEM); default the FIDO MDS root. Tests set their own. */
+  metadataRoots?: string[];
   /** Called once per verification attempt (metrics). */
   onAttempt?: (scheme: string, outcome: 'success' | 'failure', reason: string | null) => void;
 }

@@ -52,6 +52,12 @@ export const REASON_CODES = {
   attestation_invalid: 'The attestation statement does not verify or is not trusted.',
   user_handle_mismatch:
     "The WebAuthn user handle is not the credential owner's (or is missing from a login that named no user).",
+  attestation_required:
+    'The app requires a certificate attestation (direct or enterprise) and the registration carried none or self attestation.',
+  attestation_untrusted:
+    "The attestation certificate chain does not anchor to one of the app's trust anchors.",
+  aaguid_refused: "The authenticator model (AAGUID) is not on the app's allow-list, or is on its deny-list.",
+  authenticator_revoked: 'The FIDO Metadata Service marks the authenticator model revoked or compromised.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

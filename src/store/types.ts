@@ -32,6 +32,20 @@ export interface AppSettings {
    * binding"). On for new apps; apps created before it existed read false (store migration 2).
    */
   requireWalletProof: boolean;
+  /**
+   * Passkeys (docs/passkeys.md): the attestation conveyance registration options ask for, and
+   * what registration then requires (`direct` / `enterprise`: a chain anchored to
+   * `attestationRoots` or to the FIDO metadata roots). Absent (apps stored before it): `none`.
+   */
+  attestation?: 'none' | 'indirect' | 'direct' | 'enterprise';
+  /** PEM trust anchors for attestation chains. */
+  attestationRoots?: string[];
+  /** Lowercase AAGUIDs allowed to register; empty: any. */
+  aaguidAllow?: string[];
+  /** Lowercase AAGUIDs refused at registration. */
+  aaguidDeny?: string[];
+  /** A FIDO Metadata Service v3 BLOB: an absolute file path or an http(s) URL; null: none. */
+  fidoMds?: string | null;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */
