@@ -14,6 +14,7 @@ import { registerWebauthnRoutes } from './routes/webauthn.js';
 import { registerMykeyRoutes } from './routes/mykey.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerRelatedOriginsRoute } from './routes/relatedOrigins.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -144,6 +145,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerMykeyRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerConsoleRoutes(api, ctx);
+      registerRelatedOriginsRoute(api, ctx);
     },
     { prefix: basePath },
   );

@@ -59,6 +59,8 @@ export interface HarnessOptions {
   chainFetch?: Deps['chainFetch'];
   masterKey?: Uint8Array;
   clock?: TestClock;
+  /** FIDO metadata BLOB reading and roots (enterprise passkeys tests). */
+  metadata?: Pick<Deps, 'metadataFetch' | 'metadataRoots'>;
   /** Reuse an app already in the store (restart tests) instead of creating one. */
   existingApp?: { id: string; secret: string };
 }
@@ -75,6 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     issuer: 'http://signet.test',
     log: silentLogger,
     chainFetch: options.chainFetch ?? (async () => ({ rows: [] })),
+    ...options.metadata,
   };
   let app: App;
   let secret: string;

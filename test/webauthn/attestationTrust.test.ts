@@ -1,0 +1,121 @@
+// Attestation trust (WebAuthn L3 §7.1 steps 22-23): X.509 path validation to configured anchors,
+// the FIDO MDS3 BLOB verifier, and the shipped FIDO MDS root. Certificates and BLOBs are made in
+// the test (attestationFixtures.ts); the real root is data in test/vectors/fido-mds/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { verifyCertificateChain } from '../../src/crypto/index.js';
+import { verifyMetadataBlob } from '../../src/schemes/webauthn/metadataBlob.js';
+import { FIDO_MDS_ROOT_PEM } from '../../src/schemes/webauthn/fidoMdsRoot.js';
+import { makeAttestationHierarchy, makeCert, makeMetadataBlob } from './attestationFixtures.js';
+
+const x = (c: { der: Uint8Array }) => new X509Certificate(Buffer.from(c.der));
+const now = Date.now();
+const DAY = 86_400_000;
+const AAGUID = '0bb4ba35-0f7a-4f59-9c4b-3a5b3d1f0c11';
+
+test('a chain leaf -> intermediate anchors to its root, with or without the root in the chain', async () => {
+  const { root, intermediate, leaf } = await makeAttestationHierarchy();
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [x(root)], now), true);
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate), x(root)], [x(root)], now), true);
+  // An intermediate configured as the anchor is enough.
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [x(intermediate)], now), true);
+});
+
+test('a chain is refused: another root, a missing link, no anchors, out of validity', async () => {
+  const { root, intermediate, leaf } = await makeAttestationHierarchy();
+  const other = await makeAttestationHierarchy('Other');
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [x(other.root)], now), false);
+  assert.equal(verifyCertificateChain([x(leaf)], [x(root)], now), false); // intermediate missing
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [], now), false);
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [x(root)], now + 2 * 365 * DAY), false);
+  assert.equal(verifyCertificateChain([x(leaf), x(intermediate)], [x(root)], now - 2 * 365 * DAY), false);
+  // A chain from another hierarchy whose names are the same ("Test") does not verify by name alone.
+  const twin = await makeAttestationHierarchy();
+  assert.equal(verifyCertificateChain([x(leaf), x(twin.intermediate)], [x(twin.root)], now), false);
+});
+
+test('an intermediate that is not a CA cannot issue, and neither can a leaf', async () => {
+  const root = await makeCert({ subject: 'CN=Root', ca: true });
+  const notCa = await makeCert({ subject: 'CN=Not a CA', issuer: root, ca: false });
+  const leaf = await makeCert({ subject: 'CN=Leaf', issuer: notCa, ca: false });
+  assert.equal(verifyCertificateChain([x(notCa)], [x(root)], now), true);
+  assert.equal(verifyCertificateChain([x(leaf), x(notCa)], [x(root)], now), false);
+});
+
+test('an expired intermediate breaks the chain', async () => {
+  const root = await makeCert({ subject: 'CN=Root', ca: true });
+  const expired = await makeCert({
+    subject: 'CN=Old CA',
+    issuer: root,
+    ca: true,
+    notBefore: new Date(now - 20 * DAY),
+    notAfter: new Date(now - DAY),
+  });
+  const leaf = await makeCert({ subject: 'CN=Leaf', issuer: expired, ca: false });
+  assert.equal(verifyCertificateChain([x(leaf), x(expired)], [x(root)], now), false);
+  assert.equal(verifyCertificateChain([x(leaf), x(expired)], [x(root)], now - 10 * DAY), true);
+});
+
+test('MDS3 BLOB: verified against its root, entries indexed, latest status read', async () => {
+  const root = await makeCert({ subject: 'CN=Test MDS Root', ca: true });
+  const signer = await makeCert({ subject: 'CN=mds.test', issuer: root, ca: false });
+  const jwt = await makeMetadataBlob({
+    signer,
+    entries: [{ aaguid: AAGUID, status: 'REVOKED', roots: [root] }],
+  });
+  const result = await verifyMetadataBlob(jwt, { now, roots: [root.pem] });
+  assert.equal(result.ok, true);
+  if (!result.ok) return;
+  assert.equal(result.blob.no, 1);
+  assert.equal(result.blob.byAaguid.get(AAGUID)?.status, 'REVOKED');
+  assert.deepEqual([...result.blob.byAaguid.get(AAGUID)!.attestationRoots[0]!], [...root.der]);
+});
+
+test('MDS3 BLOB: refused when the chain does not reach the root, or the signature is wrong', async () => {
+  const root = await makeCert({ subject: 'CN=Test MDS Root', ca: true });
+  const signer = await makeCert({ subject: 'CN=mds.test', issuer: root, ca: false });
+  const jwt = await makeMetadataBlob({ signer, entries: [{ aaguid: AAGUID, status: 'FIDO_CERTIFIED' }] });
+  // The default root is the real FIDO one: a BLOB signed under a test root does not verify.
+  assert.deepEqual(await verifyMetadataBlob(jwt, { now }), { ok: false, message: 'chain' });
+  const otherRoot = await makeCert({ subject: 'CN=Test MDS Root', ca: true });
+  assert.deepEqual(await verifyMetadataBlob(jwt, { now, roots: [otherRoot.pem] }), {
+    ok: false,
+    message: 'chain',
+  });
+  // A payload swapped under the same header and signature.
+  const [h, , s] = jwt.split('.');
+  const forged = `${h}.${Buffer.from(JSON.stringify({ no: 2, nextUpdate: '2099-01-01', entries: [] })).toString('base64url')}.${s}`;
+  assert.deepEqual(await verifyMetadataBlob(forged, { now, roots: [root.pem] }), {
+    ok: false,
+    message: 'signature',
+  });
+  // A signer whose certificate is not the one in x5c.
+  const impostor = await makeCert({ subject: 'CN=mds.test', issuer: root, ca: false });
+  const wrongKey = await makeMetadataBlob({
+    signer: { ...signer, privateKey: impostor.privateKey },
+    entries: [],
+  });
+  assert.deepEqual(await verifyMetadataBlob(wrongKey, { now, roots: [root.pem] }), {
+    ok: false,
+    message: 'signature',
+  });
+  assert.deepEqual(await verifyMetadataBlob('not a jwt', { now, roots: [root.pem] }), {
+    ok: false,
+    message: 'not a JWS',
+  });
+});
+
+test('the shipped FIDO MDS root is GlobalSign Root CA - R3, byte for byte the vector file', () => {
+  const vector = readFileSync(new URL('../vectors/fido-mds/globalsign-root-r3.pem', import.meta.url), 'utf8');
+  const shipped = new X509Certificate(FIDO_MDS_ROOT_PEM);
+  assert.equal(shipped.raw.equals(new X509Certificate(vector).raw), true);
+  assert.equal(
+    createHash('sha256').update(shipped.raw).digest('hex'),
+    'cbb522d7b7f127ad6a0113865bdf1cd4102e7d0759af635a7cf4720dc963c53b',
+  );
+  assert.equal(shipped.ca, true);
+  assert.equal(shipped.subject, 'OU=GlobalSign Root CA - R3\nO=GlobalSign\nCN=GlobalSign');
+  assert.equal(shipped.verify(shipped.publicKey), true); // self-signed
+});
