@@ -8,6 +8,12 @@ import { readFileSync } from 'node:fs';
 import { verifyCertificateChain } from '../../src/crypto/index.js';
 import { verifyMetadataBlob } from '../../src/schemes/webauthn/metadataBlob.js';
 import { FIDO_MDS_ROOT_PEM } from '../../src/schemes/webauthn/fidoMdsRoot.js';
+import {
+  formatAaguid,
+  parseRegistrationResponse,
+  REFUSED_AUTHENTICATOR_STATUSES,
+  verifyRegistration,
+} from '../../src/schemes/webauthn/index.js';
 import { makeAttestationHierarchy, makeCert, makeMetadataBlob } from './attestationFixtures.js';
 
 const x = (c: { der: Uint8Array }) => new X509Certificate(Buffer.from(c.der));
@@ -118,4 +124,120 @@ test('the shipped FIDO MDS root is GlobalSign Root CA - R3, byte for byte the ve
   assert.equal(shipped.ca, true);
   assert.equal(shipped.subject, 'OU=GlobalSign Root CA - R3\nO=GlobalSign\nCN=GlobalSign');
   assert.equal(shipped.verify(shipped.publicKey), true); // self-signed
+});
+
+// The W3C WebAuthn L3 test vectors (test/vectors/webauthn/): real packed, tpm, fido-u2f and
+// android-key statements whose x5c chains end at the W3C test attestation root.
+const vectors = new URL('../vectors/webauthn/', import.meta.url);
+const examples = JSON.parse(readFileSync(new URL('w3c-l3-test-vectors.json', vectors), 'utf8')) as Record<
+  string,
+  string
+>[];
+const w3cRoot = Buffer.from(
+  (
+    JSON.parse(readFileSync(new URL('w3c-l3-attestation-root-cert.json', vectors), 'utf8')) as {
+      attestation_ca_cert: string;
+    }
+  ).attestation_ca_cert,
+  'hex',
+);
+const VECTOR_NOW = Date.parse('2026-08-01T00:00:00Z');
+const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
+
+function vector(info: string) {
+  const e = examples.find((x) => x.hkdfInfo === info && x.ceremony === 'registration')!;
+  const id = b64(e.credential_id!);
+  const parsed = parseRegistrationResponse({
+    id,
+    rawId: id,
+    type: 'public-key',
+    clientExtensionResults: {},
+    response: { clientDataJSON: b64(e.clientDataJSON!), attestationObject: b64(e.attestationObject!) },
+  });
+  assert.ok(parsed.ok);
+  return {
+    response: parsed.value,
+    expected: {
+      challenge: b64(e.challenge!),
+      origins: ['https://example.org'],
+      rpId: 'example.org',
+      requireUserVerification: false,
+    },
+    now: VECTOR_NOW,
+    // android-key's statement check needs its root too (the library-free verifier's own rule).
+    trustedRoots: info.startsWith('android-key') ? [w3cRoot] : [],
+  };
+}
+
+test('W3C vectors: packed, tpm, fido-u2f and android-key chains anchor to the configured root, and only to it', async () => {
+  const stranger = (await makeCert({ subject: 'CN=Stranger Root', ca: true })).pem;
+  for (const info of ['packed.ES256', 'packed.RS256', 'tpm.ES256', 'fido-u2f.ES256', 'android-key.ES256']) {
+    for (const attestation of ['direct', 'enterprise'] as const) {
+      const anchored = await verifyRegistration({
+        ...vector(info),
+        policy: { attestation, anchors: [w3cRoot] },
+      });
+      assert.equal(anchored.ok, true, `${info} ${attestation}: ${anchored.ok ? '' : anchored.code}`);
+      const unanchored = await verifyRegistration({
+        ...vector(info),
+        policy: { attestation, anchors: [stranger] },
+      });
+      assert.deepEqual(unanchored, { ok: false, code: 'attestation_untrusted' }, `${info} ${attestation}`);
+    }
+    // none / indirect: the statement's signatures are checked, the chain need not anchor.
+    const indirect = await verifyRegistration({
+      ...vector(info),
+      policy: { attestation: 'indirect', anchors: [] },
+    });
+    assert.equal(indirect.ok, true, info);
+    // The AAGUID deny-list and the metadata status apply whatever the conveyance.
+    const aaguid = formatAaguid(vector(info).response.authData.attestedCredentialData.aaguid);
+    assert.deepEqual(
+      await verifyRegistration({
+        ...vector(info),
+        policy: { attestation: 'none', anchors: [], aaguidDeny: [aaguid] },
+      }),
+      { ok: false, code: 'aaguid_refused' },
+      info,
+    );
+    for (const status of REFUSED_AUTHENTICATOR_STATUSES) {
+      const policy = {
+        attestation: 'none' as const,
+        anchors: [],
+        metadata: (a: string) => (a === aaguid ? { status, attestationRoots: [] } : undefined),
+      };
+      assert.deepEqual(
+        await verifyRegistration({ ...vector(info), policy }),
+        { ok: false, code: 'authenticator_revoked' },
+        `${info} ${status}`,
+      );
+    }
+    // The metadata statement's roots anchor the chain of their own AAGUID.
+    const viaMetadata = await verifyRegistration({
+      ...vector(info),
+      policy: {
+        attestation: 'direct',
+        anchors: [],
+        metadata: (a: string) =>
+          a === aaguid ? { status: 'FIDO_CERTIFIED_L2', attestationRoots: [w3cRoot] } : undefined,
+      },
+    });
+    assert.equal(viaMetadata.ok, true, `${info} via metadata`);
+  }
+});
+
+test('W3C vectors: none and self attestation are attestation_required under direct and enterprise', async () => {
+  for (const info of ['none.ES256', 'packed-self.ES256']) {
+    for (const attestation of ['direct', 'enterprise'] as const) {
+      assert.deepEqual(
+        await verifyRegistration({ ...vector(info), policy: { attestation, anchors: [w3cRoot] } }),
+        { ok: false, code: 'attestation_required' },
+        `${info} ${attestation}`,
+      );
+    }
+    assert.equal(
+      (await verifyRegistration({ ...vector(info), policy: { attestation: 'none', anchors: [] } })).ok,
+      true,
+    );
+  }
 });
