@@ -8,7 +8,7 @@ import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
-                  [--no-require-wallet-proof] [--json]
+                  [--no-require-wallet-proof] [--json] [passkey flags of app set]
 signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
@@ -128,11 +128,13 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
     switch (sub) {
       case 'create': {
         if (!values.name) throw new UsageError('--name is required');
+        const settings = settingsFrom(values);
+        if (settings.fidoMds) await checkMetadataSource(runtime.deps, settings.fidoMds);
         const { app, secret } = await createApp(runtime.deps, {
           name: values.name,
           origins: values.origin ?? [],
           rpId: values['rp-id'] ?? null,
-          settings: settingsFrom(values),
+          settings,
         });
         print(
           { ...describeApp(app), secret },
