@@ -157,6 +157,7 @@ export async function attestationPolicyFor(deps: Deps, app: App): Promise<Attest
   if (s.fidoMds) {
     const blob = await loadMetadataBlob(deps, s.fidoMds);
     policy.metadata = (aaguid) => blob.byAaguid.get(aaguid);
+    policy.metadataByKeyIdentifier = (id) => blob.byKeyIdentifier.get(id);
   }
   return policy;
 }

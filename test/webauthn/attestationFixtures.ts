@@ -33,6 +33,8 @@ export async function makeCert(o: {
   notBefore?: Date;
   notAfter?: Date;
   extensions?: x509.Extension[];
+  /** Add a subjectKeyIdentifier (RFC 5280 method 1). */
+  ski?: boolean;
 }): Promise<TestCert> {
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const extensions: x509.Extension[] = [
@@ -40,6 +42,7 @@ export async function makeCert(o: {
     ...(o.extensions ?? []),
   ];
   if (o.ca) extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true));
+  if (o.ski) extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: (serial++).toString(16).padStart(2, '0'),
     subject: o.subject,
@@ -173,7 +176,7 @@ export async function makeMetadataBlob(o: {
   chain?: TestCert[];
   no?: number;
   nextUpdate?: string;
-  entries: { aaguid: string; status: string; roots?: TestCert[] }[];
+  entries: { aaguid: string; status: string; roots?: TestCert[]; keyIds?: string[] }[];
 }): Promise<string> {
   const payload = {
     legalHeader: 'test BLOB, made in the test',
@@ -181,6 +184,7 @@ export async function makeMetadataBlob(o: {
     nextUpdate: o.nextUpdate ?? new Date(Date.now() + 30 * DAY).toISOString().slice(0, 10),
     entries: o.entries.map((e) => ({
       aaguid: e.aaguid,
+      ...(e.keyIds ? { attestationCertificateKeyIdentifiers: e.keyIds } : {}),
       metadataStatement: {
         aaguid: e.aaguid,
         description: 'test authenticator',

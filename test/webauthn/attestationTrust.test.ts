@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { verifyCertificateChain } from '../../src/crypto/index.js';
 import { verifyMetadataBlob } from '../../src/schemes/webauthn/metadataBlob.js';
 import { FIDO_MDS_ROOT_PEM } from '../../src/schemes/webauthn/fidoMdsRoot.js';
+import * as x509 from '@peculiar/x509';
 import {
+  attestationKeyIdentifier,
   formatAaguid,
   parseRegistrationResponse,
   REFUSED_AUTHENTICATOR_STATUSES,
@@ -240,4 +242,40 @@ test('W3C vectors: none and self attestation are attestation_required under dire
       true,
     );
   }
+});
+
+test('U2F: the MDS entry is found by the attestation certificate key identifier (RFC 5280 method 1)', async () => {
+  // The identifier Signet computes equals the subjectKeyIdentifier @peculiar/x509 computes by method 1.
+  const made = await makeCert({ subject: 'CN=U2F', ca: false, ski: true });
+  const ski = made.cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
+  assert.equal(attestationKeyIdentifier(x(made)), ski);
+  const other = await makeCert({ subject: 'CN=U2F', ca: false, ski: true });
+  assert.notEqual(attestationKeyIdentifier(x(other)), ski, 'another key: another identifier');
+
+  const v = vector('fido-u2f.ES256');
+  const leaf = new X509Certificate(Buffer.from((v.response.attStmt.get('x5c') as Uint8Array[])[0]!));
+  const keyId = attestationKeyIdentifier(leaf)!;
+  assert.match(keyId, /^[0-9a-f]{40}$/);
+  const byKey = (status: string) => ({
+    attestation: 'direct' as const,
+    anchors: [],
+    metadata: () => undefined,
+    metadataByKeyIdentifier: (id: string) =>
+      id === keyId ? { status, attestationRoots: [w3cRoot] } : undefined,
+  });
+  assert.deepEqual(await verifyRegistration({ ...v, policy: byKey('REVOKED') }), {
+    ok: false,
+    code: 'authenticator_revoked',
+  });
+  assert.equal((await verifyRegistration({ ...v, policy: byKey('FIDO_CERTIFIED') })).ok, true);
+
+  // And the BLOB indexes attestationCertificateKeyIdentifiers.
+  const root = await makeCert({ subject: 'CN=Test MDS Root', ca: true });
+  const signer = await makeCert({ subject: 'CN=mds.test', issuer: root, ca: false });
+  const jwt = await makeMetadataBlob({
+    signer,
+    entries: [{ aaguid: AAGUID, status: 'REVOKED', keyIds: [keyId.toUpperCase()] }],
+  });
+  const result = await verifyMetadataBlob(jwt, { now, roots: [root.pem] });
+  assert.equal(result.ok && result.blob.byKeyIdentifier.get(keyId)?.status, 'REVOKED');
 });

@@ -1,7 +1,8 @@
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { parseCertificate, verifyCertificateChain } from '../../crypto/index.js';
 import type { ReasonCode } from '../../errors/codes.js';
 import type { AttestationConveyance } from './options.js';
+import { derChildren, readDer } from './der.js';
 import type { RegistrationResponse } from './parse.js';
 
 /**
@@ -44,6 +45,28 @@ export interface AttestationPolicy {
   aaguidDeny?: readonly string[];
   /** The FIDO Metadata Service entry for an AAGUID, when the app loads a BLOB. */
   metadata?: (aaguid: string) => AuthenticatorMetadata | undefined;
+  /**
+   * The entry for an attestation certificate's key identifier ({@link attestationKeyIdentifier}),
+   * tried when the AAGUID has none: how the MDS lists U2F authenticators, which have no AAGUID.
+   */
+  metadataByKeyIdentifier?: (keyIdentifier: string) => AuthenticatorMetadata | undefined;
+}
+
+/**
+ * The key identifier of an attestation certificate, as the FIDO Metadata Statement's
+ * `attestationCertificateKeyIdentifiers` gives it: RFC 5280 §4.2.1.2 method 1, the SHA-1 of the
+ * subjectPublicKey bits (computed, not read from the certificate's own extension). Lowercase
+ * hex; null when the key cannot be read.
+ */
+export function attestationKeyIdentifier(cert: X509Certificate): string | null {
+  const spki = cert.publicKey.export({ format: 'der', type: 'spki' });
+  const seq = readDer(spki, 0, spki.length);
+  const parts = seq === null ? null : derChildren(spki, seq);
+  const bits = parts?.[1];
+  if (bits === undefined || bits.tag !== 3 || bits.end - bits.start < 2) return null;
+  return createHash('sha1')
+    .update(spki.subarray(bits.start + 1, bits.end))
+    .digest('hex');
 }
 
 /** The AAGUID bytes as a lowercase UUID string. */
@@ -74,6 +97,20 @@ function chainOf(response: RegistrationResponse): X509Certificate[] | null {
   return certs;
 }
 
+/** The MDS entry of the statement's attestation certificate, by key identifier (U2F). */
+function metadataByKey(
+  response: RegistrationResponse,
+  policy: AttestationPolicy,
+): AuthenticatorMetadata | undefined {
+  if (policy.metadataByKeyIdentifier === undefined) return undefined;
+  const x5c = response.attStmt.get('x5c');
+  const leaf = Array.isArray(x5c) ? x5c[0] : undefined;
+  if (!(leaf instanceof Uint8Array)) return undefined;
+  const cert = parseCertificate(leaf);
+  const id = cert === null ? null : attestationKeyIdentifier(cert);
+  return id === null ? undefined : policy.metadataByKeyIdentifier(id);
+}
+
 /**
  * Applies an app's attestation policy to a registration whose attestation statement verified.
  * Returns null when it passes, else the precise reason: `attestation_required`,
@@ -89,7 +126,7 @@ export function checkAttestationPolicy(
   now: number,
 ): ReasonCode | null {
   const aaguid = formatAaguid(response.authData.attestedCredentialData.aaguid);
-  const metadata = policy.metadata?.(aaguid);
+  const metadata = policy.metadata?.(aaguid) ?? metadataByKey(response, policy);
 
   // §7.1 step 23: with direct / enterprise, only an attestation chained to a trusted root is
   // accepted. `none` and self attestation (packed without x5c) carry no provenance at all.

@@ -55,6 +55,7 @@ export {
   type RegisteredCredential,
 } from './verifyRegistration.js';
 export {
+  attestationKeyIdentifier,
   checkAttestationPolicy,
   formatAaguid,
   REFUSED_AUTHENTICATOR_STATUSES,

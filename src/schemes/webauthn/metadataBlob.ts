@@ -25,6 +25,8 @@ export interface MetadataBlob {
   nextUpdate: number;
   /** Entries by lowercase AAGUID (FIDO2 authenticators). */
   byAaguid: ReadonlyMap<string, AuthenticatorMetadata>;
+  /** Entries by attestation certificate key identifier, lowercase hex (U2F authenticators). */
+  byKeyIdentifier: ReadonlyMap<string, AuthenticatorMetadata>;
 }
 
 export type MetadataBlobResult = { ok: true; blob: MetadataBlob } | { ok: false; message: string };
@@ -50,10 +52,15 @@ function latestStatus(reports: unknown): string | null | undefined {
 }
 
 /** One payload entry; `null` when a field Signet relies on is malformed. */
-function parseEntry(entry: unknown): { aaguid: string | null; meta: AuthenticatorMetadata } | null {
+function parseEntry(
+  entry: unknown,
+): { aaguid: string | null; keyIds: string[]; meta: AuthenticatorMetadata } | null {
   if (!isObject(entry)) return null;
   const aaguid = entry['aaguid'];
   if (aaguid !== undefined && (typeof aaguid !== 'string' || !UUID.test(aaguid.toLowerCase()))) return null;
+  const keyIds = entry['attestationCertificateKeyIdentifiers'] ?? [];
+  if (!Array.isArray(keyIds) || !keyIds.every((k) => typeof k === 'string' && /^[0-9a-fA-F]{2,128}$/.test(k)))
+    return null;
   const status = latestStatus(entry['statusReports']);
   if (status === undefined) return null;
   const statement = entry['metadataStatement'];
@@ -69,6 +76,7 @@ function parseEntry(entry: unknown): { aaguid: string | null; meta: Authenticato
   }
   return {
     aaguid: typeof aaguid === 'string' ? aaguid.toLowerCase() : null,
+    keyIds: (keyIds as string[]).map((k) => k.toLowerCase()),
     meta: { status, attestationRoots: roots },
   };
 }
@@ -134,13 +142,15 @@ export async function verifyMetadataBlob(
   if (typeof nextUpdate !== 'string' || !DATE.test(nextUpdate)) return { ok: false, message: 'nextUpdate' };
   if (!Array.isArray(entries)) return { ok: false, message: 'entries' };
   const byAaguid = new Map<string, AuthenticatorMetadata>();
+  const byKeyIdentifier = new Map<string, AuthenticatorMetadata>();
   for (const entry of entries) {
     const parsed = parseEntry(entry);
     if (parsed === null) return { ok: false, message: 'entry' };
     if (parsed.aaguid !== null) byAaguid.set(parsed.aaguid, parsed.meta);
+    for (const id of parsed.keyIds) byKeyIdentifier.set(id, parsed.meta);
   }
   return {
     ok: true,
-    blob: { no: no as number, nextUpdate: Date.parse(`${nextUpdate}T00:00:00Z`), byAaguid },
+    blob: { no: no as number, nextUpdate: Date.parse(`${nextUpdate}T00:00:00Z`), byAaguid, byKeyIdentifier },
   };
 }
