@@ -61,6 +61,8 @@ export interface HarnessOptions {
   clock?: TestClock;
   /** FIDO metadata BLOB reading and roots (enterprise passkeys tests). */
   metadata?: Pick<Deps, 'metadataFetch' | 'metadataRoots'>;
+  /** Another store than a fresh SQLite one (e.g. Postgres + Redis); the harness closes it. */
+  store?: Store;
   /** Reuse an app already in the store (restart tests) instead of creating one. */
   existingApp?: { id: string; secret: string };
 }
@@ -68,7 +70,7 @@ export interface HarnessOptions {
 /** Starts Signet on an SQLite store with one app, for `inject` tests (no socket). */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? createTestClock();
-  const store = createSqliteStore({ path: options.dbPath ?? ':memory:', clock });
+  const store = options.store ?? createSqliteStore({ path: options.dbPath ?? ':memory:', clock });
   const deps: Deps = {
     store,
     clock,
