@@ -158,7 +158,7 @@ function suite(kind: 'sqlite' | 'postgres+redis') {
         metadata: { metadataFetch: (source) => readFile(source, 'utf8'), metadataRoots: [mdsRoot.pem] },
       });
       assert.equal(h.store.kind, kind);
-    baseUrl = await listen(h);
+      baseUrl = await listen(h);
       client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
     });
 
