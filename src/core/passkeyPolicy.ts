@@ -132,7 +132,24 @@ export async function loadMetadataBlob(deps: Deps, source: string): Promise<Meta
  * does not verify is refused when it is set, not at the first registration).
  */
 export async function checkMetadataSource(deps: Deps, source: string): Promise<void> {
-  await fetchAndVerify(deps, source);
+  if (deps.metadataFetch === undefined) throw new TypeError('deps.metadataFetch is required');
+  let text: string;
+  try {
+    text = await deps.metadataFetch(source);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.slice(0, 200) : 'unreadable';
+    throw new SignetError('invalid_request', `cannot read the FIDO metadata BLOB at ${source}: ${why}`);
+  }
+  const result = await verifyMetadataBlob(text, {
+    now: deps.clock(),
+    ...(deps.metadataRoots ? { roots: deps.metadataRoots } : {}),
+  });
+  if (!result.ok) {
+    throw new SignetError(
+      'invalid_request',
+      `the FIDO metadata BLOB at ${source} does not verify (${result.message})`,
+    );
+  }
 }
 
 /** The app's attestation conveyance (apps stored before it existed: `none`). */
