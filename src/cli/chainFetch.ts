@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { ChainFetch } from '../core/deps.js';
 
 /** Largest chain API answer read; a table row is a few hundred bytes. */
@@ -19,3 +20,20 @@ export const fetchChainJson: ChainFetch = async (url, body) => {
   if (text.length > MAX_BYTES) throw new Error('chain API answer too large');
   return JSON.parse(text) as unknown;
 };
+
+/** Largest FIDO metadata BLOB read (the real one is a few MB). */
+const MAX_BLOB_BYTES = 32 * 1024 * 1024;
+
+/** Reads a FIDO Metadata Service BLOB from an http(s) URL or a file (the app's `fidoMds`). */
+export async function readMetadataSource(source: string): Promise<string> {
+  if (/^https?:\/\//i.test(source)) {
+    const response = await fetch(source, { signal: AbortSignal.timeout(30_000), redirect: 'follow' });
+    if (!response.ok) throw new Error(`metadata source answered ${response.status}`);
+    const text = await response.text();
+    if (text.length > MAX_BLOB_BYTES) throw new Error('metadata BLOB too large');
+    return text;
+  }
+  const text = await readFile(source, 'utf8');
+  if (text.length > MAX_BLOB_BYTES) throw new Error('metadata BLOB too large');
+  return text;
+}

@@ -1,7 +1,7 @@
 import type { Deps, Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
 import { createRandomSource } from '../core/random.js';
-import { fetchChainJson } from './chainFetch.js';
+import { fetchChainJson, readMetadataSource } from './chainFetch.js';
 import { openStore } from '../store/openStore.js';
 import { loadSealer, resolveConfig, type Config, type ConfigFlags } from './config.js';
 import type { CliIo } from './io.js';
@@ -36,6 +36,7 @@ export async function openRuntime(
     issuer: base.issuer,
     log,
     chainFetch: fetchChainJson,
+    metadataFetch: readMetadataSource,
   };
   return { deps, config: { ...base, masterKeySource: source }, close: () => store.close() };
 }

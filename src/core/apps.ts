@@ -1,4 +1,5 @@
 import { SignetError } from '../errors/SignetError.js';
+import { checkPasskeySettings } from './passkeyPolicy.js';
 import type { App, AppSettings } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric, randomId } from './ids.js';
@@ -17,6 +18,11 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   requireWalletProof: true,
   // 30 days (src/core/sessions.ts DEFAULT_REFRESH_TTL_SEC; docs/tokens.md says why).
   refreshTtlSec: 30 * 86_400,
+  attestation: 'none',
+  attestationRoots: [],
+  aaguidAllow: [],
+  aaguidDeny: [],
+  fidoMds: null,
 };
 
 const SECRET_PURPOSE = 'app-secret';
@@ -69,6 +75,7 @@ function checkSettings(settings: AppSettings): AppSettings {
   if (!settings.ethChainIds.every((id) => Number.isSafeInteger(id) && id > 0)) {
     throw new SignetError('invalid_request', 'ethChainIds must be positive integers');
   }
+  checkPasskeySettings(settings);
   if (settings.chainApi !== null) {
     let url: URL;
     try {

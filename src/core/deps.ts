@@ -30,6 +30,13 @@ export interface Deps {
    * passes a timer; without it (library use, unit tests) there is no wait.
    */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Reads a FIDO Metadata Service BLOB (a file path or an http(s) URL, the app's `fidoMds`).
+   * Absent: apps that name a BLOB cannot register passkeys (503 `store_unavailable`).
+   */
+  metadataFetch?: (source: string) => Promise<string>;
+  /** Roots the BLOB's signing chain must reach (PEM); default the FIDO MDS root. Tests set their own. */
+  metadataRoots?: string[];
   /** Called once per verification attempt (metrics). */
   onAttempt?: (scheme: string, outcome: 'success' | 'failure', reason: string | null) => void;
 }

@@ -10,6 +10,7 @@ import { consumeChallenge, issueChallenge } from './challenges.js';
 import { MAX_CREDENTIALS_PER_USER } from './credentials.js';
 import { checkUserId, userHandleFor } from './users.js';
 import { requireRpId } from './apps.js';
+import { attestationConveyance, attestationPolicyFor } from './passkeyPolicy.js';
 import type { Deps } from './deps.js';
 
 export { userHandleFor };
@@ -47,6 +48,7 @@ export async function startPasskeyRegistration(
     })),
     userVerification: app.settings.requireUserVerification ? 'required' : 'preferred',
     timeout: app.settings.challengeTtlMs,
+    attestation: attestationConveyance(app),
   });
   return { challengeId: challenge.id, options: options as unknown as Record<string, unknown> };
 }
@@ -64,6 +66,8 @@ export async function finishPasskeyRegistration(
 ): Promise<Credential> {
   const parsed = parseRegistrationResponse(input.response);
   if (!parsed.ok) throw new SignetError('invalid_request', parsed.message);
+  // Before the challenge is consumed: a BLOB that cannot be had (503) leaves nothing half-done.
+  const policy = await attestationPolicyFor(deps, app);
   const challenge = await consumeChallenge(deps, app, input.challengeId, 'webauthn-registration');
   const userId = challenge.userId as string;
   const result = await verifyRegistration({
@@ -75,6 +79,7 @@ export async function finishPasskeyRegistration(
       requireUserVerification: app.settings.requireUserVerification,
     },
     now: deps.clock(),
+    policy,
   });
   if (!result.ok) {
     await recordAttempt(deps, {

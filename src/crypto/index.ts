@@ -22,3 +22,9 @@ export {
   type Secp256k1Backend,
 } from './secp256k1.js';
 export { hmacSha256, hmacSha256Hex, equalHexMac } from './hmac.js';
+export {
+  parseCertificate,
+  parseCertificates,
+  verifyCertificateChain,
+  MAX_CHAIN_LENGTH,
+} from './certificateChain.js';

@@ -64,6 +64,12 @@ export const REASON_CODES = {
   components_missing:
     'The HTTP message signature does not cover what the server requires (@method, @authority, @path, @query, content-digest).',
   digest_mismatch: 'The Content-Digest (sha-256) is missing or does not match the body.',
+  attestation_required:
+    'The app requires a certificate attestation (direct or enterprise) and the registration carried none or self attestation.',
+  attestation_untrusted:
+    "The attestation certificate chain does not anchor to one of the app's trust anchors.",
+  aaguid_refused: "The authenticator model (AAGUID) is not on the app's allow-list, or is on its deny-list.",
+  authenticator_revoked: 'The FIDO Metadata Service marks the authenticator model revoked or compromised.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

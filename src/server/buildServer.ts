@@ -20,6 +20,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerRelatedOriginsRoute } from './routes/relatedOrigins.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -227,6 +228,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       registerConsoleRoutes(api, ctx);
       registerTokenRoutes(api, ctx);
       await registerDocsRoutes(api, basePath);
+      registerRelatedOriginsRoute(api, ctx);
     },
     { prefix: basePath },
   );

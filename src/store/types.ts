@@ -40,6 +40,20 @@ export interface AppSettings {
    * the type because apps stored before sessions existed lack it; core reads the default then.
    */
   refreshTtlSec?: number;
+  /**
+   * Passkeys (docs/passkeys.md): the attestation conveyance registration options ask for, and
+   * what registration then requires (`direct` / `enterprise`: a chain anchored to
+   * `attestationRoots` or to the FIDO metadata roots). Absent (apps stored before it): `none`.
+   */
+  attestation?: 'none' | 'indirect' | 'direct' | 'enterprise';
+  /** PEM trust anchors for attestation chains. */
+  attestationRoots?: string[];
+  /** Lowercase AAGUIDs allowed to register; empty: any. */
+  aaguidAllow?: string[];
+  /** Lowercase AAGUIDs refused at registration. */
+  aaguidDeny?: string[];
+  /** A FIDO Metadata Service v3 BLOB: an absolute file path or an http(s) URL; null: none. */
+  fidoMds?: string | null;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */

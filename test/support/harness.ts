@@ -59,6 +59,10 @@ export interface HarnessOptions {
   chainFetch?: Deps['chainFetch'];
   masterKey?: Uint8Array;
   clock?: TestClock;
+  /** FIDO metadata BLOB reading and roots (enterprise passkeys tests). */
+  metadata?: Pick<Deps, 'metadataFetch' | 'metadataRoots'>;
+  /** Another store than a fresh SQLite one (e.g. Postgres + Redis); the harness closes it. */
+  store?: Store;
   /** Reuse an app already in the store (restart tests) instead of creating one. */
   existingApp?: { id: string; secret: string };
   /** The rate limits' back-off wait (default: the server's real timer). */
@@ -70,7 +74,7 @@ export interface HarnessOptions {
 /** Starts Signet on an SQLite store with one app, for `inject` tests (no socket). */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? createTestClock();
-  const store = createSqliteStore({ path: options.dbPath ?? ':memory:', clock });
+  const store = options.store ?? createSqliteStore({ path: options.dbPath ?? ':memory:', clock });
   const deps: Deps = {
     store,
     clock,
@@ -80,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log: silentLogger,
     chainFetch: options.chainFetch ?? (async () => ({ rows: [] })),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...options.metadata,
   };
   let app: App;
   let secret: string;

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkMetadataSource } from '../../core/passkeyPolicy.js';
 import {
   createApp,
   describeApp,
@@ -12,7 +15,7 @@ import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
-                  [--no-require-wallet-proof] [--json]
+                  [--no-require-wallet-proof] [--json] [passkey flags of app set]
 signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
@@ -20,6 +23,8 @@ signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id
                [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
                [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
                [--lockout-max N] [--lockout-window MS] [--drop-old-secret] [--json]
+               [--attestation none|indirect|direct|enterprise] [--attestation-root FILE.pem|none]...
+               [--aaguid-allow UUID|none]... [--aaguid-deny UUID|none]... [--fido-mds FILE|URL|none]
   All take --db (same as serve). create and rotate-secret print the secret once.`;
 
 const settingOptions = {
@@ -42,6 +47,11 @@ const settingOptions = {
   'lockout-max': { type: 'string' },
   'lockout-window': { type: 'string' },
   'drop-old-secret': { type: 'boolean' },
+  attestation: { type: 'string' },
+  'attestation-root': { type: 'string', multiple: true },
+  'aaguid-allow': { type: 'string', multiple: true },
+  'aaguid-deny': { type: 'string', multiple: true },
+  'fido-mds': { type: 'string' },
 } as const;
 
 function integer(flag: string, text: string | undefined): number | undefined {
@@ -93,7 +103,37 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   set('skewMs', integer('skew', v.skew));
   set('lockoutMaxFailures', integer('lockout-max', v['lockout-max']));
   set('lockoutWindowMs', integer('lockout-window', v['lockout-window']));
+  Object.assign(s, passkeySettingsFrom(v));
   return s;
+}
+
+/** Enterprise passkeys (docs/passkeys.md); `none` empties a list. Roots are read from PEM files. */
+function passkeySettingsFrom(v: Values): Partial<AppSettings> {
+  const s: Partial<AppSettings> = {};
+  const list = (xs: string[] | undefined) => (xs === undefined ? undefined : xs.filter((x) => x !== 'none'));
+  if (v.attestation !== undefined) s.attestation = v.attestation as NonNullable<AppSettings['attestation']>;
+  const roots = list(v['attestation-root']);
+  if (roots) s.attestationRoots = roots.map((file) => readPemFile(file));
+  const allow = list(v['aaguid-allow']);
+  if (allow) s.aaguidAllow = allow.map((a) => a.toLowerCase());
+  const deny = list(v['aaguid-deny']);
+  if (deny) s.aaguidDeny = deny.map((a) => a.toLowerCase());
+  if (v['fido-mds'] !== undefined)
+    s.fidoMds =
+      v['fido-mds'] === 'none'
+        ? null
+        : /^https?:/i.test(v['fido-mds'])
+          ? v['fido-mds']
+          : resolve(v['fido-mds']);
+  return s;
+}
+
+function readPemFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`--attestation-root: cannot read ${file}`);
+  }
 }
 
 /** `signet app ...`: apps are created and changed by operators on the store directly. */
@@ -120,6 +160,8 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
     switch (sub) {
       case 'create': {
         if (!values.name) throw new UsageError('--name is required');
+        const settings = settingsFrom(values);
+        if (settings.fidoMds) await checkMetadataSource(runtime.deps, settings.fidoMds);
         const { app, secret } = await createApp(runtime.deps, {
           name: values.name,
           origins: values.origin ?? [],
@@ -156,6 +198,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
         const appId = positionals[0];
         if (!appId) throw new UsageError('APPID is required');
         const patch: AppPatch = { settings };
+        if (patch.settings?.fidoMds) await checkMetadataSource(runtime.deps, patch.settings.fidoMds);
         if (values.name) patch.name = values.name;
         if (values.origin) patch.origins = values.origin;
         if (values['add-origin']) patch.addOrigins = values['add-origin'];

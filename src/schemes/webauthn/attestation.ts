@@ -21,7 +21,9 @@ import type { RegistrationResponse } from './parse.js';
  * Trust: the roots for a format are @simplewebauthn's defaults for it (Google roots for
  * `android-key`, Apple's for `apple`) plus the caller's `trustedRoots`. When a format has no root
  * at all, the certificate path is not checked (the library's rule too): the statement then proves
- * possession, not provenance.
+ * possession, not provenance. Provenance is the relying party's policy, applied after this check:
+ * `checkAttestationPolicy` (attestationPolicy.ts) anchors x5c to the app's roots for `direct` and
+ * `enterprise` attestation.
  */
 
 /** What a format verifier gets. */

@@ -55,6 +55,14 @@ export {
   type RegisteredCredential,
 } from './verifyRegistration.js';
 export {
+  attestationKeyIdentifier,
+  checkAttestationPolicy,
+  formatAaguid,
+  REFUSED_AUTHENTICATOR_STATUSES,
+  type AttestationPolicy,
+  type AuthenticatorMetadata,
+} from './attestationPolicy.js';
+export {
   registrationOptions,
   authenticationOptions,
   DEFAULT_PUBKEY_CRED_ALGS,

@@ -2,6 +2,7 @@ import { encodeBase64Url } from '../../encoding/index.js';
 import { sha256 } from '../../crypto/index.js';
 import { fail, type Verified } from '../../errors/codes.js';
 import { verifyAttestation } from './attestation.js';
+import { checkAttestationPolicy, formatAaguid, type AttestationPolicy } from './attestationPolicy.js';
 import { COSE_ALGORITHMS, exportCredentialPublicKey, parseCoseKey } from './cose.js';
 import type { CredentialPublicKey, StoredCredentialPublicKey } from './cose.js';
 import { checkAuthenticatorData, checkClientData, prepareExpectations } from './expectations.js';
@@ -19,6 +20,11 @@ export interface VerifyRegistrationInput {
   algorithms?: readonly number[];
   /** Extra trusted attestation roots (DER or PEM), added to the format's defaults. */
   trustedRoots?: readonly (Uint8Array | string)[];
+  /**
+   * The relying party's trust decision once the statement verified: anchoring required for
+   * `direct` / `enterprise`, AAGUID lists, FIDO metadata status. Absent: none of these.
+   */
+  policy?: AttestationPolicy;
 }
 
 /** A newly registered credential, ready to store. */
@@ -40,17 +46,13 @@ export interface RegisteredCredential {
   userVerified: boolean;
 }
 
-function uuid(bytes: Uint8Array): string {
-  const h = Buffer.from(bytes).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /**
  * Verifies a WebAuthn registration (WebAuthn L3 §7.1): client data, authenticator data, the
  * credential key and the attestation statement. Returns the credential to store, or
  * `{ ok: false, code }` (`type_mismatch`, `challenge_mismatch`, `origin_mismatch`,
  * `rp_id_mismatch`, `user_presence_required`, `user_verification_required`,
- * `backup_state_invalid`, `key_invalid`, `attestation_invalid`).
+ * `backup_state_invalid`, `key_invalid`, `attestation_invalid`; with a `policy`:
+ * `attestation_required`, `attestation_untrusted`, `aaguid_refused`, `authenticator_revoked`).
  *
  * @example
  * const parsed = parseRegistrationResponse(body.response);
@@ -94,6 +96,12 @@ export async function verifyRegistration(
   });
   if (!attested) return fail('attestation_invalid');
 
+  // §7.1 steps 22-23: assess the trustworthiness of what verified (anchors, AAGUID, metadata).
+  if (input.policy !== undefined) {
+    const refused = checkAttestationPolicy(response, input.policy, now);
+    if (refused !== null) return fail(refused);
+  }
+
   return {
     ok: true,
     credential: {
@@ -102,7 +110,7 @@ export async function verifyRegistration(
       parsedPublicKey: key.value,
       counter: authData.signCount,
       transports: response.transports,
-      aaguid: uuid(authData.attestedCredentialData.aaguid),
+      aaguid: formatAaguid(authData.attestedCredentialData.aaguid),
       fmt: response.fmt,
       backupEligible: authData.flags.be,
       backupState: authData.flags.bs,
