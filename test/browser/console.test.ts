@@ -1,54 +1,19 @@
 // The admin console in real Chromium: sign-in, apps, a user's credentials with revoke, the audit
-// log and the attempts chart (inline SVG), and its screenshot for docs/.
+// log and the attempts chart (inline SVG). Its screenshots come from `npm run screenshots`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import type { AuditRecord } from '../../src/store/types.js';
-import { launchBrowser, screenshotPath, startStack, type Browser, type Stack } from './support.js';
+import { seedConsoleAudit } from './consoleSeed.js';
+import { launchBrowser, startStack, type Browser, type Stack } from './support.js';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
-const HOUR = 3600_000;
 
 let stack: Stack;
 let browser: Browser;
 let page: Page;
 /** What was seeded into the audit log within the last 24 hours, by `scheme outcome`. */
 const seeded = new Map<string, number>();
-
-/** Audit records spread over the last day, as a day of traffic would leave them. */
-async function seedAudit(): Promise<void> {
-  const now = Date.now();
-  const plan: Array<[string, 'success' | 'failure', (hour: number) => number, string | null]> = [
-    ['webauthn', 'success', (h) => 3 + ((h * 7) % 5), null],
-    ['webauthn', 'failure', (h) => (h % 6 === 0 ? 2 : 0), 'signature_invalid'],
-    ['device', 'success', (h) => 2 + ((h * 3) % 4), null],
-    ['device', 'failure', (h) => (h % 5 === 2 ? 1 : 0), 'challenge_expired'],
-    ['eth', 'success', (h) => (h % 2 === 0 ? 2 : 1), null],
-    ['eth', 'failure', (h) => (h === 3 ? 4 : 0), 'nonce_mismatch'],
-  ];
-  let n = 0;
-  for (let hour = 0; hour < 23; hour++) {
-    for (const [scheme, outcome, count, reason] of plan) {
-      for (let i = 0; i < count(hour); i++) {
-        const record: AuditRecord = {
-          id: `au_seed_${n++}`,
-          appId: stack.app.id,
-          at: now - hour * HOUR - 60_000 - i * 1000,
-          scheme,
-          action: 'login',
-          outcome,
-          reason: outcome === 'failure' ? reason : null,
-          userId: `user${(hour + i) % 7}`,
-          credentialId: null,
-          ip: '203.0.113.7',
-        };
-        await stack.store.audit.append(record);
-        seeded.set(`${scheme} ${outcome}`, (seeded.get(`${scheme} ${outcome}`) ?? 0) + 1);
-      }
-    }
-  }
-}
 
 /** The chart's bars summed by `scheme outcome`, read from the SVG the page drew. */
 async function chartTotals(p: Page): Promise<Map<string, number>> {
@@ -70,7 +35,9 @@ before(async () => {
   // The browser first: without Chromium the file fails at once, with nothing left running.
   browser = await launchBrowser();
   stack = await startStack({ adminToken: ADMIN_TOKEN });
-  await seedAudit();
+  for (const r of (await seedConsoleAudit(stack.store, stack.app.id)).records) {
+    seeded.set(`${r.scheme} ${r.outcome}`, (seeded.get(`${r.scheme} ${r.outcome}`) ?? 0) + 1);
+  }
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .publicKey.export({ format: 'der', type: 'spki' })
     .toString('base64');
@@ -137,14 +104,14 @@ describe('the admin console', () => {
     );
     assert.ok(buckets >= 20, `bars in ${buckets} of 24 hourly buckets`);
     const legend = await page.$$eval('#legend li', (items) => items.map((li) => li.textContent));
-    assert.deepEqual(legend, [
-      `device success (${seeded.get('device success')})`,
-      `device failure (${seeded.get('device failure')})`,
-      `eth success (${seeded.get('eth success')})`,
-      `eth failure (${seeded.get('eth failure')})`,
-      `webauthn success (${seeded.get('webauthn success')})`,
-      `webauthn failure (${seeded.get('webauthn failure')})`,
-    ]);
+    const expected = [...seeded.keys()]
+      .sort((x, y) => {
+        const [xs, xo] = x.split(' ') as [string, string];
+        const [ys, yo] = y.split(' ') as [string, string];
+        return xs.localeCompare(ys) || (xo === yo ? 0 : xo === 'success' ? -1 : 1);
+      })
+      .map((key) => `${key} (${seeded.get(key)})`);
+    assert.deepEqual(legend, expected);
     // Failures are hatched with their scheme's pattern, successes filled.
     const fills = await page.$$eval('#chart svg rect[data-outcome="failure"]', (rects) =>
       rects.map((r) => r.getAttribute('fill')),
@@ -169,15 +136,6 @@ describe('the admin console', () => {
     await page.waitForFunction(() => document.querySelectorAll('#chart svg rect[data-count]').length > 40);
   });
 
-  test('screenshot of the console (docs/screenshots/console.png)', async () => {
-    await page.fill('#user-id', 'alice');
-    await page.click('#user-form button[type=submit]');
-    await page.waitForSelector('#credentials:not([hidden]) tbody tr');
-    await page.setViewportSize({ width: 1280, height: 1240 });
-    await page.screenshot({ path: screenshotPath('console.png') });
-    await page.setViewportSize({ width: 1280, height: 900 });
-  });
-
   test("shows a user's credentials and revokes one", async () => {
     await page.fill('#user-id', 'alice');
     await page.click('#user-form button[type=submit]');
@@ -198,11 +156,11 @@ describe('the admin console', () => {
   test('shows the audit log, newest first, filtered by user', async () => {
     const rows = await page.locator('#audit tbody tr').count();
     assert.equal(rows, 50);
-    await page.fill('#audit-user', 'user3');
+    await page.fill('#audit-user', 'bob');
     await page.click('#audit-form button[type=submit]');
     await page.waitForFunction(() =>
       Array.from(document.querySelectorAll('#audit tbody tr')).every(
-        (tr) => tr.children[5]?.textContent === 'user3',
+        (tr) => tr.children[5]?.textContent === 'bob',
       ),
     );
     const times = await page.$$eval('#audit tbody tr', (trs) =>
