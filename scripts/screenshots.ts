@@ -1,8 +1,8 @@
 // `npm run screenshots`: regenerates docs/screenshots/*.png on demand (never from `npm test`).
-// Starts a real Signet on 127.0.0.1 with an in-memory store, seeds a day of audit records and two
-// credentials, runs the demo app in front of it, and takes the pictures in headless Chromium
-// (/usr/bin/chromium through playwright-core): the console at desktop width and at 390 px, and
-// the demo page after a passkey login.
+// Starts a real Signet on 127.0.0.1 with an in-memory store, seeds a day of audit records and a
+// credential, runs the demo app in front of it, and takes the pictures in headless Chromium
+// (/usr/bin/chromium through playwright-core): the console at desktop width (overview, then app
+// settings with a new app's one-time secret) and at 390 px, and the demo page after a passkey login.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,24 +51,54 @@ async function main(): Promise<void> {
     });
     check(device.status === 201, `registering a device key answered ${device.status}`);
 
-    // The console at desktop width, a user's credentials open.
+    // The console at desktop width: the overview and the top of the audit log.
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     await signIn(page, stack.signetUrl);
-    await page.fill('#user-id', 'alice');
-    await page.click('#user-form button[type=submit]');
-    await page.waitForSelector('#credentials:not([hidden]) tbody tr');
-    await page.screenshot({ path: join(OUT, 'console.png'), fullPage: true });
+    await page.waitForSelector('#audit tbody tr[data-id]');
+    await page.screenshot({
+      path: join(OUT, 'console.png'),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: 1480 },
+    });
     written.push('console.png');
 
-    // The same console on a 390 px phone screen.
+    // App settings and a new app whose secret is shown once.
+    await page.click('#app-new');
+    await page.fill('#app-create-form input[name=name]', 'Tiki Shop');
+    await page.fill(
+      '#app-create-form textarea[name=origins]',
+      'https://shop.example\nhttps://m.shop.example',
+    );
+    await page.click('#app-create-form button[type=submit]');
+    await page.waitForSelector('#secret-box:not([hidden])');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const top = await page.$eval('#settings-card', (e) => e.getBoundingClientRect().top + window.scrollY);
+    const bottom = await page.$eval('#apps', (e) => e.getBoundingClientRect().bottom + window.scrollY);
+    await page.screenshot({
+      path: join(OUT, 'console-apps.png'),
+      fullPage: true,
+      clip: { x: 0, y: Math.max(0, top - 12), width: 1280, height: bottom - top + 36 },
+    });
+    written.push('console-apps.png');
+
+    // The same console on a 390 px phone screen: summary, both charts, top reasons.
     const phone = await browser.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(`${stack.signetUrl}/console`);
     await phone.waitForSelector('#chart svg rect[data-count]');
+    await phone.waitForSelector('#audit tbody tr[data-id]');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `the console is ${overflow}px wider than a 390 px screen`);
-    await phone.screenshot({ path: join(OUT, 'console-390.png'), fullPage: true });
+    const phoneBottom = await phone.$eval(
+      '#audit tbody tr:nth-child(2)',
+      (e) => e.getBoundingClientRect().bottom + window.scrollY,
+    );
+    await phone.screenshot({
+      path: join(OUT, 'console-390.png'),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 390, height: Math.ceil(phoneBottom) + 12 },
+    });
     written.push('console-390.png');
     await phone.close();
 

@@ -94,12 +94,12 @@ const USERS = ['alice', 'alina', 'bob', 'bao.tran', 'carol', 'chi.nguyen', 'dave
 /** What {@link seedConsoleAudit} wrote, for assertions. */
 export interface Seeded {
   records: AuditRecord[];
-  /** Count by `${kind} ${scheme} ${outcome}`, kind `login` or `register`. */
+  /** Count by `${kind} ${scheme} ${outcome}`, kind `login` or `registration`. */
   byKey: Map<string, number>;
 }
 
 /** The chart's kind of an audit action: registrations apart from every kind of login. */
-export const kindOf = (action: string): string => (action === 'register' ? 'register' : 'login');
+export const kindOf = (action: string): string => (action === 'register' ? 'registration' : 'login');
 
 /**
  * Appends the plan's records to the app's audit log, spread over the last 23 hours before `now`

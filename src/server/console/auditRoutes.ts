@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { requireApp } from '../../core/apps.js';
 import type { Deps } from '../../core/deps.js';
+import { ERROR_CODES, REASON_CODES } from '../../errors/codes.js';
 import { SignetError } from '../../errors/SignetError.js';
+import { SCHEMES } from '../../schemes/registry.js';
 import type { AuditQuery, AuditRecord } from '../../store/types.js';
 import { auditRecord, errorResponses } from '../schemas.js';
 import { collectAttempts, chartWindow } from './attempts.js';
-import { appParams, AUDIT_CURSOR, auditQuery, chartView } from './schemas.js';
+import { appParams, AUDIT_CURSOR, auditQuery, chartView, noQuery } from './schemas.js';
 
 interface AuditQuerystring {
   userId?: string;
@@ -19,6 +21,9 @@ interface AuditQuerystring {
   cursor?: string;
 }
 
+/** The audit actions Signet writes (core/login.ts, core/mykey.ts, webauthnRegistration, server/auth). */
+export const AUDIT_ACTIONS = ['login', 'register', 'mykey_callback', 'mykey_verify', 'server_api'];
+
 /** The cursor that continues after `last`: `<at>.<id>` (see AUDIT_CURSOR). */
 export function auditCursor(last: Pick<AuditRecord, 'at' | 'id'>): string {
   return `${last.at}.${last.id}`;
@@ -30,6 +35,35 @@ export function auditCursor(last: Pick<AuditRecord, 'at' | 'id'>): string {
  * rates and top reasons.
  */
 export function registerConsoleAuditRoutes(admin: FastifyInstance, deps: () => Deps): void {
+  // The words the audit filters offer: every scheme, action and failure reason Signet records.
+  const vocabulary = {
+    schemes: [...Object.keys(SCHEMES), 'mykey'].sort(),
+    actions: AUDIT_ACTIONS,
+    outcomes: ['success', 'failure'],
+    reasons: [...Object.keys(REASON_CODES), ...Object.keys(ERROR_CODES)]
+      .filter((c, i, all) => all.indexOf(c) === i)
+      .sort(),
+  };
+  admin.get(
+    '/api/vocabulary',
+    {
+      schema: {
+        hide: true,
+        querystring: noQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: Object.fromEntries(
+              Object.keys(vocabulary).map((k) => [k, { type: 'array', items: { type: 'string' } }]),
+            ),
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => vocabulary,
+  );
+
   admin.get<{ Params: { appId: string }; Querystring: AuditQuerystring }>(
     '/api/apps/:appId/audit',
     {
