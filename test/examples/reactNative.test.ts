@@ -28,9 +28,7 @@ const REPO = new URL('../..', import.meta.url).pathname;
 /** Base64 as Android's Base64.DEFAULT writes it. */
 const wrapped = (b: Buffer): string => b.toString('base64').replace(/(.{76})/g, '$1\n') + '\n';
 
-function softBiometrics(
-  platform: 'android' | 'ios',
-): BiometricsLike & { key(): KeyObject | null; cancel: boolean } {
+function softBiometrics(platform: 'android' | 'ios'): BiometricsLike & { cancel: boolean } {
   let pair: { publicKey: KeyObject; privateKey: KeyObject } | null = null;
   const self = {
     cancel: false,
