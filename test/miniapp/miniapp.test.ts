@@ -293,3 +293,23 @@ describe('signet/miniapp with client-built challenges', () => {
     await rejects(strict.login({ userId: 'gina', clientChallenge: true }), 'invalid_request');
   });
 });
+
+describe('signet/miniapp has no dependencies', () => {
+  test('its modules import only each other (no Node module, no package): it runs in the mini-app', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../src/miniapp/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length >= 3);
+    for (const file of files) {
+      const source = readFileSync(new URL(file, dir), 'utf8');
+      const specifiers = [...source.matchAll(/\bfrom\s+'([^']+)'|\bimport\(\s*'([^']+)'/g)].map(
+        (m) => m[1] ?? m[2],
+      );
+      assert.ok(
+        specifiers.every((s) => s!.startsWith('./')),
+        `${file} imports ${specifiers.join(', ')}`,
+      );
+      assert.doesNotMatch(source, /\bprocess\.|\brequire\(|\bBuffer\b/, file);
+    }
+  });
+});
