@@ -173,7 +173,7 @@ h3 { font-size: 13px; margin: 0 0 8px; color: var(--muted); font-weight: 600; }
 .error { color: var(--bad); min-height: 1.2em; margin: 4px 0; }
 .error:empty { min-height: 0; margin: 0; }
 label { display: block; margin: 0; }
-label.inline { display: inline-flex; align-items: center; gap: 6px; }
+label.inline { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
 input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #cfd4dc; border-radius: 6px; max-width: 100%; }
 label > input, label > select, label > textarea { display: block; width: 100%; margin-top: 4px; }
 label.inline > input { display: inline-block; width: 220px; margin: 0; }
