@@ -246,6 +246,32 @@ export interface AuditRecord {
   count?: number;
 }
 
+/**
+ * Which of an app's audit records `AuditStore.list` returns. Every filter given must hold (AND);
+ * strings compare exactly (case-sensitive, no wildcards, `userPrefix` included).
+ */
+export interface AuditQuery {
+  /** 1..1000 (clamped). */
+  limit: number;
+  /** Exactly this user. */
+  userId?: string;
+  /** Users whose id starts with this (case-sensitive; `%` and `_` are plain characters). */
+  userPrefix?: string;
+  scheme?: string;
+  action?: string;
+  outcome?: AuditRecord['outcome'];
+  reason?: string;
+  /** Only records with `at < before` (exclusive). */
+  before?: number;
+  /**
+   * Keyset cursor: only records that come after this one in the list's order (newest first, and
+   * among records of one millisecond, the later-written first). Pass the last record of a page
+   * (`{ at, id }`) to get the next page, with nothing lost or repeated when records share a
+   * millisecond. A cursor whose record is gone (pruned) falls back to `at < cursor.at`.
+   */
+  after?: { at: number; id: string };
+}
+
 export interface AuditStore {
   append(record: AuditRecord): Promise<void>;
   /**
@@ -254,8 +280,8 @@ export interface AuditStore {
    * client, action, reason and window, so repeats from one client grow a count, not the log.
    */
   aggregate(record: AuditRecord): Promise<void>;
-  /** Newest first; `limit` 1..1000. */
-  list(appId: string, query: { userId?: string; limit: number; before?: number }): Promise<AuditRecord[]>;
+  /** Newest first (then latest written first within a millisecond), filtered by `query`. */
+  list(appId: string, query: AuditQuery): Promise<AuditRecord[]>;
   /**
    * Retention: deletes the records of every app with `at < before`, in bounded batches (oldest
    * first), and returns how many went.

@@ -13,7 +13,12 @@ import { silentLogger, type Deps } from '../../src/core/deps.js';
 import { createSealer } from '../../src/core/sealer.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createAdminAuth, readCookie } from '../../src/server/console/adminAuth.js';
-import { bucketAttempts, chartWindow, collectAttempts } from '../../src/server/console/attempts.js';
+import {
+  attemptKind,
+  bucketAttempts,
+  chartWindow,
+  collectAttempts,
+} from '../../src/server/console/attempts.js';
 import { CONSOLE_MAX_FAILURES } from '../../src/server/routes/console.js';
 import { readAdminToken } from '../../src/cli/config.js';
 import { UsageError } from '../../src/cli/io.js';
@@ -349,7 +354,39 @@ describe('console JSON routes', () => {
         older.records.map((r) => r.id),
         ['au_3', 'au_4'],
       );
-      for (const bad of ['?limit=abc', '?limit=12345', '?before=-1', '?userId=']) {
+      const ids = async (query: string) => {
+        const r = await c.get(base + query, bearer);
+        assert.equal(r.statusCode, 200, query);
+        const body = r.json() as { records: Array<{ id: string }>; nextCursor: string | null };
+        return { ids: body.records.map((x) => x.id), next: body.nextCursor };
+      };
+      assert.deepEqual((await ids('?outcome=failure')).ids, ['au_1', 'au_3']);
+      assert.deepEqual((await ids('?userPrefix=al&outcome=success')).ids, ['au_0', 'au_2']);
+      assert.deepEqual((await ids('?userPrefix=b&reason=signature_invalid')).ids, ['au_3']);
+      assert.deepEqual((await ids('?scheme=device&action=login&userPrefix=bo')).ids, ['au_3', 'au_4']);
+      assert.deepEqual((await ids('?scheme=eth')).ids, []);
+      // Paging: a full page carries the cursor of its last record; the last page carries null.
+      const pages: string[][] = [];
+      let next: string | null = null;
+      do {
+        const page = await ids(`?limit=2${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+        pages.push(page.ids);
+        next = page.next;
+      } while (next !== null && pages.length < 10);
+      assert.deepEqual(pages, [['au_0', 'au_1'], ['au_2', 'au_3'], ['au_4']]);
+      for (const bad of [
+        '?limit=abc',
+        '?limit=12345',
+        '?before=-1',
+        '?userId=',
+        '?userPrefix=',
+        '?outcome=maybe',
+        '?scheme=ETH',
+        "?reason=x'--",
+        '?cursor=abc',
+        '?cursor=1.a.b',
+        '?role=admin',
+      ]) {
         assert.equal(errorCode(await c.get(base + bad, bearer)), 'invalid_request', bad);
       }
     } finally {
@@ -362,15 +399,22 @@ describe('console JSON routes', () => {
     try {
       c.clock.set(Date.UTC(2024, 0, 2, 12, 30));
       const now = c.clock();
-      const add = (i: number, at: number, scheme: string, outcome: 'success' | 'failure') =>
+      const add = (
+        i: number,
+        at: number,
+        scheme: string,
+        outcome: 'success' | 'failure',
+        action = 'login',
+        reason: string | null = outcome === 'failure' ? 'signature_invalid' : null,
+      ) =>
         c.store.audit.append({
           id: `au_${i}`,
           appId: c.app.id,
           at,
           scheme,
-          action: 'login',
+          action,
           outcome,
-          reason: null,
+          reason,
           userId: null,
           credentialId: null,
           ip: null,
@@ -379,25 +423,41 @@ describe('console JSON routes', () => {
       await add(2, now - 3600_000, 'webauthn', 'failure');
       await add(3, now - 3600_000 - 1, 'device', 'success');
       await add(4, now - 25 * 3600_000, 'device', 'success'); // outside the day
+      await add(5, now - 60_000, 'webauthn', 'success', 'register');
+      await add(6, now - 60_000, 'eth', 'failure', 'register', 'replayed');
+      await add(7, now - 120_000, 'mykey', 'failure', 'mykey_callback', 'replayed');
       const r = await c.get(`/console/api/apps/${c.app.id}/attempts?hours=24&buckets=24`, bearer);
       assert.equal(r.statusCode, 200);
       const chart = r.json() as {
         from: number;
         to: number;
         bucketMs: number;
-        series: Array<{ scheme: string; outcome: string; counts: number[]; total: number }>;
+        series: Array<{ kind: string; scheme: string; outcome: string; counts: number[]; total: number }>;
+        summary: Array<{ kind: string; attempts: number; failures: number; failureRate: number }>;
+        reasons: Array<{ reason: string; count: number }>;
       };
       assert.equal(chart.bucketMs, 3600_000);
       assert.equal(chart.to, Date.UTC(2024, 0, 2, 13));
       assert.equal(chart.from, Date.UTC(2024, 0, 1, 13));
       assert.deepEqual(
-        chart.series.map((s) => [s.scheme, s.outcome, s.total, s.counts.indexOf(1)]),
+        chart.series.map((s) => [s.kind, s.scheme, s.outcome, s.total, s.counts.indexOf(1)]),
         [
-          ['device', 'success', 1, 22],
-          ['webauthn', 'success', 1, 23],
-          ['webauthn', 'failure', 1, 22],
+          ['login', 'device', 'success', 1, 22],
+          ['login', 'mykey', 'failure', 1, 23],
+          ['login', 'webauthn', 'success', 1, 23],
+          ['login', 'webauthn', 'failure', 1, 22],
+          ['registration', 'eth', 'failure', 1, 23],
+          ['registration', 'webauthn', 'success', 1, 23],
         ],
       );
+      assert.deepEqual(chart.summary, [
+        { kind: 'login', attempts: 4, failures: 2, failureRate: 0.5 },
+        { kind: 'registration', attempts: 2, failures: 1, failureRate: 0.5 },
+      ]);
+      assert.deepEqual(chart.reasons, [
+        { reason: 'replayed', count: 2 },
+        { reason: 'signature_invalid', count: 1 },
+      ]);
       for (const bad of ['?hours=0', '?hours=721', '?buckets=0', '?buckets=201', '?hours=1.5']) {
         assert.equal(
           errorCode(await c.get(`/console/api/apps/${c.app.id}/attempts${bad}`, bearer)),
@@ -425,7 +485,9 @@ describe('attempts bucketing', () => {
           fc.record({
             at: fc.integer({ min: -50, max: 1050 }),
             scheme: fc.constantFrom('device', 'eth', 'webauthn'),
+            action: fc.constantFrom('login', 'register', 'mykey_callback', 'server_api'),
             outcome: fc.constantFrom('success' as const, 'failure' as const),
+            reason: fc.constantFrom('signature_invalid', 'replayed', 'origin_mismatch'),
           }),
           { maxLength: 200 },
         ),
@@ -447,9 +509,30 @@ describe('attempts bucketing', () => {
             );
             assert.equal(
               s.total,
-              inside.filter((r) => r.scheme === s.scheme && r.outcome === s.outcome).length,
+              inside.filter(
+                (r) => attemptKind(r.action) === s.kind && r.scheme === s.scheme && r.outcome === s.outcome,
+              ).length,
             );
           }
+          // Failure rates per kind, and reasons counted over failures only, most frequent first.
+          for (const k of chart.summary) {
+            const ofKind = inside.filter((r) => attemptKind(r.action) === k.kind);
+            const failures = ofKind.filter((r) => r.outcome === 'failure').length;
+            assert.deepEqual([k.attempts, k.failures], [ofKind.length, failures]);
+            assert.ok(Math.abs(k.failureRate - failures / ofKind.length) < 1e-4);
+          }
+          assert.equal(
+            chart.summary.reduce((n, k) => n + k.attempts, 0),
+            inside.length,
+          );
+          for (const { reason, count } of chart.reasons) {
+            assert.equal(count, inside.filter((r) => r.outcome === 'failure' && r.reason === reason).length);
+          }
+          const counts = chart.reasons.map((r) => r.count);
+          assert.deepEqual(
+            counts,
+            [...counts].sort((a, b) => b - a),
+          );
         },
       ),
     );

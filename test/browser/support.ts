@@ -1,7 +1,7 @@
 // Shared set-up of the browser suite: a real Signet on a socket, the demo app, headless Debian
 // Chromium through playwright-core, and the CDP WebAuthn virtual authenticator.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,6 @@ import { startDemoApp, type DemoApp } from '../../examples/demo-app/createDemoAp
 export const CHROMIUM = '/usr/bin/chromium';
 export const ISSUER = 'http://signet.test';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCREENSHOTS = join(REPO, 'docs/screenshots');
 
 /** The flags the issue fixes for headless Debian Chromium. */
 const CHROMIUM_ARGS = [
@@ -205,9 +204,4 @@ export async function shownClaims(page: Page): Promise<Record<string, string>> {
       rows.map((r) => [r.querySelector('th')?.textContent ?? '', r.querySelector('td')?.textContent ?? '']),
     ),
   );
-}
-
-export function screenshotPath(name: string): string {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  return join(SCREENSHOTS, name);
 }

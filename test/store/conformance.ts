@@ -20,6 +20,7 @@ import { describe, it } from 'node:test';
 import { isSignetError } from '../../src/errors/SignetError.js';
 import type {
   App,
+  AuditQuery,
   AuditRecord,
   Challenge,
   Clock,
@@ -790,6 +791,118 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.equal(max.length, 1000);
           assert.equal(max[0]?.at, T0 + 1000);
           assert.equal(max[999]?.at, T0 + 1);
+        }));
+
+      // The console's audit view (docs/console.md): filters and a keyset cursor, server-side.
+      it('filters by scheme, action, outcome, reason and user prefix, all together with AND', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const other = await newApp(store);
+          const rows: AuditRecord[] = [
+            makeAudit(app.id, { at: T0 + 1, userId: 'alice', scheme: 'eth' }),
+            makeAudit(app.id, {
+              at: T0 + 2,
+              userId: 'alina',
+              scheme: 'eth',
+              outcome: 'failure',
+              reason: 'signature_invalid',
+            }),
+            makeAudit(app.id, {
+              at: T0 + 3,
+              userId: 'Alice',
+              scheme: 'device',
+              outcome: 'failure',
+              reason: 'replayed',
+            }),
+            makeAudit(app.id, { at: T0 + 4, userId: 'al%x', scheme: 'device', action: 'register' }),
+            makeAudit(app.id, {
+              at: T0 + 5,
+              userId: null,
+              scheme: 'tiniapp',
+              action: 'server_api',
+              outcome: 'failure',
+              reason: 'signature_invalid',
+            }),
+            makeAudit(app.id, {
+              at: T0 + 6,
+              userId: 'bob',
+              scheme: 'eth',
+              outcome: 'failure',
+              reason: 'signature_invalid',
+            }),
+          ];
+          for (const r of rows) await store.audit.append(r);
+          await store.audit.append(makeAudit(other.id, { at: T0 + 7, userId: 'alice', scheme: 'eth' }));
+          const [alice, alina, Alice, pct, api, bob] = rows as [
+            AuditRecord,
+            AuditRecord,
+            AuditRecord,
+            AuditRecord,
+            AuditRecord,
+            AuditRecord,
+          ];
+          const list = (q: Omit<AuditQuery, 'limit'>) => store.audit.list(app.id, { limit: 100, ...q });
+          assert.deepEqual(await list({ scheme: 'eth' }), [bob, alina, alice]);
+          assert.deepEqual(await list({ action: 'register' }), [pct]);
+          assert.deepEqual(await list({ outcome: 'failure' }), [bob, api, Alice, alina]);
+          assert.deepEqual(await list({ reason: 'signature_invalid' }), [bob, api, alina]);
+          // Case-sensitive, and % / _ are plain characters, not wildcards.
+          assert.deepEqual(await list({ userPrefix: 'al' }), [pct, alina, alice]);
+          assert.deepEqual(await list({ userPrefix: 'Al' }), [Alice]);
+          assert.deepEqual(await list({ userPrefix: 'al%' }), [pct]);
+          assert.deepEqual(await list({ userPrefix: 'a_' }), []);
+          assert.deepEqual(await list({ userPrefix: 'alice' }), [alice]);
+          assert.deepEqual(await list({ userPrefix: '' }), await list({}));
+          assert.deepEqual(await list({ userPrefix: 'al', scheme: 'eth', outcome: 'failure' }), [alina]);
+          assert.deepEqual(await list({ scheme: 'eth', reason: 'replayed' }), []);
+          assert.deepEqual(await list({ userPrefix: 'al', before: T0 + 2 }), [alice]);
+        }));
+
+      it('the after cursor pages through records that share a millisecond, nothing lost or repeated', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          // 3 records at T0 + 10, 4 at T0 + 20 (written in this order), 2 at T0 + 30.
+          const written = [10, 10, 10, 20, 20, 20, 20, 30, 30].map((d, i) =>
+            makeAudit(app.id, { at: T0 + d, userId: `u${i}`, outcome: i % 2 === 0 ? 'success' : 'failure' }),
+          );
+          for (const r of written) await store.audit.append(r);
+          const newestFirst = [...written].reverse();
+          for (const size of [1, 2, 3, 4]) {
+            const seen: AuditRecord[] = [];
+            let after: { at: number; id: string } | undefined;
+            for (let pages = 0; pages < 20; pages++) {
+              const page = await store.audit.list(app.id, { limit: size, ...(after ? { after } : {}) });
+              seen.push(...page);
+              if (page.length < size) break;
+              const last = page[page.length - 1]!;
+              after = { at: last.at, id: last.id };
+            }
+            assert.deepEqual(seen, newestFirst, `pages of ${size}`);
+          }
+          // With a filter: the cursor pages within the filtered list.
+          const failures = newestFirst.filter((r) => r.outcome === 'failure');
+          const first = await store.audit.list(app.id, { limit: 2, outcome: 'failure' });
+          assert.deepEqual(first, failures.slice(0, 2));
+          const last = first[1]!;
+          assert.deepEqual(
+            await store.audit.list(app.id, {
+              limit: 100,
+              outcome: 'failure',
+              after: { at: last.at, id: last.id },
+            }),
+            failures.slice(2),
+          );
+          // A cursor naming a record of another app (or none) only cuts by time.
+          const foreign = makeAudit((await newApp(store)).id, { at: T0 + 20 });
+          await store.audit.append(foreign);
+          assert.deepEqual(
+            await store.audit.list(app.id, { limit: 100, after: { at: T0 + 20, id: foreign.id } }),
+            newestFirst.filter((r) => r.at < T0 + 20),
+          );
+          assert.deepEqual(
+            await store.audit.list(app.id, { limit: 100, after: { at: T0 + 30, id: 'au_gone' } }),
+            newestFirst.filter((r) => r.at < T0 + 30),
+          );
         }));
     });
 

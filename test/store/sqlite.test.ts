@@ -18,8 +18,9 @@ import {
 } from '../../src/store/sqlite/createSqliteStore.js';
 import { MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
-import { SQL } from '../../src/store/sqlite/sql.js';
-import type { Store } from '../../src/store/types.js';
+import { buildAuditListSql } from '../../src/store/auditQuery.js';
+import { AUDIT_SQL, SQL } from '../../src/store/sqlite/sql.js';
+import type { AuditQuery, Store } from '../../src/store/types.js';
 import {
   createMovableClock,
   makeApp,
@@ -352,17 +353,19 @@ describe('sqlite adapter: query plans', () => {
   });
 
   it('audit listing walks the (app_id, at) indexes newest first, without a sort', () => {
-    const cases: [string, Record<string, unknown>, RegExp][] = [
-      [SQL.listAudit, { appId: 'a', limit: 10 }, /audit_events_by_app_at/],
-      [SQL.listAuditBefore, { appId: 'a', before: T0, limit: 10 }, /audit_events_by_app_at/],
-      [SQL.listAuditByUser, { appId: 'a', userId: 'u', limit: 10 }, /audit_events_by_app_user_at/],
+    const cases: [AuditQuery, RegExp][] = [
+      [{ limit: 10 }, /audit_events_by_app_at/],
+      [{ limit: 10, before: T0 }, /audit_events_by_app_at/],
+      [{ limit: 10, userId: 'u' }, /audit_events_by_app_user_at/],
+      [{ limit: 10, userId: 'u', before: T0 }, /audit_events_by_app_user_at/],
+      [{ limit: 10, after: { at: T0, id: 'au_x' } }, /audit_events_by_app_at/],
       [
-        SQL.listAuditByUserBefore,
-        { appId: 'a', userId: 'u', before: T0, limit: 10 },
-        /audit_events_by_app_user_at/,
+        { limit: 10, scheme: 'eth', outcome: 'failure', reason: 'replayed', userPrefix: 'al' },
+        /audit_events_by_app/,
       ],
     ];
-    for (const [sql, params, index] of cases) {
+    for (const [query, index] of cases) {
+      const { text: sql, values: params } = buildAuditListSql(AUDIT_SQL, 'a', query, query.limit);
       const p = plan(db, sql, params);
       assert.match(p, index, sql);
       assert.doesNotMatch(p, /TEMP B-TREE/, sql);

@@ -4,11 +4,23 @@
  * parsed as HTML: audit records carry user ids and IPs that an attacker chooses.
  */
 
+interface AppSettingsView {
+  challengeTtlMs: number;
+  skewMs: number;
+  tokenTtlSec: number;
+  lockoutMaxFailures: number;
+  lockoutWindowMs: number;
+  clientChallenges: boolean;
+  requireUserVerification: boolean;
+  [other: string]: unknown;
+}
+
 interface AppView {
   appId: string;
   name: string;
   rpId: string | null;
   origins: string[];
+  settings: AppSettingsView;
   activeSecrets: number;
   createdAt: string;
 }
@@ -22,6 +34,7 @@ interface CredentialView {
 }
 
 interface AuditView {
+  id: string;
   at: string;
   scheme: string;
   action: string;
@@ -32,7 +45,10 @@ interface AuditView {
   ip: string | null;
 }
 
+type Kind = 'login' | 'registration' | 'other';
+
 interface SeriesView {
+  kind: Kind;
   scheme: string;
   outcome: 'success' | 'failure';
   counts: number[];
@@ -44,12 +60,21 @@ interface ChartView {
   to: number;
   bucketMs: number;
   series: SeriesView[];
+  summary: Array<{ kind: Kind; attempts: number; failures: number; failureRate: number }>;
+  reasons: Array<{ reason: string; count: number }>;
   truncated: boolean;
+}
+
+interface Vocabulary {
+  schemes: string[];
+  actions: string[];
+  reasons: string[];
 }
 
 // The script is served at `<mount>/console.js`, so `api/` resolves to `<mount>/api/`.
 const API = new URL('api/', import.meta.url);
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const AUDIT_PAGE = 50;
 
 /** Scheme colours; a scheme not listed here takes the grey. */
 const SCHEME_COLORS: Record<string, string> = {
@@ -60,10 +85,19 @@ const SCHEME_COLORS: Record<string, string> = {
   mykey: '#c2255c',
   tiniapp: '#5c940d',
 };
+const KIND_TITLES: Record<Kind, string> = {
+  login: 'Logins',
+  registration: 'Registrations',
+  other: 'Server API and other',
+};
 const colorOf = (scheme: string): string => SCHEME_COLORS[scheme] ?? '#868e96';
-const hatchId = (scheme: string): string => `hatch-${scheme.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+const hatchId = (kind: string, scheme: string): string =>
+  `hatch-${kind}-${scheme.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
+let apps: AppView[] = [];
 let selectedApp: string | null = null;
+let auditCursor: string | null = null;
+let lastChart: ChartView | null = null;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -111,7 +145,12 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  const json: unknown = text ? JSON.parse(text) : null;
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: reported by status below
+  }
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(response.status, error?.code ?? 'error', error?.message ?? `HTTP ${response.status}`);
@@ -121,17 +160,31 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 
 const when = (iso: string | null): string => (iso === null ? '—' : new Date(iso).toLocaleString());
 const seg = (s: string): string => encodeURIComponent(s);
+const percent = (rate: number): string => `${(rate * 100).toFixed(rate > 0 && rate < 0.1 ? 1 : 0)}%`;
 
-function row(cells: Array<string | Node>): HTMLTableRowElement {
+/** A table row; `labels` name the cells for the stacked (phone) layout. */
+function row(cells: Array<string | Node>, labels: string[] = []): HTMLTableRowElement {
   const tr = el('tr');
-  for (const c of cells) {
+  cells.forEach((c, i) => {
     const td = el('td');
+    if (labels[i]) td.dataset['label'] = labels[i];
     if (typeof c === 'string') td.textContent = c;
     else td.append(c);
     tr.append(td);
-  }
+  });
   return tr;
 }
+
+function emptyRow(text: string, span: number): HTMLTableRowElement {
+  const tr = el('tr');
+  const td = el('td', text, 'empty muted');
+  td.colSpan = span;
+  tr.append(td);
+  return tr;
+}
+
+const headers = (table: HTMLTableElement): string[] =>
+  Array.from(table.tHead?.rows[0]?.cells ?? []).map((c) => c.textContent ?? '');
 
 function mono(text: string): HTMLElement {
   return el('code', text);
@@ -141,73 +194,288 @@ function showLogin(message = ''): void {
   byId('login').hidden = false;
   byId('dashboard').hidden = true;
   byId('logout').hidden = true;
+  byId('app-pick').hidden = true;
   byId('login-error').textContent = message;
   byId<HTMLInputElement>('token').focus();
+}
+
+function fillSelect(select: HTMLSelectElement, values: string[]): void {
+  const keep = select.value;
+  select.replaceChildren(el('option', 'any'));
+  select.options[0]!.value = '';
+  for (const v of values) {
+    const option = el('option', v);
+    option.value = v;
+    select.append(option);
+  }
+  select.value = values.includes(keep) ? keep : '';
 }
 
 async function showDashboard(): Promise<void> {
   byId('login').hidden = true;
   byId('dashboard').hidden = false;
   byId('logout').hidden = false;
-  const { apps } = await api<{ apps: AppView[] }>('GET', 'apps');
-  const body = byId<HTMLTableElement>('apps').tBodies[0]!;
-  body.replaceChildren();
-  for (const app of apps) {
-    const tr = row([
-      app.name,
-      mono(app.appId),
-      app.rpId ?? '—',
-      app.origins.join(' ') || '—',
-      String(app.activeSecrets),
-      when(app.createdAt),
-    ]);
-    tr.className = 'clickable';
-    tr.dataset['appId'] = app.appId;
-    tr.addEventListener('click', () => void selectApp(app.appId, app.name));
-    body.append(tr);
-  }
-  if (apps.length === 0) body.append(row(['No apps yet: create one with `signet app create`.']));
-  const first = apps.find((a) => a.appId === selectedApp) ?? apps[0];
-  if (first) await selectApp(first.appId, first.name);
+  const vocabulary = await api<Vocabulary>('GET', 'vocabulary');
+  fillSelect(byId('audit-scheme'), vocabulary.schemes);
+  fillSelect(byId('audit-action'), vocabulary.actions);
+  fillSelect(byId('audit-reason'), vocabulary.reasons);
+  await loadApps();
 }
 
-async function selectApp(appId: string, name: string): Promise<void> {
+async function loadApps(select?: string): Promise<void> {
+  ({ apps } = await api<{ apps: AppView[] }>('GET', 'apps'));
+  const table = byId<HTMLTableElement>('apps');
+  const labels = headers(table);
+  const body = table.tBodies[0]!;
+  body.replaceChildren();
+  const picker = byId<HTMLSelectElement>('app-select');
+  picker.replaceChildren();
+  for (const app of apps) {
+    const tr = row(
+      [
+        app.name,
+        mono(app.appId),
+        app.rpId ?? '—',
+        app.origins.join(' ') || '—',
+        String(app.activeSecrets),
+        when(app.createdAt),
+      ],
+      labels,
+    );
+    tr.className = 'clickable';
+    tr.dataset['appId'] = app.appId;
+    tr.addEventListener('click', () => void selectApp(app.appId).catch(report));
+    body.append(tr);
+    const option = el('option', app.name);
+    option.value = app.appId;
+    picker.append(option);
+  }
+  byId('app-pick').hidden = apps.length === 0;
+  if (apps.length === 0) body.append(emptyRow('No apps yet: create one with “New app”.', 6));
+  const first = apps.find((a) => a.appId === (select ?? selectedApp)) ?? apps[0];
+  if (first) await selectApp(first.appId);
+}
+
+async function selectApp(appId: string): Promise<void> {
+  const app = apps.find((a) => a.appId === appId);
+  if (!app) return;
   selectedApp = appId;
   for (const tr of Array.from(byId<HTMLTableElement>('apps').tBodies[0]!.rows)) {
     tr.classList.toggle('selected', tr.dataset['appId'] === appId);
   }
-  byId('chart-app').textContent = `· ${name}`;
+  byId<HTMLSelectElement>('app-select').value = appId;
+  byId('chart-app').textContent = `· ${app.name}`;
+  byId('settings-app').textContent = `· ${app.name}`;
   byId('credentials').hidden = true;
   byId('user-message').textContent = '';
+  byId('settings-message').textContent = '';
+  fillSettings(app);
   await Promise.all([loadChart(), loadAudit()]);
 }
+
+// --- Settings --------------------------------------------------------------------------------
+
+const NUMBER_SETTINGS = [
+  'tokenTtlSec',
+  'challengeTtlMs',
+  'skewMs',
+  'lockoutMaxFailures',
+  'lockoutWindowMs',
+] as const;
+const FLAG_SETTINGS = ['clientChallenges', 'requireUserVerification'] as const;
+
+function field<T extends HTMLInputElement | HTMLTextAreaElement>(form: HTMLFormElement, name: string): T {
+  const found = form.elements.namedItem(name);
+  if (!found) throw new Error(`field ${name} missing`);
+  return found as T;
+}
+
+const originLines = (text: string): string[] =>
+  text
+    .split(/\s+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function fillSettings(app: AppView): void {
+  const form = byId<HTMLFormElement>('settings-form');
+  field(form, 'name').value = app.name;
+  field(form, 'rpId').value = app.rpId ?? '';
+  field(form, 'origins').value = app.origins.join('\n');
+  for (const k of NUMBER_SETTINGS) field(form, k).value = String(app.settings[k]);
+  for (const k of FLAG_SETTINGS) field<HTMLInputElement>(form, k).checked = app.settings[k];
+  byId('end-rotation').hidden = app.activeSecrets < 2;
+}
+
+async function saveSettings(): Promise<void> {
+  if (selectedApp === null) return;
+  const form = byId<HTMLFormElement>('settings-form');
+  const settings: Record<string, number | boolean> = {};
+  for (const k of NUMBER_SETTINGS) settings[k] = Number(field(form, k).value);
+  for (const k of FLAG_SETTINGS) settings[k] = field<HTMLInputElement>(form, k).checked;
+  const rpId = field(form, 'rpId').value.trim();
+  const { app } = await api<{ app: AppView }>('PATCH', `apps/${seg(selectedApp)}`, {
+    name: field(form, 'name').value.trim(),
+    origins: originLines(field(form, 'origins').value),
+    rpId: rpId === '' ? null : rpId,
+    settings,
+  });
+  await loadApps(app.appId);
+  byId('settings-message').textContent = `Saved at ${new Date().toLocaleTimeString()}.`;
+}
+
+function showSecret(appId: string, secret: string): void {
+  byId('secret-app-id').textContent = appId;
+  byId('secret-value').textContent = secret;
+  byId('secret-box').hidden = false;
+  byId('secret-box').scrollIntoView({ block: 'nearest' });
+}
+
+function hideSecret(): void {
+  byId('secret-value').textContent = '';
+  byId('secret-app-id').textContent = '';
+  byId('secret-box').hidden = true;
+}
+
+async function createApp(): Promise<void> {
+  const form = byId<HTMLFormElement>('app-create-form');
+  const rpId = field(form, 'rpId').value.trim();
+  const { app, secret } = await api<{ app: AppView; secret: string }>('POST', 'apps', {
+    name: field(form, 'name').value.trim(),
+    origins: originLines(field(form, 'origins').value),
+    ...(rpId ? { rpId } : {}),
+  });
+  form.reset();
+  form.hidden = true;
+  await loadApps(app.appId);
+  showSecret(app.appId, secret);
+}
+
+async function rotateSecret(): Promise<void> {
+  if (selectedApp === null) return;
+  const app = apps.find((a) => a.appId === selectedApp);
+  if (
+    !confirm(
+      `Rotate the secret of ${app?.name ?? selectedApp}? The old one keeps working until you retire it.`,
+    )
+  )
+    return;
+  const { app: rotated, secret } = await api<{ app: AppView; secret: string }>(
+    'POST',
+    `apps/${seg(selectedApp)}/secrets`,
+  );
+  await loadApps(rotated.appId);
+  showSecret(rotated.appId, secret);
+}
+
+async function endRotation(): Promise<void> {
+  if (selectedApp === null) return;
+  if (!confirm('Retire the old secret? Requests signed with it will be refused.')) return;
+  const { app } = await api<{ app: AppView }>('PATCH', `apps/${seg(selectedApp)}`, { dropOldSecret: true });
+  await loadApps(app.appId);
+  byId('settings-message').textContent = 'The old secret is retired.';
+}
+
+// --- Chart -----------------------------------------------------------------------------------
 
 async function loadChart(): Promise<void> {
   if (selectedApp === null) return;
   const hours = Number(byId<HTMLSelectElement>('period').value);
   const buckets = hours === 1 ? 12 : hours === 24 ? 24 : 28;
-  const chart = await api<ChartView>(
+  lastChart = await api<ChartView>(
     'GET',
     `apps/${seg(selectedApp)}/attempts?hours=${hours}&buckets=${buckets}`,
   );
-  drawChart(chart);
+  drawOverview(lastChart);
 }
 
 /** Time label of a bucket start: a clock time within a day, a date beyond. */
 function tickLabel(t: number, spanMs: number): string {
   const d = new Date(t);
   if (spanMs <= 24 * 3600_000) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleDateString([], { month: 'short', day: 'numeric', hour: '2-digit' });
+  return d.toLocaleDateString([], { month: 'short', day: 'numeric' });
 }
 
-/** A stacked bar per time bucket, one segment per (scheme, outcome); failures hatched. */
-function drawChart(chart: ChartView): void {
-  const width = 1080;
-  const height = 260;
-  const pad = { left: 44, right: 12, top: 12, bottom: 34 };
+function drawOverview(chart: ChartView): void {
+  const tiles = byId('summary');
+  tiles.replaceChildren();
+  const kinds: Kind[] = ['login', 'registration'];
+  for (const s of chart.summary) if (!kinds.includes(s.kind)) kinds.push(s.kind);
+  for (const kind of kinds) {
+    const s = chart.summary.find((x) => x.kind === kind) ?? { attempts: 0, failures: 0, failureRate: 0 };
+    const tile = el('div', undefined, 'tile');
+    tile.dataset['kind'] = kind;
+    tile.dataset['attempts'] = String(s.attempts);
+    tile.dataset['failures'] = String(s.failures);
+    tile.append(el('div', KIND_TITLES[kind], 'label'), el('div', String(s.attempts), 'value'));
+    const rate = el('div', `${percent(s.failureRate)} failed (${s.failures})`, 'rate');
+    if (s.failureRate >= 0.2) rate.classList.add('high');
+    tile.append(rate);
+    tiles.append(tile);
+  }
+
+  const charts = byId('chart');
+  charts.replaceChildren();
+  for (const kind of kinds) {
+    if (kind === 'other' && !chart.series.some((s) => s.kind === 'other')) continue;
+    charts.append(
+      drawPanel(
+        chart,
+        kind,
+        chart.series.filter((s) => s.kind === kind),
+      ),
+    );
+  }
+
+  const reasons = byId('reasons');
+  reasons.replaceChildren();
+  const top = chart.reasons[0]?.count ?? 0;
+  for (const r of chart.reasons) {
+    const item = el('li');
+    item.dataset['reason'] = r.reason;
+    const pick = el('button', r.reason);
+    pick.type = 'button';
+    pick.title = `Show the ${r.reason} failures in the audit log`;
+    pick.addEventListener('click', () => {
+      resetAuditFilters();
+      byId<HTMLSelectElement>('audit-outcome').value = 'failure';
+      const reason = byId<HTMLSelectElement>('audit-reason');
+      if (!Array.from(reason.options).some((o) => o.value === r.reason)) {
+        const option = el('option', r.reason);
+        option.value = r.reason;
+        reason.append(option);
+      }
+      reason.value = r.reason;
+      void loadAudit().catch(report);
+      byId('audit').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+    const meter = el('div', undefined, 'meter');
+    const fill = el('span');
+    fill.style.width = `${top === 0 ? 0 : Math.round((r.count / top) * 100)}%`;
+    meter.append(fill);
+    item.append(pick, meter, el('span', String(r.count), 'count'));
+    reasons.append(item);
+  }
+  if (chart.reasons.length === 0) reasons.append(el('li', 'No failures in this period.', 'muted'));
+  const truncated = byId('truncated');
+  truncated.hidden = !chart.truncated;
+  truncated.textContent = chart.truncated ? 'Counting the newest 20 000 attempts of this period.' : '';
+}
+
+/** One kind's chart: a stacked bar per time bucket, one segment per scheme and outcome; failures hatched. */
+function drawPanel(chart: ChartView, kind: Kind, series: SeriesView[]): HTMLElement {
+  const figure = el('figure', undefined, 'chart-panel');
+  figure.dataset['kind'] = kind;
+  figure.append(el('figcaption', KIND_TITLES[kind]));
+  // Drawn at the panel's own width, so labels stay readable on a phone.
+  const width = Math.max(
+    300,
+    Math.min(720, Math.round(byId('chart').clientWidth / (innerWidth > 720 ? 2 : 1))),
+  );
+  const height = width < 420 ? 190 : 220;
+  const pad = { left: 34, right: 8, top: 10, bottom: 26 };
   const buckets = Math.round((chart.to - chart.from) / chart.bucketMs);
   const totals = new Array<number>(buckets).fill(0);
-  for (const s of chart.series) s.counts.forEach((c, i) => (totals[i]! += c));
+  for (const s of series) s.counts.forEach((c, i) => (totals[i]! += c));
   const max = Math.max(1, ...totals);
   // A round top for the axis: 1, 2 or 5 times a power of ten.
   const magnitude = 10 ** Math.floor(Math.log10(max));
@@ -221,12 +489,12 @@ function drawChart(chart: ChartView): void {
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
     role: 'img',
-    'aria-label': 'Verification attempts over time by scheme and outcome',
+    'aria-label': `${KIND_TITLES[kind]} over time by scheme and outcome`,
   });
   const defs = svg('defs', {});
-  for (const scheme of new Set(chart.series.map((s) => s.scheme))) {
+  for (const scheme of new Set(series.map((s) => s.scheme))) {
     const pattern = svg('pattern', {
-      id: hatchId(scheme),
+      id: hatchId(kind, scheme),
       patternUnits: 'userSpaceOnUse',
       width: 6,
       height: 6,
@@ -243,18 +511,18 @@ function drawChart(chart: ChartView): void {
     root.append(
       svg(
         'text',
-        { class: 'axis', x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end' },
+        { class: 'axis', x: pad.left - 5, y: y(v) + 4, 'text-anchor': 'end' },
         String(Math.round(v * 10) / 10),
       ),
     );
   }
-  const every = Math.ceil(buckets / 8);
+  const every = Math.ceil(buckets / Math.max(2, Math.floor(plotW / 70)));
   for (let i = 0; i < buckets; i += every) {
     const t = chart.from + i * chart.bucketMs;
     root.append(
       svg(
         'text',
-        { class: 'axis', x: pad.left + i * slot + slot / 2, y: height - 12, 'text-anchor': 'middle' },
+        { class: 'axis', x: pad.left + i * slot + slot / 2, y: height - 8, 'text-anchor': 'middle' },
         tickLabel(t, chart.to - chart.from),
       ),
     );
@@ -264,17 +532,19 @@ function drawChart(chart: ChartView): void {
   for (let i = 0; i < buckets; i++) {
     let base = 0;
     const x = pad.left + i * slot + (slot - barW) / 2;
-    for (const s of chart.series) {
+    for (const s of series) {
       const count = s.counts[i] ?? 0;
       if (count === 0) continue;
+      const fill = s.outcome === 'success' ? colorOf(s.scheme) : `url(#${hatchId(kind, s.scheme)})`;
       const rect = svg('rect', {
         x: x.toFixed(1),
         y: y(base + count).toFixed(1),
         width: barW.toFixed(1),
         height: (y(base) - y(base + count)).toFixed(1),
-        fill: s.outcome === 'success' ? colorOf(s.scheme) : `url(#${hatchId(s.scheme)})`,
+        fill,
         stroke: colorOf(s.scheme),
         'stroke-width': s.outcome === 'success' ? 0 : 1,
+        'data-kind': kind,
         'data-scheme': s.scheme,
         'data-outcome': s.outcome,
         'data-count': count,
@@ -288,20 +558,19 @@ function drawChart(chart: ChartView): void {
   }
   root.append(bars);
   root.append(svg('line', { class: 'grid', x1: pad.left, x2: pad.left, y1: pad.top, y2: pad.top + plotH }));
-  if (chart.series.length === 0) {
+  if (series.length === 0) {
     root.append(
       svg(
         'text',
         { class: 'axis', x: width / 2, y: height / 2, 'text-anchor': 'middle' },
-        'No attempts in this period',
+        'None in this period',
       ),
     );
   }
-  byId('chart').replaceChildren(root);
+  figure.append(root);
 
-  const legend = byId('legend');
-  legend.replaceChildren();
-  for (const s of chart.series) {
+  const legend = el('ul', undefined, 'legend');
+  for (const s of series) {
     const item = el('li');
     item.dataset['scheme'] = s.scheme;
     item.dataset['outcome'] = s.outcome;
@@ -311,39 +580,81 @@ function drawChart(chart: ChartView): void {
         width: 14,
         height: 14,
         rx: 3,
-        fill: s.outcome === 'success' ? colorOf(s.scheme) : `url(#${hatchId(s.scheme)})`,
+        fill: s.outcome === 'success' ? colorOf(s.scheme) : `url(#${hatchId(kind, s.scheme)})`,
         stroke: colorOf(s.scheme),
       }),
     );
     item.append(swatch, document.createTextNode(`${s.scheme} ${s.outcome} (${s.total})`));
     legend.append(item);
   }
-  if (chart.truncated) legend.append(el('li', 'showing the newest 20 000 attempts of this period', 'muted'));
+  figure.append(legend);
+  return figure;
 }
 
-async function loadAudit(): Promise<void> {
+// --- Audit -----------------------------------------------------------------------------------
+
+function auditFilters(): URLSearchParams {
+  const query = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+  const prefix = byId<HTMLInputElement>('audit-user').value.trim();
+  if (prefix) query.set('userPrefix', prefix);
+  for (const [id, name] of [
+    ['audit-scheme', 'scheme'],
+    ['audit-action', 'action'],
+    ['audit-outcome', 'outcome'],
+    ['audit-reason', 'reason'],
+  ] as const) {
+    const value = byId<HTMLSelectElement>(id).value;
+    if (value) query.set(name, value);
+  }
+  return query;
+}
+
+function resetAuditFilters(): void {
+  byId<HTMLInputElement>('audit-user').value = '';
+  for (const id of ['audit-scheme', 'audit-action', 'audit-outcome', 'audit-reason'])
+    byId<HTMLSelectElement>(id).value = '';
+}
+
+/** The first page of the filtered audit log, or (`more`) the next one after the last shown. */
+async function loadAudit(more = false): Promise<void> {
   if (selectedApp === null) return;
-  const userId = byId<HTMLInputElement>('audit-user').value.trim();
-  const query = new URLSearchParams({ limit: '50', ...(userId ? { userId } : {}) });
-  const { records } = await api<{ records: AuditView[] }>('GET', `apps/${seg(selectedApp)}/audit?${query}`);
-  const body = byId<HTMLTableElement>('audit').tBodies[0]!;
-  body.replaceChildren();
+  const query = auditFilters();
+  if (more && auditCursor) query.set('cursor', auditCursor);
+  const { records, nextCursor } = await api<{ records: AuditView[]; nextCursor: string | null }>(
+    'GET',
+    `apps/${seg(selectedApp)}/audit?${query}`,
+  );
+  const table = byId<HTMLTableElement>('audit');
+  const labels = headers(table);
+  const body = table.tBodies[0]!;
+  if (!more) body.replaceChildren();
   for (const r of records) {
-    const tr = row([
-      when(r.at),
-      r.scheme,
-      r.action,
-      r.outcome,
-      r.reason ?? '',
-      r.userId ?? '',
-      r.credentialId ? mono(r.credentialId) : '',
-      r.ip ?? '',
-    ]);
+    const tr = row(
+      [
+        when(r.at),
+        r.scheme,
+        r.action,
+        r.outcome,
+        r.reason ?? '',
+        r.userId ?? '',
+        r.credentialId ? mono(r.credentialId) : '',
+        r.ip ?? '',
+      ],
+      labels,
+    );
+    tr.dataset['id'] = r.id;
     tr.cells[3]!.className = `outcome-${r.outcome}`;
     body.append(tr);
   }
-  if (records.length === 0) body.append(row(['No attempts recorded.']));
+  if (!more && records.length === 0) body.append(emptyRow('No attempts match.', 8));
+  auditCursor = nextCursor;
+  byId('audit-more').hidden = nextCursor === null;
+  const shown = body.querySelectorAll('tr[data-id]').length;
+  byId('audit-count').textContent =
+    `${shown} record${shown === 1 ? '' : 's'}${nextCursor ? ' (more below)' : ''}`;
 }
+
+// --- Credentials -----------------------------------------------------------------------------
 
 async function loadCredentials(): Promise<void> {
   if (selectedApp === null) return;
@@ -355,6 +666,7 @@ async function loadCredentials(): Promise<void> {
     `apps/${seg(appId)}/users/${seg(userId)}/credentials`,
   );
   const table = byId<HTMLTableElement>('credentials');
+  const labels = headers(table);
   const body = table.tBodies[0]!;
   body.replaceChildren();
   byId('user-message').textContent =
@@ -372,16 +684,39 @@ async function loadCredentials(): Promise<void> {
         .then(() => Promise.all([loadCredentials(), loadAudit()]))
         .catch(report);
     });
-    body.append(row([c.type, mono(c.id), c.label ?? '', when(c.createdAt), when(c.lastUsedAt), revoke]));
+    body.append(
+      row([c.type, mono(c.id), c.label ?? '', when(c.createdAt), when(c.lastUsedAt), revoke], labels),
+    );
   }
 }
 
-function report(error: unknown): void {
+function report(error: unknown, where = 'user-message'): void {
   if (error instanceof ApiError && error.status === 401) {
     showLogin('Your session ended; sign in again.');
     return;
   }
-  byId('user-message').textContent = error instanceof Error ? error.message : 'Something went wrong.';
+  const text =
+    error instanceof ApiError
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? error.message
+        : 'Something went wrong.';
+  byId(where).textContent = text;
+}
+
+function onSubmit(id: string, work: () => Promise<void>, where?: string): void {
+  byId(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    void work().catch((e: unknown) => report(e, where));
+  });
+}
+
+function onClick(id: string, work: () => Promise<void> | void, where?: string): void {
+  byId(id).addEventListener('click', () => {
+    void Promise.resolve()
+      .then(work)
+      .catch((e: unknown) => report(e, where));
+  });
 }
 
 async function start(): Promise<void> {
@@ -401,16 +736,42 @@ async function start(): Promise<void> {
       });
   });
   byId('logout').addEventListener('click', () => {
+    hideSecret();
     void api('DELETE', 'session').finally(() => showLogin());
   });
-  byId('period').addEventListener('change', () => void loadChart().catch(report));
-  byId('user-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    void loadCredentials().catch(report);
+  byId('app-select').addEventListener('change', (event) => {
+    void selectApp((event.target as HTMLSelectElement).value).catch(report);
   });
-  byId('audit-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    void loadAudit().catch(report);
+  byId('period').addEventListener('change', () => void loadChart().catch(report));
+  onSubmit('user-form', loadCredentials);
+  onSubmit('audit-form', () => loadAudit());
+  onClick('audit-reset', () => {
+    resetAuditFilters();
+    return loadAudit();
+  });
+  onClick('audit-more', () => loadAudit(true));
+  onSubmit('settings-form', saveSettings, 'settings-message');
+  onClick('rotate-secret', rotateSecret, 'settings-message');
+  onClick('end-rotation', endRotation, 'settings-message');
+  onClick('app-new', () => {
+    byId('app-create-form').hidden = false;
+    byId('app-message').textContent = '';
+    byId<HTMLInputElement>('app-create-form').querySelector('input')?.focus();
+  });
+  onClick('app-create-cancel', () => {
+    byId<HTMLFormElement>('app-create-form').reset();
+    byId('app-create-form').hidden = true;
+  });
+  onSubmit('app-create-form', createApp, 'app-message');
+  onClick('secret-copy', async () => {
+    await navigator.clipboard.writeText(byId('secret-value').textContent ?? '');
+    byId('secret-copy').textContent = 'Copied';
+  });
+  onClick('secret-done', hideSecret);
+  let resizing: number | undefined;
+  addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = window.setTimeout(() => lastChart && drawOverview(lastChart), 150);
   });
   try {
     await api('GET', 'session');

@@ -35,6 +35,7 @@ export function consolePage(mount: string): string {
 <body>
 <header class="bar">
   <h1>Signet <span>console</span></h1>
+  <label class="app-pick" id="app-pick" hidden><span class="sr-only">App</span><select id="app-select" aria-label="App"></select></label>
   <button id="logout" type="button" hidden>Sign out</button>
 </header>
 <main id="main">
@@ -48,11 +49,7 @@ export function consolePage(mount: string): string {
     </form>
   </section>
   <div id="dashboard" hidden>
-    <section class="card">
-      <h2>Apps</h2>
-      <table id="apps"><thead><tr><th>Name</th><th>App id</th><th>rpId</th><th>Origins</th><th>Secrets</th><th>Created</th></tr></thead><tbody></tbody></table>
-    </section>
-    <section class="card">
+    <section class="card" id="overview">
       <div class="row">
         <h2>Attempts <span id="chart-app" class="muted"></span></h2>
         <label class="inline">Period
@@ -63,27 +60,86 @@ export function consolePage(mount: string): string {
           </select>
         </label>
       </div>
-      <div id="chart" class="chart" aria-live="polite"></div>
-      <ul id="legend" class="legend"></ul>
-    </section>
-    <section class="card">
-      <h2>A user's credentials</h2>
-      <form id="user-form" class="row">
-        <label class="inline">User id <input id="user-id" name="userId" required maxlength="128"></label>
-        <button type="submit">Show</button>
-      </form>
-      <p id="user-message" class="muted" role="status"></p>
-      <table id="credentials" hidden><thead><tr><th>Type</th><th>Id</th><th>Label</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
+      <div class="tiles" id="summary" aria-live="polite"></div>
+      <div id="chart" class="charts"></div>
+      <div class="reasons-box">
+        <h3>Top failure reasons</h3>
+        <ol id="reasons" class="reasons"></ol>
+        <p id="truncated" class="muted" hidden></p>
+      </div>
     </section>
     <section class="card">
       <div class="row">
         <h2>Audit log</h2>
-        <form id="audit-form" class="row">
-          <label class="inline">User id <input id="audit-user" name="userId" maxlength="128" placeholder="all users"></label>
-          <button type="submit">Filter</button>
-        </form>
+        <span id="audit-count" class="muted" role="status"></span>
       </div>
-      <table id="audit"><thead><tr><th>Time</th><th>Scheme</th><th>Action</th><th>Outcome</th><th>Reason</th><th>User</th><th>Credential</th><th>IP</th></tr></thead><tbody></tbody></table>
+      <form id="audit-form" class="filters">
+        <label>User id starts with <input id="audit-user" name="userPrefix" maxlength="128" placeholder="any user" autocomplete="off"></label>
+        <label>Scheme <select id="audit-scheme" name="scheme"><option value="">any</option></select></label>
+        <label>Action <select id="audit-action" name="action"><option value="">any</option></select></label>
+        <label>Outcome <select id="audit-outcome" name="outcome"><option value="">any</option><option value="success">success</option><option value="failure">failure</option></select></label>
+        <label>Reason <select id="audit-reason" name="reason"><option value="">any</option></select></label>
+        <div class="filter-buttons"><button type="submit">Filter</button><button type="button" id="audit-reset" class="secondary">Reset</button></div>
+      </form>
+      <div class="scroll">
+        <table id="audit" class="stack"><thead><tr><th>Time</th><th>Scheme</th><th>Action</th><th>Outcome</th><th>Reason</th><th>User</th><th>Credential</th><th>IP</th></tr></thead><tbody></tbody></table>
+      </div>
+      <button type="button" id="audit-more" class="secondary wide" hidden>Load older records</button>
+    </section>
+    <section class="card">
+      <h2>A user's credentials</h2>
+      <form id="user-form" class="row left">
+        <label class="inline">User id <input id="user-id" name="userId" required maxlength="128" autocomplete="off"></label>
+        <button type="submit">Show</button>
+      </form>
+      <p id="user-message" class="muted" role="status"></p>
+      <div class="scroll">
+        <table id="credentials" class="stack" hidden><thead><tr><th>Type</th><th>Id</th><th>Label</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
+      </div>
+    </section>
+    <section class="card" id="settings-card">
+      <div class="row">
+        <h2>App settings <span id="settings-app" class="muted"></span></h2>
+        <div class="buttons">
+          <button type="button" id="rotate-secret" class="secondary">Rotate secret</button>
+          <button type="button" id="end-rotation" class="secondary" hidden>Retire the old secret</button>
+        </div>
+      </div>
+      <form id="settings-form" class="settings">
+        <label>Name <input name="name" required maxlength="100"></label>
+        <label>WebAuthn rpId <input name="rpId" maxlength="253" placeholder="none" autocomplete="off"></label>
+        <label class="span2">Origins, one a line <textarea name="origins" rows="3" spellcheck="false"></textarea></label>
+        <label>Token lifetime (s) <input name="tokenTtlSec" type="number" min="1" max="2592000" required></label>
+        <label>Challenge lifetime (ms) <input name="challengeTtlMs" type="number" min="1" max="86400000" required></label>
+        <label>Clock skew (ms) <input name="skewMs" type="number" min="1" max="3600000" required></label>
+        <label>Lockout: failures <input name="lockoutMaxFailures" type="number" min="1" max="1000000" required></label>
+        <label>Lockout: window (ms) <input name="lockoutWindowMs" type="number" min="1" max="86400000" required></label>
+        <label class="check"><input name="clientChallenges" type="checkbox"> Client-built device challenges</label>
+        <label class="check"><input name="requireUserVerification" type="checkbox"> Require WebAuthn user verification</label>
+        <div class="span2 buttons"><button type="submit">Save settings</button></div>
+      </form>
+      <p id="settings-message" class="muted" role="status"></p>
+    </section>
+    <section class="card">
+      <div class="row">
+        <h2>Apps</h2>
+        <button type="button" id="app-new" class="secondary">New app</button>
+      </div>
+      <form id="app-create-form" class="settings" hidden>
+        <label>Name <input name="name" required maxlength="100"></label>
+        <label>WebAuthn rpId <input name="rpId" maxlength="253" placeholder="from the first origin" autocomplete="off"></label>
+        <label class="span2">Origins, one a line <textarea name="origins" rows="2" spellcheck="false" placeholder="https://app.example"></textarea></label>
+        <div class="span2 buttons"><button type="submit">Create app</button><button type="button" id="app-create-cancel" class="secondary">Cancel</button></div>
+      </form>
+      <p id="app-message" class="error" role="alert"></p>
+      <div id="secret-box" class="secret" hidden role="alert">
+        <p><strong>Copy this secret now: it is shown once.</strong> Signet keeps it sealed and cannot show it again.</p>
+        <dl><dt>App id</dt><dd><code id="secret-app-id"></code></dd><dt>Secret</dt><dd><code id="secret-value"></code></dd></dl>
+        <div class="buttons"><button type="button" id="secret-copy">Copy secret</button><button type="button" id="secret-done" class="secondary">I have stored it</button></div>
+      </div>
+      <div class="scroll">
+        <table id="apps" class="stack"><thead><tr><th>Name</th><th>App id</th><th>rpId</th><th>Origins</th><th>Secrets</th><th>Created</th></tr></thead><tbody></tbody></table>
+      </div>
     </section>
   </div>
 </main>
@@ -92,30 +148,74 @@ export function consolePage(mount: string): string {
 `;
 }
 
-/** The console's stylesheet. */
+/** The console's stylesheet: one column below 720 px, tables stacked as cards below 640 px. */
 export const CONSOLE_CSS = `
 :root { --fg: #1d2433; --muted: #667085; --line: #e4e7ec; --bg: #f6f7f9; --accent: #3b5bdb; --bad: #c92a2a; --good: #2b8a3e; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
+html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-.bar { display: flex; align-items: center; justify-content: space-between; padding: 12px 24px; background: #1d2433; color: #fff; }
-.bar h1 { margin: 0; font-size: 18px; font-weight: 600; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.bar { display: flex; align-items: center; gap: 12px; padding: 10px 24px; background: #1d2433; color: #fff; position: sticky; top: 0; z-index: 2; }
+.bar h1 { margin: 0; font-size: 18px; font-weight: 600; white-space: nowrap; margin-right: auto; }
 .bar h1 span { font-weight: 400; opacity: .7; }
+.bar select { max-width: 46vw; background: #2c3447; color: #fff; border-color: #ffffff40; }
 main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 20px; margin-bottom: 18px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 20px; margin-bottom: 18px; min-width: 0; }
 .card.narrow { max-width: 460px; margin: 60px auto; }
 h2 { font-size: 15px; margin: 0 0 12px; }
-.row { display: flex; align-items: center; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
+h3 { font-size: 13px; margin: 0 0 8px; color: var(--muted); font-weight: 600; }
+.row { display: flex; align-items: center; justify-content: space-between; gap: 8px 12px; flex-wrap: wrap; margin-bottom: 10px; }
+.row.left { justify-content: flex-start; }
 .row h2 { margin: 0; }
+.buttons { display: flex; gap: 8px; flex-wrap: wrap; }
 .muted { color: var(--muted); font-weight: 400; }
-.error { color: var(--bad); min-height: 1.2em; }
-label { display: block; margin: 8px 0; }
-label.inline { display: inline-flex; align-items: center; gap: 6px; margin: 0; }
-input, select { font: inherit; padding: 6px 8px; border: 1px solid #cfd4dc; border-radius: 6px; }
-label > input { display: block; width: 100%; margin-top: 4px; }
+.error { color: var(--bad); min-height: 1.2em; margin: 4px 0; }
+.error:empty { min-height: 0; margin: 0; }
+label { display: block; margin: 0; }
+label.inline { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
+input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #cfd4dc; border-radius: 6px; max-width: 100%; }
+label > input, label > select, label > textarea { display: block; width: 100%; margin-top: 4px; }
 label.inline > input { display: inline-block; width: 220px; margin: 0; }
-button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
+label.check { display: flex; align-items: center; gap: 8px; }
+label.check > input { width: 20px; height: 20px; margin: 0; flex: none; }
+button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; min-height: 34px; }
+button.secondary { background: #fff; color: var(--accent); }
 button.danger { background: #fff; color: var(--bad); border-color: var(--bad); padding: 3px 10px; }
+button.wide { width: 100%; margin-top: 10px; }
 .bar button { background: transparent; border-color: #fff6; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 10px; margin-bottom: 12px; }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.tile .label { color: var(--muted); font-size: 12px; }
+.tile .value { font-size: 22px; font-weight: 600; }
+.tile .rate { font-size: 13px; }
+.tile .rate.high { color: var(--bad); font-weight: 600; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.chart-panel { margin: 0; min-width: 0; }
+.chart-panel figcaption { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
+.chart-panel svg { display: block; width: 100%; height: auto; }
+.chart-panel .axis { font-size: 11px; fill: var(--muted); }
+.chart-panel .grid { stroke: var(--line); }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 14px; padding: 0; margin: 6px 0 0; font-size: 12px; }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.legend svg { width: 12px; height: 12px; }
+.reasons-box { margin-top: 14px; }
+.reasons { list-style: none; padding: 0; margin: 0; display: grid; gap: 4px; }
+.reasons li { display: grid; grid-template-columns: minmax(120px, 220px) 1fr auto; align-items: center; gap: 10px; }
+.reasons button { background: none; border: none; color: var(--accent); padding: 2px 0; text-align: left; min-height: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; overflow-wrap: anywhere; }
+.reasons .meter { height: 8px; border-radius: 4px; background: #fde2e1; overflow: hidden; }
+.reasons .meter span { display: block; height: 100%; background: var(--bad); }
+.reasons .count { font-variant-numeric: tabular-nums; color: var(--muted); }
+.filters { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)) auto; gap: 8px 10px; align-items: end; margin-bottom: 10px; }
+.filter-buttons { display: flex; gap: 6px; }
+.settings { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 16px; margin-bottom: 8px; }
+.settings .span2 { grid-column: 1 / -1; }
+.secret { border: 1px solid #f0c36d; background: #fff8e6; border-radius: 8px; padding: 10px 14px; margin: 10px 0; }
+.secret dl { display: grid; grid-template-columns: auto 1fr; gap: 4px 12px; margin: 8px 0; }
+.secret dt { color: var(--muted); }
+.secret dd { margin: 0; min-width: 0; }
+.secret code { word-break: break-all; font-size: 13px; }
+.scroll { width: 100%; overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 500; }
@@ -124,11 +224,29 @@ tr.selected td { background: #eef2ff; }
 tbody tr.clickable { cursor: pointer; }
 .outcome-success { color: var(--good); }
 .outcome-failure { color: var(--bad); }
-.chart { width: 100%; overflow-x: auto; }
-.chart svg { display: block; width: 100%; height: auto; }
-.chart .axis { font-size: 11px; fill: var(--muted); }
-.chart .grid { stroke: var(--line); }
-.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 0; margin: 10px 0 0; font-size: 13px; }
-.legend li { display: inline-flex; align-items: center; gap: 6px; }
-.legend svg { width: 14px; height: 14px; }
+@media (max-width: 720px) {
+  .charts { grid-template-columns: 1fr; }
+  .filters { grid-template-columns: 1fr 1fr; }
+  .filters label:first-child, .filter-buttons { grid-column: 1 / -1; }
+  .settings { grid-template-columns: 1fr; }
+}
+@media (max-width: 640px) {
+  .bar { padding: 8px 12px; gap: 8px; }
+  .bar h1 { font-size: 16px; }
+  .bar h1 span { display: none; }
+  main { padding: 12px 10px 28px; }
+  .card { padding: 12px; border-radius: 8px; margin-bottom: 12px; }
+  label.inline > input { width: 100%; }
+  .row.left label.inline { flex: 1; }
+  .tiles { grid-template-columns: 1fr 1fr; }
+  .reasons li { grid-template-columns: 1fr auto; }
+  .reasons .meter { grid-column: 1 / -1; grid-row: 2; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { border: 1px solid var(--line); border-radius: 8px; padding: 6px 10px; margin-bottom: 8px; }
+  table.stack td { border: none; padding: 2px 0; display: grid; grid-template-columns: 88px 1fr; gap: 8px; overflow-wrap: anywhere; }
+  table.stack td::before { content: attr(data-label); color: var(--muted); font-size: 12px; }
+  table.stack td.empty { display: block; }
+  table.stack td.empty::before { content: none; }
+}
 `;

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SignetError } from '../../errors/SignetError.js';
 import type { App, Clock, Store } from '../types.js';
+import { buildAuditListSql } from '../auditQuery.js';
 import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
@@ -404,17 +405,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           if (n < PRUNE_BATCH) return total;
         }
       },
-      async list(appId, { userId, before, limit }) {
-        const n = clampLimit(limit);
-        const result =
-          userId === undefined
-            ? before === undefined
-              ? await query<AuditRow>(sql.listAudit, [appId, n])
-              : await query<AuditRow>(sql.listAuditBefore, [appId, n, before])
-            : before === undefined
-              ? await query<AuditRow>(sql.listAuditByUser, [appId, n, userId])
-              : await query<AuditRow>(sql.listAuditByUserBefore, [appId, n, userId, before]);
-        return result.rows.map(toAuditRecord);
+      async list(appId, auditQuery) {
+        const { text, values } = buildAuditListSql(
+          sql.auditDialect,
+          appId,
+          auditQuery,
+          clampLimit(auditQuery.limit),
+        );
+        return (await query<AuditRow>(text, values)).rows.map(toAuditRecord);
       },
     },
 

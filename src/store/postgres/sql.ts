@@ -1,3 +1,4 @@
+import type { AuditSqlDialect } from '../auditQuery.js';
 /**
  * Every statement the Postgres store runs, by name, for one schema. Table names are qualified
  * (`"schema".apps`), so the statements do not depend on a connection's `search_path` and a pool
@@ -130,16 +131,16 @@ export function buildSql(schema: string) {
     aggregateAudit: `INSERT INTO ${t.audit} AS cur (${auditInsertColumns}, count)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
       ON CONFLICT (id) DO UPDATE SET count = cur.count + 1`,
-    // Four shapes rather than `($2 IS NULL OR ...)`, so each one walks its index backwards.
     pruneAudit: `DELETE FROM ${t.audit} WHERE seq IN
       (SELECT seq FROM ${t.audit} WHERE at < $1 ORDER BY seq LIMIT $2)`,
-    listAudit: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 ORDER BY at DESC, seq DESC LIMIT $2`,
-    listAuditBefore: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 AND at < $3
-      ORDER BY at DESC, seq DESC LIMIT $2`,
-    listAuditByUser: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 AND user_id = $3
-      ORDER BY at DESC, seq DESC LIMIT $2`,
-    listAuditByUserBefore: `SELECT ${auditColumns} FROM ${t.audit} WHERE app_id = $1 AND user_id = $3 AND at < $4
-      ORDER BY at DESC, seq DESC LIMIT $2`,
+    /** Postgres's spelling of the audit list (store/auditQuery.ts); `left` counts characters. */
+    auditDialect: {
+      param: (n: number) => `$${n}`,
+      startsWith: (column: string, p: string, again: string) =>
+        `left(${column}, char_length(${p})) = ${again}`,
+      table: t.audit,
+      columns: auditColumns,
+    } satisfies AuditSqlDialect,
 
     listSigningKeys: `SELECT * FROM ${t.keys} ORDER BY created_at DESC, kid`,
     /**

@@ -1,12 +1,13 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { SignetError } from '../../errors/SignetError.js';
+import { buildAuditListSql } from '../auditQuery.js';
 import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import type { App, Challenge, Clock, Credential, MykeySession, SigningKey, Store } from '../types.js';
 import { applyMigrations } from './applyMigrations.js';
 import { createSqliteSessionStore } from './createSqliteSessionStore.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
-import { SQL } from './sql.js';
+import { AUDIT_SQL, SQL } from './sql.js';
 import { createSqliteWebhookOutbox } from './createSqliteWebhookOutbox.js';
 
 /**
@@ -110,6 +111,8 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
       : new SignetError('store_unavailable', 'cannot migrate the SQLite schema', { cause: e });
   }
 
+  // One prepared statement per audit query shape (at most 2^8 of them).
+  const auditStatements = new Map<string, BetterSqlite3.Statement<unknown[], AuditRow>>();
   const s = {
     ping: db.prepare(SQL.ping),
     insertApp: db.prepare<[ReturnType<typeof appParams>]>(SQL.insertApp),
@@ -143,17 +146,7 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
     insertAudit: db.prepare<[Record<string, unknown>]>(SQL.insertAudit),
     aggregateAudit: db.prepare<[Record<string, unknown>]>(SQL.aggregateAudit),
     pruneAudit: db.prepare<[{ before: number; limit: number }]>(SQL.pruneAudit),
-    listAudit: db.prepare<[{ appId: string; limit: number }], AuditRow>(SQL.listAudit),
-    listAuditBefore: db.prepare<[{ appId: string; before: number; limit: number }], AuditRow>(
-      SQL.listAuditBefore,
-    ),
-    listAuditByUser: db.prepare<[{ appId: string; userId: string; limit: number }], AuditRow>(
-      SQL.listAuditByUser,
-    ),
-    listAuditByUserBefore: db.prepare<
-      [{ appId: string; userId: string; before: number; limit: number }],
-      AuditRow
-    >(SQL.listAuditByUserBefore),
+
     listSigningKeys: db.prepare<[], SigningKeyRow>(SQL.listSigningKeys),
     retireActiveSigningKey: db.prepare<[number]>(SQL.retireActiveSigningKey),
     insertSigningKey: db.prepare<[Record<string, unknown>]>(SQL.insertSigningKey),
@@ -386,17 +379,10 @@ export function createSqliteStore({ path, clock = Date.now }: SqliteStoreOptions
         }),
       list: (appId, query) =>
         run(() => {
-          const limit = clampLimit(query.limit);
-          const { userId, before } = query;
-          const rows =
-            userId === undefined
-              ? before === undefined
-                ? s.listAudit.all({ appId, limit })
-                : s.listAuditBefore.all({ appId, before, limit })
-              : before === undefined
-                ? s.listAuditByUser.all({ appId, userId, limit })
-                : s.listAuditByUserBefore.all({ appId, userId, before, limit });
-          return rows.map(toAuditRecord);
+          const { text, values } = buildAuditListSql(AUDIT_SQL, appId, query, clampLimit(query.limit));
+          let statement = auditStatements.get(text);
+          if (!statement) auditStatements.set(text, (statement = db.prepare<unknown[], AuditRow>(text)));
+          return statement.all(...values).map(toAuditRecord);
         }),
     },
 

@@ -1,3 +1,5 @@
+import type { AuditSqlDialect } from '../auditQuery.js';
+
 /**
  * Every statement the SQLite store runs, by name. `createSqliteStore` prepares each one once;
  * tests read the plans of the look-ups that must use an index (`EXPLAIN QUERY PLAN`).
@@ -69,17 +71,10 @@ export const SQL = {
     (id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip, count)
     VALUES (@id, @appId, @at, @scheme, @action, @outcome, @reason, @userId, @credentialId, @ip, 1)
     ON CONFLICT (id) DO UPDATE SET count = audit_events.count + 1`,
-  // Four shapes rather than `(? IS NULL OR ...)`, so each one can walk its index backwards.
+  // The audit list's SELECT is built per query shape by store/auditQuery.ts.
   // Oldest first by rowid: records arrive in time order, so the scan stops at the first young one.
   pruneAudit: `DELETE FROM audit_events WHERE seq IN
     (SELECT seq FROM audit_events WHERE at < @before ORDER BY seq LIMIT @limit)`,
-  listAudit: 'SELECT * FROM audit_events WHERE app_id = @appId ORDER BY at DESC, seq DESC LIMIT @limit',
-  listAuditBefore:
-    'SELECT * FROM audit_events WHERE app_id = @appId AND at < @before ORDER BY at DESC, seq DESC LIMIT @limit',
-  listAuditByUser:
-    'SELECT * FROM audit_events WHERE app_id = @appId AND user_id = @userId ORDER BY at DESC, seq DESC LIMIT @limit',
-  listAuditByUserBefore: `SELECT * FROM audit_events WHERE app_id = @appId AND user_id = @userId AND at < @before
-    ORDER BY at DESC, seq DESC LIMIT @limit`,
 
   listSigningKeys: 'SELECT * FROM signing_keys ORDER BY created_at DESC, kid',
   retireActiveSigningKey: 'UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL',
@@ -98,3 +93,11 @@ export const SQL = {
   sweepRateLimits: `DELETE FROM rate_limits WHERE rowid IN
     (SELECT rowid FROM rate_limits WHERE expires_at <= @before LIMIT @limit)`,
 } as const;
+
+/** SQLite's spelling of the audit list (store/auditQuery.ts); substr/length count characters. */
+export const AUDIT_SQL: AuditSqlDialect = {
+  param: () => '?',
+  startsWith: (column, p, again) => `substr(${column}, 1, length(${p})) = ${again}`,
+  table: 'audit_events',
+  columns: '*',
+};

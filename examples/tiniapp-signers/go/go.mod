@@ -1,0 +1,3 @@
+module example.com/signet/tiniappsigner
+
+go 1.19
