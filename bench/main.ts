@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './harness.js';
 import { runHttp, type HttpResult } from './http/runHttp.js';
+import { runBatchJobs, type BatchJobsResult } from './batchJobs.js';
 import { runMicroRow, type MicroResult } from './micro.js';
 import { renderText, type BenchReport, type Machine } from './report.js';
 import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
@@ -12,6 +13,7 @@ import { ethRow } from './rows/eth.js';
 import { tiniappRow } from './rows/tiniapp.js';
 import type { MicroRow } from './rows/types.js';
 import { webauthnRow } from './rows/webauthn.js';
+import { eosBatchRow, ethBatchRow, rsaBatchRow, tiniappBatchRow } from './rows/batch.js';
 
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only <row>]`: Signet against its peers and raw
@@ -20,7 +22,7 @@ import { webauthnRow } from './rows/webauthn.js';
  *
  *   --quick        short batches and windows (under 60 s in all)
  *   --json         print one JSON object (every row, the machine, the targets) on stdout; progress on stderr
- *   --only <row>   run one row (or several, comma-separated): a micro row id, or `http`
+ *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs` or `http`
  *   --no-http      skip the HTTP rows
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
@@ -40,6 +42,10 @@ const MICRO_ROWS: Record<string, () => MicroRow> = {
   'eos-k1': eosRow,
   'eth-eip191': ethRow,
   'tiniapp-hmac': tiniappRow,
+  'batch-rsa': rsaBatchRow,
+  'batch-eos': eosBatchRow,
+  'batch-eth': ethBatchRow,
+  'batch-tiniapp': tiniappBatchRow,
 };
 
 function machine(): Machine {
@@ -84,9 +90,9 @@ async function main(): Promise<number> {
   const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
   if (only) {
     for (const id of only) {
-      if (id !== 'http' && !(id in MICRO_ROWS)) {
+      if (id !== 'http' && id !== 'batch-jobs' && !(id in MICRO_ROWS)) {
         throw new Error(
-          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'http'].join(', ')}`,
+          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'batch-jobs', 'http'].join(', ')}`,
         );
       }
     }
@@ -109,6 +115,17 @@ async function main(): Promise<number> {
     progress(`micro: ${id}`);
     const result = await runMicroRow(make(), harness);
     micro.push(result);
+  }
+
+  let batchJobs: BatchJobsResult | null = null;
+  if (!only || only.has('batch-jobs')) {
+    progress('batch-jobs: signet verify --batch --jobs 1 against --jobs 2');
+    batchJobs = await runBatchJobs({
+      runner: values.dist ? 'dist' : 'src',
+      lines: quick ? 20_000 : 60_000,
+      rounds: quick ? 1 : 3,
+      progress,
+    });
   }
 
   let http: HttpResult | null = null;
@@ -141,6 +158,16 @@ async function main(): Promise<number> {
       met: r.target.met,
     });
   }
+  if (batchJobs) {
+    targets.push({
+      id: 'batch-jobs',
+      title: 'verify --batch --jobs 2 lines/s',
+      against: '--jobs 1',
+      ratio: batchJobs.ratio,
+      min: 1.7,
+      met: batchJobs.ratio >= 1.7,
+    });
+  }
   for (const t of http?.targets ?? []) {
     targets.push({ ...t, against: t.id === 'verify-vs-ceiling' ? 'bare Fastify + RSA' : '1 worker' });
   }
@@ -153,6 +180,7 @@ async function main(): Promise<number> {
     mode: quick ? 'quick' : 'full',
     machine: info,
     micro,
+    batchJobs,
     http,
     targets,
     durationSec: (performance.now() - started) / 1000,

@@ -1,6 +1,7 @@
 import type { PhaseResult } from './http/loadgen.js';
 import type { HttpResult } from './http/runHttp.js';
 import type { MicroResult } from './micro.js';
+import type { BatchJobsResult } from './batchJobs.js';
 
 /** Where and with what the run happened. */
 export interface Machine {
@@ -25,6 +26,8 @@ export interface BenchReport {
   mode: 'quick' | 'full';
   machine: Machine;
   micro: MicroResult[];
+  /** `signet verify --batch --jobs 1` against `--jobs 2` (absent in runs made before it existed). */
+  batchJobs?: BatchJobsResult | null;
   http: HttpResult | null;
   /** Every target of issue 5 with its measured ratio. */
   targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
@@ -88,6 +91,28 @@ export function renderText(report: BenchReport): string {
       [false, true, false, false, true, true, false, true, true],
     ),
   );
+  const b = report.batchJobs;
+  if (b) {
+    out.push('');
+    out.push(
+      `signet verify --batch FILE --jobs N: ${b.lines.toLocaleString('en-US')} RSA-2048 device lines (4 keys), CLI from ${b.runner}, median of ${b.rounds} round(s), each process's start-up on an empty file (${Object.entries(
+        b.startupMs,
+      )
+        .map(([j, ms]) => `--jobs ${j}: ${ms.toFixed(0)} ms`)
+        .join(', ')}) subtracted`,
+    );
+    out.push(
+      table(
+        ['jobs', 'lines/s', 'rounds'],
+        b.rates.map((r) => [
+          `--jobs ${r.jobs}`,
+          formatRate(r.linesPerSec),
+          r.samples.map(formatRate).join(' '),
+        ]),
+        [false, true, false],
+      ),
+    );
+  }
   const h = report.http;
   if (h) {
     out.push('');

@@ -17,7 +17,17 @@ export * from './schemes/eos/index.js';
 export * from './schemes/eth/index.js';
 export * from './schemes/tiniapp/index.js';
 export { SCHEMES, findScheme } from './schemes/registry.js';
-export type { Scheme, SchemeName, OfflineInput, CredentialDraft } from './schemes/types.js';
+export type { Scheme, SchemeName, OfflineInput, CredentialDraft, ParsedKeyCache } from './schemes/types.js';
+export {
+  createVerifier,
+  verifyBatch,
+  MAX_BATCH_LINE,
+  DEFAULT_KEY_CACHE_SIZE,
+  type Verifier,
+  type VerifierOptions,
+  type BatchResult,
+} from './core/verifier.js';
+export { createKeyCache, type KeyCache } from './core/keyCache.js';
 export {
   createSignetClient,
   type SignetClient,

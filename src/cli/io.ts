@@ -7,6 +7,10 @@ export interface CliIo {
   err(text: string): void;
   /** Reads all of stdin (for `-` arguments). */
   readStdin(): Promise<string>;
+  /** Stdin as a stream of chunks, for verbs that stream (`verify --batch -`); else `readStdin` is used. */
+  stdin?(): AsyncIterable<Uint8Array | string>;
+  /** Writes data to stdout and resolves once the stream can take more (backpressure); else `out`. */
+  outFlow?(text: string): Promise<void>;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -20,6 +24,15 @@ export function processIo(): CliIo {
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    stdin: () => process.stdin,
+    outFlow: (t) =>
+      new Promise<void>((resolve, reject) => {
+        const more = process.stdout.write(t.endsWith('\n') ? t : `${t}\n`, (e) => {
+          if (e) reject(e);
+        });
+        if (more) resolve();
+        else process.stdout.once('drain', resolve);
+      }),
     env: process.env,
   };
 }
