@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './harness.js';
 import { runHttp, type HttpResult } from './http/runHttp.js';
 import { runBatchJobs, type BatchJobsResult } from './batchJobs.js';
+import { runAuditGrowth, type AuditGrowthResult } from './auditGrowth.js';
 import { runMicroRow, type MicroResult } from './micro.js';
 import { renderText, type BenchReport, type Machine } from './report.js';
 import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
@@ -22,7 +23,9 @@ import { eosBatchRow, ethBatchRow, rsaBatchRow, tiniappBatchRow } from './rows/b
  *
  *   --quick        short batches and windows (under 60 s in all)
  *   --json         print one JSON object (every row, the machine, the targets) on stdout; progress on stderr
- *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs` or `http`
+ *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs`,
+ *                  `audit-growth` (logins/s at 0, 100k and 1M audit records; not in a default run:
+ *                  pre-filling takes a minute) or `http`
  *   --no-http      skip the HTTP rows
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
@@ -90,9 +93,9 @@ async function main(): Promise<number> {
   const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
   if (only) {
     for (const id of only) {
-      if (id !== 'http' && id !== 'batch-jobs' && !(id in MICRO_ROWS)) {
+      if (id !== 'http' && id !== 'batch-jobs' && id !== 'audit-growth' && !(id in MICRO_ROWS)) {
         throw new Error(
-          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'batch-jobs', 'http'].join(', ')}`,
+          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'batch-jobs', 'audit-growth', 'http'].join(', ')}`,
         );
       }
     }
@@ -124,6 +127,17 @@ async function main(): Promise<number> {
       runner: values.dist ? 'dist' : 'src',
       lines: quick ? 20_000 : 60_000,
       rounds: quick ? 1 : 3,
+      progress,
+    });
+  }
+
+  let auditGrowth: AuditGrowthResult | null = null;
+  if (only?.has('audit-growth')) {
+    auditGrowth = await runAuditGrowth({
+      sizes: quick ? [0, 100_000] : [0, 100_000, 1_000_000],
+      harness: quick
+        ? { warmupMs: 300, batchMs: 100, batches: 5 }
+        : { warmupMs: 1000, batchMs: 200, batches: 15 },
       progress,
     });
   }
@@ -168,6 +182,17 @@ async function main(): Promise<number> {
       met: batchJobs.ratio >= 1.7,
     });
   }
+  if (auditGrowth) {
+    const largest = auditGrowth.sizes[auditGrowth.sizes.length - 1];
+    targets.push({
+      id: 'audit-growth',
+      title: `logins/s at ${largest?.rows.toLocaleString('en-US')} audit rows`,
+      against: '0 rows',
+      ratio: auditGrowth.ratio,
+      min: 0.9,
+      met: auditGrowth.ratio >= 0.9,
+    });
+  }
   for (const t of http?.targets ?? []) {
     targets.push({ ...t, against: t.id === 'verify-vs-ceiling' ? 'bare Fastify + RSA' : '1 worker' });
   }
@@ -181,6 +206,7 @@ async function main(): Promise<number> {
     machine: info,
     micro,
     batchJobs,
+    auditGrowth,
     http,
     targets,
     durationSec: (performance.now() - started) / 1000,

@@ -2,6 +2,7 @@ import type { PhaseResult } from './http/loadgen.js';
 import type { HttpResult } from './http/runHttp.js';
 import type { MicroResult } from './micro.js';
 import type { BatchJobsResult } from './batchJobs.js';
+import type { AuditGrowthResult } from './auditGrowth.js';
 
 /** Where and with what the run happened. */
 export interface Machine {
@@ -28,6 +29,8 @@ export interface BenchReport {
   micro: MicroResult[];
   /** `signet verify --batch --jobs 1` against `--jobs 2` (absent in runs made before it existed). */
   batchJobs?: BatchJobsResult | null;
+  /** Logins/s as `audit_events` grows (`--only audit-growth`). */
+  auditGrowth?: AuditGrowthResult | null;
   http: HttpResult | null;
   /** Every target of issue 5 with its measured ratio. */
   targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
@@ -110,6 +113,27 @@ export function renderText(report: BenchReport): string {
           r.samples.map(formatRate).join(' '),
         ]),
         [false, true, false],
+      ),
+    );
+  }
+  const g = report.auditGrowth;
+  if (g) {
+    out.push('');
+    out.push(
+      `Logins as audit_events grows: SQLite file, Signet's server in process (inject), ${g.inFlight} logins in flight, sizes interleaved`,
+    );
+    out.push(
+      table(
+        ['audit rows', 'logins/s', '', 'vs 0 rows', 'one append µs', 'pre-fill s'],
+        g.sizes.map((z) => [
+          z.rows.toLocaleString('en-US'),
+          formatRate(z.loginsPerSec),
+          `±${(z.spread * 100).toFixed(1)}%`,
+          formatRatio(g.ratios[String(z.rows)]),
+          z.appendUs.toFixed(1),
+          z.prefillSec.toFixed(1),
+        ]),
+        [true, true, false, true, true, true],
       ),
     );
   }

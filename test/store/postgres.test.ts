@@ -92,6 +92,45 @@ describe('postgres store: migrations', () => {
     }
   });
 
+  it('migration 2 drops the unique index on audit ids and keeps the records and the listing indexes', async () => {
+    const schema = newSchema();
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    try {
+      await applyPostgresMigrations(pool, {
+        schema,
+        appliedAt: T0,
+        migrations: POSTGRES_MIGRATIONS.slice(0, 1),
+      });
+      const q = (sql: string) => pool.query(sql.replaceAll('$S', `"${schema}"`));
+      await q(
+        `INSERT INTO $S.apps (id, name, secrets, rp_id, origins, settings, created_at) VALUES ('a', 'A', '[]', NULL, '[]', '{}', 0)`,
+      );
+      await q(
+        `INSERT INTO $S.audit_events (id, app_id, at, scheme, action, outcome) SELECT 'au_' || i, 'a', ${T0} + i, 'device', 'login', 'success' FROM generate_series(1, 100) AS i`,
+      );
+      const indexes = async () =>
+        (
+          await pool.query<{ indexname: string }>(
+            'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname',
+            [schema, 'audit_events'],
+          )
+        ).rows.map((r) => r.indexname);
+      assert.ok((await indexes()).includes('audit_events_id_key'));
+      assert.deepEqual(await applyPostgresMigrations(pool, { schema, appliedAt: T0 }), {
+        schema,
+        applied: POSTGRES_MIGRATIONS.slice(1).map((m) => m.version),
+      });
+      assert.deepEqual(await indexes(), [
+        'audit_events_by_app_at',
+        'audit_events_by_app_user_at',
+        'audit_events_pkey',
+      ]);
+      assert.equal((await q('SELECT count(*)::int AS n FROM $S.audit_events')).rows[0].n, 100);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('a failing migration leaves the schema as it was', async () => {
     const schema = newSchema();
     const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });

@@ -254,6 +254,55 @@ describe('sqlite adapter: migrations', () => {
     }
   });
 
+  it('migration 2 rebuilds audit_events without the unique index on id, keeping every record, seq and index', () => {
+    const path = tempFile();
+    const db = openSqliteDatabase(path);
+    try {
+      applyMigrations(db, T0, MIGRATIONS.slice(0, 1));
+      db.prepare(
+        "INSERT INTO apps (id, name, secrets, rp_id, origins, settings, created_at) VALUES ('a', 'A', '[]', NULL, '[]', '{}', 0)",
+      ).run();
+      const insert = db.prepare(
+        "INSERT INTO audit_events (id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip) VALUES (?, 'a', ?, 'device', 'login', ?, ?, ?, NULL, '203.0.113.1')",
+      );
+      for (let i = 0; i < 500; i++)
+        insert.run(
+          `au_${i}`,
+          T0 + (i >> 1),
+          i % 3 ? 'success' : 'failure',
+          i % 3 ? null : 'signature_invalid',
+          `u${i % 7}`,
+        );
+      const before = db.prepare('SELECT * FROM audit_events ORDER BY seq').all();
+      assert.throws(() => insert.run('au_0', T0, 'success', null, 'u0'), /UNIQUE/);
+      assert.deepEqual(
+        applyMigrations(db, T0 + 1),
+        MIGRATIONS.slice(1).map((m) => m.version),
+      );
+      assert.deepEqual(db.prepare('SELECT * FROM audit_events ORDER BY seq').all(), before);
+      const indexes = db
+        .prepare(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' ORDER BY name",
+        )
+        .all() as { name: string; sql: string | null }[];
+      assert.deepEqual(
+        indexes.map((i) => i.name),
+        ['audit_events_by_app_at', 'audit_events_by_app_user_at'],
+        'no autoindex for a UNIQUE id any more',
+      );
+      assert.deepEqual(db.pragma('foreign_key_check'), []);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      // The listing indexes still serve the listing queries, newest first.
+      assert.match(
+        plan(db, SQL.listAuditByUser, { appId: 'a', userId: 'u1', limit: 5 }),
+        /audit_events_by_app_user_at/,
+      );
+      assert.match(plan(db, SQL.listAudit, { appId: 'a', limit: 5 }), /audit_events_by_app_at/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('migration versions must be 1..n without gaps', () => {
     const db = openSqliteDatabase(':memory:');
     try {

@@ -132,4 +132,15 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_expiry ON rate_limits (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'audit ids without a unique index',
+    // Issue 13, audit growth: the UNIQUE constraint on audit_events.id put every append (one a
+    // login) at a random place of a B-tree over 22 random characters; once the index outgrows
+    // shared_buffers each append reads and dirties a random page. Nothing looks records up by
+    // id, and 131 random bits do not collide, so the constraint (and its index) goes.
+    sql: `
+ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS audit_events_id_key;
+`,
+  },
 ];

@@ -128,4 +128,36 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_by_expiry ON rate_limits (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'audit ids without a unique index',
+    // Issue 13, audit growth: every login appends an audit record, and its id (22 random
+    // characters from the CSPRNG, 131 bits) landed at a random place of a UNIQUE index. Once the
+    // table outgrows the page cache, each append read and rewrote a random index page: at 1M rows
+    // an append cost several times what it cost on an empty table. Nothing looks records up by
+    // id, and a collision of 131 random bits is not a risk to guard with an index, so the table
+    // is rebuilt without it (SQLite cannot drop a column constraint in place; a few seconds per
+    // million rows, once). seq (the rowid) and both list indexes are kept as they were.
+    sql: `
+CREATE TABLE audit_events_v2 (
+  seq           INTEGER PRIMARY KEY,
+  id            TEXT NOT NULL,
+  app_id        TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+  at            INTEGER NOT NULL,
+  scheme        TEXT NOT NULL,
+  action        TEXT NOT NULL,
+  outcome       TEXT NOT NULL CHECK (outcome IN ('success', 'failure')),
+  reason        TEXT,
+  user_id       TEXT,
+  credential_id TEXT,
+  ip            TEXT
+) STRICT;
+INSERT INTO audit_events_v2 (seq, id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip)
+  SELECT seq, id, app_id, at, scheme, action, outcome, reason, user_id, credential_id, ip FROM audit_events;
+DROP TABLE audit_events;
+ALTER TABLE audit_events_v2 RENAME TO audit_events;
+CREATE INDEX audit_events_by_app_at ON audit_events (app_id, at);
+CREATE INDEX audit_events_by_app_user_at ON audit_events (app_id, user_id, at);
+`,
+  },
 ];
