@@ -5,6 +5,7 @@ import { FULL, QUICK } from './harness.js';
 import { runHttp, type HttpResult } from './http/runHttp.js';
 import { runBatchJobs, type BatchJobsResult } from './batchJobs.js';
 import { runAuditGrowth, type AuditGrowthResult } from './auditGrowth.js';
+import { runIndependent, type IndependentResult } from './http/independent.js';
 import { runMicroRow, type MicroResult } from './micro.js';
 import { renderText, type BenchReport, type Machine } from './report.js';
 import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
@@ -25,7 +26,8 @@ import { eosBatchRow, ethBatchRow, rsaBatchRow, tiniappBatchRow } from './rows/b
  *   --json         print one JSON object (every row, the machine, the targets) on stdout; progress on stderr
  *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs`,
  *                  `audit-growth` (logins/s at 0, 100k and 1M audit records; not in a default run:
- *                  pre-filling takes a minute) or `http`
+ *                  pre-filling takes a minute), `http` or `http-autocannon` (the /v1/verify row
+ *                  again, loaded by autocannon in its own process)
  *   --no-http      skip the HTTP rows
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
@@ -50,6 +52,9 @@ const MICRO_ROWS: Record<string, () => MicroRow> = {
   'batch-eth': ethBatchRow,
   'batch-tiniapp': tiniappBatchRow,
 };
+
+/** Rows that are not single-thread micro rows. */
+const EXTRA_ROWS = ['batch-jobs', 'audit-growth', 'http', 'http-autocannon'];
 
 function machine(): Machine {
   const list = cpus();
@@ -93,9 +98,9 @@ async function main(): Promise<number> {
   const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
   if (only) {
     for (const id of only) {
-      if (id !== 'http' && id !== 'batch-jobs' && id !== 'audit-growth' && !(id in MICRO_ROWS)) {
+      if (!EXTRA_ROWS.includes(id) && !(id in MICRO_ROWS)) {
         throw new Error(
-          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'batch-jobs', 'audit-growth', 'http'].join(', ')}`,
+          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), ...EXTRA_ROWS].join(', ')}`,
         );
       }
     }
@@ -159,6 +164,18 @@ async function main(): Promise<number> {
     });
   }
 
+  let independent: IndependentResult | null = null;
+  if (!values['no-http'] && (!only || only.has('http-autocannon'))) {
+    independent = await runIndependent({
+      runner: values.dist ? 'dist' : 'src',
+      connections,
+      rounds: quick ? 1 : 3,
+      logins: quick ? 3000 : 8000,
+      windowMs: quick ? 1500 : 3000,
+      progress,
+    });
+  }
+
   const targets: BenchReport['targets'] = [];
   for (const r of micro) {
     if (!r.target) continue;
@@ -193,6 +210,16 @@ async function main(): Promise<number> {
       met: auditGrowth.ratio >= 0.9,
     });
   }
+  if (independent) {
+    targets.push({
+      id: 'verify-vs-ceiling-autocannon',
+      title: '/v1/verify req/s, 1 worker, SQLite, autocannon',
+      against: 'bare Fastify + RSA, autocannon',
+      ratio: independent.verifyVsCeiling,
+      min: 0.35,
+      met: independent.verifyVsCeiling >= 0.35,
+    });
+  }
   for (const t of http?.targets ?? []) {
     targets.push({ ...t, against: t.id === 'verify-vs-ceiling' ? 'bare Fastify + RSA' : '1 worker' });
   }
@@ -208,6 +235,7 @@ async function main(): Promise<number> {
     batchJobs,
     auditGrowth,
     http,
+    independent,
     targets,
     durationSec: (performance.now() - started) / 1000,
   };

@@ -3,6 +3,7 @@ import type { HttpResult } from './http/runHttp.js';
 import type { MicroResult } from './micro.js';
 import type { BatchJobsResult } from './batchJobs.js';
 import type { AuditGrowthResult } from './auditGrowth.js';
+import type { IndependentResult } from './http/independent.js';
 
 /** Where and with what the run happened. */
 export interface Machine {
@@ -32,6 +33,8 @@ export interface BenchReport {
   /** Logins/s as `audit_events` grows (`--only audit-growth`). */
   auditGrowth?: AuditGrowthResult | null;
   http: HttpResult | null;
+  /** The `/v1/verify` row under autocannon in its own process (absent in older runs). */
+  independent?: IndependentResult | null;
   /** Every target of issue 5 with its measured ratio. */
   targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
   durationSec: number;
@@ -213,6 +216,35 @@ export function renderText(report: BenchReport): string {
         true,
         true,
       ]),
+    );
+  }
+  const ac = report.independent;
+  if (ac) {
+    out.push('');
+    out.push(
+      `Independent load generator: ${ac.loadgen}, ${ac.connections} connections, median of ${ac.rounds} round(s); /v1/verify sends ${ac.logins.toLocaleString('en-US')} single-use proofs a round (issued and signed before the timed window)`,
+    );
+    const line = (what: string, r: IndependentResult['ceiling']) => [
+      what,
+      formatRate(r.rate),
+      r.p50Ms.toFixed(2),
+      r.p99Ms.toFixed(2),
+      r.maxMs.toFixed(2),
+    ];
+    out.push(
+      table(
+        ['what', 'per second', 'p50 ms', 'p99 ms', 'max ms'],
+        [
+          line('bare Fastify + RSA verify (ceiling)', ac.ceiling),
+          line('Signet POST /v1/verify (device RSA), --workers 1', ac.verify),
+        ],
+        [false, true, true, true, true],
+      ),
+    );
+    out.push(
+      `/v1/verify / ceiling: ${formatRatio(ac.verifyVsCeiling)} (rounds: ${ac.perRound
+        .map((r) => formatRatio(r.verify / r.ceiling))
+        .join(' ')}); p99 / ceiling p99: ${formatRatio(ac.p99VsCeiling)}`,
     );
   }
   out.push('');
