@@ -7,13 +7,14 @@ import { rsaBatchLines } from './rows/batch.js';
 /**
  * `signet verify --batch FILE --jobs N` as a real process: the same file of RSA-2048 device lines
  * (4 keys), `--jobs 1` and `--jobs 2` in alternating rounds. A process's start-up (measured on
- * an empty file, the same rounds) is subtracted, so the rate is the verifying part alone.
+ * a one-line file, the same rounds: every worker thread started and loaded) is subtracted, so
+ * the rate is the verifying part alone.
  */
 export interface BatchJobsResult {
   lines: number;
   runner: 'src' | 'dist';
   rounds: number;
-  /** Median start-up of a process (empty input), per `--jobs` value. */
+  /** Median start-up of a process (one-line input), per `--jobs` value. */
   startupMs: Record<string, number>;
   /** Lines per second, median round, for each `--jobs` value. */
   rates: Array<{ jobs: number; linesPerSec: number; samples: number[] }>;
@@ -54,9 +55,10 @@ export async function runBatchJobs(options: {
     const distinct = rsaBatchLines(256, 4);
     const text = Array.from({ length: options.lines }, (_, i) => distinct[i % distinct.length]).join('\n');
     const file = join(dir, 'rsa.jsonl');
-    const empty = join(dir, 'empty.jsonl');
+    // Start-up: a one-line file, so that every worker thread loads its modules and answers.
+    const empty = join(dir, 'one.jsonl');
     writeFileSync(file, `${text}\n`);
-    writeFileSync(empty, '');
+    writeFileSync(empty, `${distinct[0]}\n`);
     const cli =
       options.runner === 'dist'
         ? [new URL('../dist/cli/main.js', import.meta.url).pathname]

@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     progress('batch-jobs: signet verify --batch --jobs 1 against --jobs 2');
     batchJobs = await runBatchJobs({
       runner: values.dist ? 'dist' : 'src',
-      lines: quick ? 20_000 : 60_000,
+      lines: quick ? 20_000 : 120_000,
       rounds: quick ? 1 : 3,
       progress,
     });

@@ -101,7 +101,7 @@ export function renderText(report: BenchReport): string {
   if (b) {
     out.push('');
     out.push(
-      `signet verify --batch FILE --jobs N: ${b.lines.toLocaleString('en-US')} RSA-2048 device lines (4 keys), CLI from ${b.runner}, median of ${b.rounds} round(s), each process's start-up on an empty file (${Object.entries(
+      `signet verify --batch FILE --jobs N: ${b.lines.toLocaleString('en-US')} RSA-2048 device lines (4 keys), CLI from ${b.runner}, median of ${b.rounds} round(s), each process's start-up on a one-line file (${Object.entries(
         b.startupMs,
       )
         .map(([j, ms]) => `--jobs ${j}: ${ms.toFixed(0)} ms`)

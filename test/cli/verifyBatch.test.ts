@@ -65,6 +65,9 @@ describe('readLineBatches', () => {
     const out = await collect(['ok1\n', long.slice(0, 10), long.slice(10), '\nok2\n', 'y'.repeat(30)], 20);
     assert.deepEqual(out, ['ok1', null, 'ok2', null]);
     assert.deepEqual(await collect(['exactly-twenty-bytes\n'], 20), ['exactly-twenty-bytes']);
+    // The over-long line ends in a chunk of its own; then one inside a single chunk.
+    assert.deepEqual(await collect(['x'.repeat(15), 'x'.repeat(10), '\n', 'ok\n'], 20), [null, 'ok']);
+    assert.deepEqual(await collect([`ok\n${'z'.repeat(25)}\nok2\n`], 20), ['ok', null, 'ok2']);
   });
 });
 

@@ -1,13 +1,15 @@
 import { Worker } from 'node:worker_threads';
+import type { ByteBatch } from './readLineBatches.js';
 import type { VerifiedLines } from './verifyLines.js';
 
 /**
- * A pool of `verify --batch` worker threads. `submit` hands a batch of lines to the least busy
- * worker and resolves with its verified text; callers keep the order themselves (results come
- * back tagged with their sequence number). Each worker has its own key cache.
+ * A pool of `verify --batch` worker threads. `submit` transfers a batch of whole lines (raw
+ * bytes: the main thread neither decodes nor copies them again) to the least busy worker and
+ * resolves with its verified text; callers keep the order themselves. Each worker has its own
+ * key cache.
  */
 export interface BatchPool {
-  submit(lines: (string | null)[]): Promise<VerifiedLines>;
+  submit(batch: ByteBatch): Promise<VerifiedLines>;
   close(): Promise<void>;
 }
 
@@ -19,8 +21,8 @@ type Reply = VerifiedLines & { seq: number };
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './batchWorker.ts' : './batchWorker.js', import.meta.url);
 
-function startWorker(cacheSize: number): Worker {
-  const options = { workerData: { cacheSize } };
+function startWorker(cacheSize: number, maxLineBytes: number): Worker {
+  const options = { workerData: { cacheSize, maxLineBytes } };
   return FROM_SOURCE
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
@@ -29,12 +31,12 @@ function startWorker(cacheSize: number): Worker {
     : new Worker(WORKER_URL, options);
 }
 
-export function createBatchPool(size: number, cacheSize: number): BatchPool {
+export function createBatchPool(size: number, cacheSize: number, maxLineBytes: number): BatchPool {
   let seq = 0;
   let failed: Error | null = null;
   const waiting = new Map<number, { resolve(v: VerifiedLines): void; reject(e: Error): void }>();
   const workers = Array.from({ length: size }, () => {
-    const worker = startWorker(cacheSize);
+    const worker = startWorker(cacheSize, maxLineBytes);
     const entry = { worker, busy: 0 };
     worker.on('message', (reply: Reply) => {
       entry.busy--;
@@ -50,7 +52,7 @@ export function createBatchPool(size: number, cacheSize: number): BatchPool {
     return entry;
   });
   return {
-    submit(lines) {
+    submit(batch) {
       if (failed) return Promise.reject(failed);
       let best = workers[0] as (typeof workers)[number];
       for (const w of workers) if (w.busy < best.busy) best = w;
@@ -58,7 +60,8 @@ export function createBatchPool(size: number, cacheSize: number): BatchPool {
       const id = seq++;
       return new Promise<VerifiedLines>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        best.worker.postMessage({ seq: id, lines });
+        // `readByteBatches` gives each batch an ArrayBuffer of its own: moved, not copied.
+        best.worker.postMessage({ seq: id, batch }, [batch.bytes.buffer as ArrayBuffer]);
       });
     },
     async close() {

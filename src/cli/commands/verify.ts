@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createVerifier, MAX_BATCH_LINE, type BatchResult } from '../../core/verifier.js';
 import { createBatchPool } from '../batch/createBatchPool.js';
-import { readLineBatches } from '../batch/readLineBatches.js';
+import { readByteBatches, splitLines } from '../batch/readLineBatches.js';
 import { verifyLines, type VerifiedLines } from '../batch/verifyLines.js';
 import { UsageError, type CliIo } from '../io.js';
 
@@ -66,18 +66,20 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     total += r.total;
     return r.text;
   };
-  const batches = readLineBatches(source, MAX_LINE_BYTES);
+  const batches = readByteBatches(source, MAX_LINE_BYTES);
   if (jobs === 1) {
     const verifier = createVerifier({ cacheSize: KEY_CACHE_SIZE });
-    for await (const lines of batches) await write(count(verifyLines(verifier, lines)));
+    for await (const batch of batches) {
+      await write(count(verifyLines(verifier, splitLines(batch, MAX_LINE_BYTES))));
+    }
   } else {
-    const pool = createBatchPool(jobs, KEY_CACHE_SIZE);
+    const pool = createBatchPool(jobs, KEY_CACHE_SIZE, MAX_LINE_BYTES);
     // Results are written in submission order; at most 2 batches a worker are in flight, so
     // reading waits for the slowest worker rather than piling up input in memory.
     const inFlight: Promise<VerifiedLines>[] = [];
     try {
-      for await (const lines of batches) {
-        inFlight.push(pool.submit(lines));
+      for await (const batch of batches) {
+        inFlight.push(pool.submit(batch));
         while (inFlight.length >= 2 * jobs)
           await write(count(await (inFlight.shift() as Promise<VerifiedLines>)));
       }
