@@ -14,8 +14,17 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/** Exit status when the reader of stdout went away: 128 + SIGPIPE, what a Unix tool reports. */
+const EXIT_BROKEN_PIPE = 141;
+
 /** The process's real streams. */
 export function processIo(): CliIo {
+  // `signet verify --batch big.jsonl | head`: once the reader has gone, stop quietly (as Unix
+  // tools do on SIGPIPE, which Node ignores) instead of dying of an unhandled EPIPE with a stack.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw e;
+  });
   return {
     out: (t) => void process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => void process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),

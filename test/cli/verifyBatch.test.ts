@@ -227,20 +227,45 @@ describe('signet verify --batch streams its input', () => {
     return { maxRss: Number(match[1]), lines, sent };
   }
 
+  test('a reader that goes away (`| head`) stops the verb quietly: exit 141, no stack trace', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL('./batchMemoryChild.ts', import.meta.url).pathname],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.stdin.on('error', () => {}); // the child may be gone before all is written
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const block = `${tiniappLine('{"id":1}')}\n`.repeat(2000);
+    let gone = false;
+    void exited.then(() => (gone = true));
+    for (let i = 0; i < 200 && !gone && !child.stdin.destroyed; i++) {
+      if (!child.stdin.write(block)) {
+        await Promise.race([new Promise((r) => child.stdin.once('drain', r)), exited]);
+      }
+    }
+    child.stdin.end();
+    assert.equal(await exited, 141, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+  });
+
   test('peak memory does not grow with the input (16 MiB against 256 MiB, --jobs 1 and 2)', async (t) => {
     for (const jobs of ['1', '2']) {
       const small = await run(16, jobs);
       const large = await run(256, jobs);
       assert.equal(small.lines, small.sent);
       assert.equal(large.lines, large.sent);
-      // Reading the input whole would hold the 256 MiB at least twice (bytes and string).
+      // Reading the input whole would hold the 256 MiB at least twice (bytes and string); a
+      // streaming reader grows by what the GC has not yet collected (tens of MiB at most).
       const growth = large.maxRss - small.maxRss;
       const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
       t.diagnostic(
         `--jobs ${jobs}: peak RSS ${mib(small.maxRss)} for 16 MiB in, ${mib(large.maxRss)} for 256 MiB in`,
       );
       assert.ok(
-        growth < 64 * 2 ** 20,
+        growth < 128 * 2 ** 20,
         `--jobs ${jobs}: peak RSS grew by ${Math.round(growth / 2 ** 20)} MiB`,
       );
     }
