@@ -13,7 +13,8 @@ export const verifyUsage = `signet verify --batch FILE|- [--jobs N]
   Out: { "valid": true } or { "valid": false, "code": "<stable_code>" }
   The input is streamed (memory stays flat on any size) and parsed keys are cached.
   --jobs N  verify on N worker threads (1-64, default 1); the output stays in input order.
-  Signatures only: no clock window, no replay record. Exit 0 when every line was valid, 1 otherwise.`;
+  Signatures only: no clock window, no replay record. Exit 0 when every line was valid, 1 otherwise
+  (141 when the reader of stdout goes away first, as with | head).`;
 
 /**
  * A line's longest UTF-8 form: a line of at most MAX_BATCH_LINE UTF-16 units has at most 3 bytes
