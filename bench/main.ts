@@ -3,6 +3,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './harness.js';
 import { runHttp, type HttpResult } from './http/runHttp.js';
+import { runBatchJobs, type BatchJobsResult } from './batchJobs.js';
+import { runAuditGrowth, type AuditGrowthResult } from './auditGrowth.js';
+import { runIndependent, type IndependentResult } from './http/independent.js';
 import { runMicroRow, type MicroResult } from './micro.js';
 import { renderText, type BenchReport, type Machine } from './report.js';
 import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
@@ -12,6 +15,7 @@ import { ethRow } from './rows/eth.js';
 import { tiniappRow } from './rows/tiniapp.js';
 import type { MicroRow } from './rows/types.js';
 import { webauthnRow } from './rows/webauthn.js';
+import { eosBatchRow, ethBatchRow, rsaBatchRow, tiniappBatchRow } from './rows/batch.js';
 
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only <row>]`: Signet against its peers and raw
@@ -20,7 +24,10 @@ import { webauthnRow } from './rows/webauthn.js';
  *
  *   --quick        short batches and windows (under 60 s in all)
  *   --json         print one JSON object (every row, the machine, the targets) on stdout; progress on stderr
- *   --only <row>   run one row (or several, comma-separated): a micro row id, or `http`
+ *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs`,
+ *                  `audit-growth` (logins/s at 0, 100k and 1M audit records; not in a default run:
+ *                  pre-filling takes a minute), `http` or `http-autocannon` (the /v1/verify row
+ *                  again, loaded by autocannon in its own process)
  *   --no-http      skip the HTTP rows
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
@@ -40,7 +47,14 @@ const MICRO_ROWS: Record<string, () => MicroRow> = {
   'eos-k1': eosRow,
   'eth-eip191': ethRow,
   'tiniapp-hmac': tiniappRow,
+  'batch-rsa': rsaBatchRow,
+  'batch-eos': eosBatchRow,
+  'batch-eth': ethBatchRow,
+  'batch-tiniapp': tiniappBatchRow,
 };
+
+/** Rows that are not single-thread micro rows. */
+const EXTRA_ROWS = ['batch-jobs', 'audit-growth', 'http', 'http-autocannon'];
 
 function machine(): Machine {
   const list = cpus();
@@ -84,9 +98,9 @@ async function main(): Promise<number> {
   const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
   if (only) {
     for (const id of only) {
-      if (id !== 'http' && !(id in MICRO_ROWS)) {
+      if (!EXTRA_ROWS.includes(id) && !(id in MICRO_ROWS)) {
         throw new Error(
-          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), 'http'].join(', ')}`,
+          `bench: unknown row '${id}'; rows: ${[...Object.keys(MICRO_ROWS), ...EXTRA_ROWS].join(', ')}`,
         );
       }
     }
@@ -111,6 +125,28 @@ async function main(): Promise<number> {
     micro.push(result);
   }
 
+  let batchJobs: BatchJobsResult | null = null;
+  if (!only || only.has('batch-jobs')) {
+    progress('batch-jobs: signet verify --batch --jobs 1 against --jobs 2');
+    batchJobs = await runBatchJobs({
+      runner: values.dist ? 'dist' : 'src',
+      lines: quick ? 20_000 : 120_000,
+      rounds: quick ? 1 : 3,
+      progress,
+    });
+  }
+
+  let auditGrowth: AuditGrowthResult | null = null;
+  if (only?.has('audit-growth')) {
+    auditGrowth = await runAuditGrowth({
+      sizes: quick ? [0, 100_000] : [0, 100_000, 1_000_000],
+      harness: quick
+        ? { warmupMs: 300, batchMs: 100, batches: 5 }
+        : { warmupMs: 1000, batchMs: 200, batches: 15 },
+      progress,
+    });
+  }
+
   let http: HttpResult | null = null;
   if (!values['no-http'] && (!only || only.has('http'))) {
     http = await runHttp({
@@ -128,6 +164,18 @@ async function main(): Promise<number> {
     });
   }
 
+  let independent: IndependentResult | null = null;
+  if (!values['no-http'] && (!only || only.has('http-autocannon'))) {
+    independent = await runIndependent({
+      runner: values.dist ? 'dist' : 'src',
+      connections,
+      rounds: quick ? 1 : 3,
+      logins: quick ? 3000 : 8000,
+      windowMs: quick ? 1500 : 3000,
+      progress,
+    });
+  }
+
   const targets: BenchReport['targets'] = [];
   for (const r of micro) {
     if (!r.target) continue;
@@ -139,6 +187,37 @@ async function main(): Promise<number> {
       ratio: r.target.ratio,
       min: r.target.min,
       met: r.target.met,
+    });
+  }
+  if (batchJobs) {
+    targets.push({
+      id: 'batch-jobs',
+      title: 'verify --batch --jobs 2 lines/s',
+      against: '--jobs 1',
+      ratio: batchJobs.ratio,
+      min: 1.7,
+      met: batchJobs.ratio >= 1.7,
+    });
+  }
+  if (auditGrowth) {
+    const largest = auditGrowth.sizes[auditGrowth.sizes.length - 1];
+    targets.push({
+      id: 'audit-growth',
+      title: `logins/s at ${largest?.rows.toLocaleString('en-US')} audit rows`,
+      against: '0 rows',
+      ratio: auditGrowth.ratio,
+      min: 0.9,
+      met: auditGrowth.ratio >= 0.9,
+    });
+  }
+  if (independent) {
+    targets.push({
+      id: 'verify-vs-ceiling-autocannon',
+      title: '/v1/verify req/s, 1 worker, SQLite, autocannon',
+      against: 'bare Fastify + RSA, autocannon',
+      ratio: independent.verifyVsCeiling,
+      min: 0.35,
+      met: independent.verifyVsCeiling >= 0.35,
     });
   }
   for (const t of http?.targets ?? []) {
@@ -153,7 +232,10 @@ async function main(): Promise<number> {
     mode: quick ? 'quick' : 'full',
     machine: info,
     micro,
+    batchJobs,
+    auditGrowth,
     http,
+    independent,
     targets,
     durationSec: (performance.now() - started) / 1000,
   };

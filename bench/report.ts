@@ -1,6 +1,9 @@
 import type { PhaseResult } from './http/loadgen.js';
 import type { HttpResult } from './http/runHttp.js';
 import type { MicroResult } from './micro.js';
+import type { BatchJobsResult } from './batchJobs.js';
+import type { AuditGrowthResult } from './auditGrowth.js';
+import type { IndependentResult } from './http/independent.js';
 
 /** Where and with what the run happened. */
 export interface Machine {
@@ -25,7 +28,13 @@ export interface BenchReport {
   mode: 'quick' | 'full';
   machine: Machine;
   micro: MicroResult[];
+  /** `signet verify --batch --jobs 1` against `--jobs 2` (absent in runs made before it existed). */
+  batchJobs?: BatchJobsResult | null;
+  /** Logins/s as `audit_events` grows (`--only audit-growth`). */
+  auditGrowth?: AuditGrowthResult | null;
   http: HttpResult | null;
+  /** The `/v1/verify` row under autocannon in its own process (absent in older runs). */
+  independent?: IndependentResult | null;
   /** Every target of issue 5 with its measured ratio. */
   targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
   durationSec: number;
@@ -88,6 +97,49 @@ export function renderText(report: BenchReport): string {
       [false, true, false, false, true, true, false, true, true],
     ),
   );
+  const b = report.batchJobs;
+  if (b) {
+    out.push('');
+    out.push(
+      `signet verify --batch FILE --jobs N: ${b.lines.toLocaleString('en-US')} RSA-2048 device lines (4 keys), CLI from ${b.runner}, median of ${b.rounds} round(s), each process's start-up on a one-line file (${Object.entries(
+        b.startupMs,
+      )
+        .map(([j, ms]) => `--jobs ${j}: ${ms.toFixed(0)} ms`)
+        .join(', ')}) subtracted`,
+    );
+    out.push(
+      table(
+        ['jobs', 'lines/s', 'rounds'],
+        b.rates.map((r) => [
+          `--jobs ${r.jobs}`,
+          formatRate(r.linesPerSec),
+          r.samples.map(formatRate).join(' '),
+        ]),
+        [false, true, false],
+      ),
+    );
+  }
+  const g = report.auditGrowth;
+  if (g) {
+    out.push('');
+    out.push(
+      `Logins as audit_events grows: SQLite file, Signet's server in process (inject), ${g.inFlight} logins in flight, sizes interleaved`,
+    );
+    out.push(
+      table(
+        ['audit rows', 'logins/s', '', 'vs 0 rows', 'one append µs', 'pre-fill s'],
+        g.sizes.map((z) => [
+          z.rows.toLocaleString('en-US'),
+          formatRate(z.loginsPerSec),
+          `±${(z.spread * 100).toFixed(1)}%`,
+          formatRatio(g.ratios[String(z.rows)]),
+          z.appendUs.toFixed(1),
+          z.prefillSec.toFixed(1),
+        ]),
+        [true, true, false, true, true, true],
+      ),
+    );
+  }
   const h = report.http;
   if (h) {
     out.push('');
@@ -164,6 +216,35 @@ export function renderText(report: BenchReport): string {
         true,
         true,
       ]),
+    );
+  }
+  const ac = report.independent;
+  if (ac) {
+    out.push('');
+    out.push(
+      `Independent load generator: ${ac.loadgen}, ${ac.connections} connections, median of ${ac.rounds} round(s); /v1/verify sends ${ac.logins.toLocaleString('en-US')} single-use proofs a round (issued and signed before the timed window)`,
+    );
+    const line = (what: string, r: IndependentResult['ceiling']) => [
+      what,
+      formatRate(r.rate),
+      r.p50Ms.toFixed(2),
+      r.p99Ms.toFixed(2),
+      r.maxMs.toFixed(2),
+    ];
+    out.push(
+      table(
+        ['what', 'per second', 'p50 ms', 'p99 ms', 'max ms'],
+        [
+          line('bare Fastify + RSA verify (ceiling)', ac.ceiling),
+          line('Signet POST /v1/verify (device RSA), --workers 1', ac.verify),
+        ],
+        [false, true, true, true, true],
+      ),
+    );
+    out.push(
+      `/v1/verify / ceiling: ${formatRatio(ac.verifyVsCeiling)} (rounds: ${ac.perRound
+        .map((r) => formatRatio(r.verify / r.ceiling))
+        .join(' ')}); p99 / ceiling p99: ${formatRatio(ac.p99VsCeiling)}`,
     );
   }
   out.push('');

@@ -36,3 +36,14 @@ export {
   type ParsedTransaction,
   type BoundTransaction,
 } from './core/transactions.js';
+export {
+  createVerifier,
+  verifyBatch,
+  MAX_BATCH_LINE,
+  DEFAULT_KEY_CACHE_SIZE,
+  type Verifier,
+  type VerifierOptions,
+  type BatchResult,
+} from './core/verifier.js';
+export { createKeyCache, type KeyCache } from './core/keyCache.js';
+export type { ParsedKeyCache } from './schemes/types.js';

@@ -19,6 +19,8 @@ import { buildServer } from '../../src/server/buildServer.js';
 import { issueLoginChallenge } from '../../src/core/loginChallenges.js';
 import Fastify from 'fastify';
 import { openSqliteDatabase } from '../../src/store/sqlite/openSqliteDatabase.js';
+import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
+import type { Store } from '../../src/store/types.js';
 import { FULL, QUICK, measureGroup, type Entry } from '../harness.js';
 
 /**
@@ -88,6 +90,53 @@ const insert = raw.prepare('INSERT INTO t (v, at) VALUES (?, ?)');
 const threeInOne = raw.transaction(() => {
   for (let i = 0; i < 3; i++) insert.run('x'.repeat(64), Date.now());
 });
+
+// The store writes of concurrent logins (issue 13, group commit): 32 logins in flight, each
+// issuing its challenge, consuming it, moving its credential's counter and appending its audit
+// record, one after another, as `/v1/challenges` + `/v1/verify` do. The same work on two files,
+// group commit on and off, measured side by side.
+const CONCURRENT_LOGINS = 32;
+function loginWrites(target: Store, credentialId: string): () => Promise<boolean> {
+  let n = 0;
+  return async () => {
+    const one = async (): Promise<boolean> => {
+      const id = `c${n++}`;
+      const at = Date.now();
+      await target.challenges.put({
+        id,
+        appId: app.id,
+        type: 'device',
+        value: challengeText,
+        userId: 'probe-user',
+        data: null,
+        expiresAt: at + 300_000,
+      });
+      const consumed = await target.challenges.consume(app.id, id);
+      await target.credentials.markUsed(app.id, credentialId, 0, 0, at);
+      await target.audit.append({
+        id: `a${id}`,
+        appId: app.id,
+        at,
+        scheme: 'device',
+        action: 'login',
+        outcome: 'success',
+        reason: null,
+        userId: 'probe-user',
+        credentialId,
+        ip: '127.0.0.1',
+      });
+      return consumed !== null;
+    };
+    const done = await Promise.all(Array.from({ length: CONCURRENT_LOGINS }, one));
+    return done.every(Boolean);
+  };
+}
+const grouped = createSqliteStore({ path: join(dir, 'grouped.db') });
+const ungrouped = createSqliteStore({ path: join(dir, 'ungrouped.db'), groupCommit: false });
+for (const target of [grouped, ungrouped]) {
+  await target.apps.create(app);
+  await target.credentials.create(credential);
+}
 
 // The HTTP layer without sockets: Fastify's inject through Signet's whole server (hooks, JSON
 // parser, schemas, error handler, serializer) against a bare Fastify route.
@@ -285,6 +334,23 @@ const steps: Array<[string, Entry[]]> = [
     ],
   ],
   [
+    `sqlite: the writes of ${CONCURRENT_LOGINS} concurrent logins (put, consume, markUsed, audit each), group commit on vs off`,
+    [
+      {
+        label: 'group commit (one transaction per event-loop turn)',
+        async: true,
+        run: loginWrites(grouped, credential.id),
+        check: (r) => r === true,
+      },
+      {
+        label: 'one transaction per write',
+        async: true,
+        run: loginWrites(ungrouped, credential.id),
+        check: (r) => r === true,
+      },
+    ],
+  ],
+  [
     'ids: randomAlphanumeric(22) from the pooled random source vs base64url of randomBytes(16)',
     [
       { label: 'randomAlphanumeric', run: () => randomAlphanumeric(deps.random, 22), check: ok },
@@ -301,10 +367,19 @@ try {
     process.stdout.write(`\n${title}\n`);
     measured.forEach((m, i) => {
       if (i === 0 && !/^(challenge|ids|sqlite|http)/.test(title)) total += m.nsPerOp;
+      const perLogin = title.includes('concurrent logins')
+        ? `  (${(m.nsPerOp / 1000 / CONCURRENT_LOGINS).toFixed(1)} µs a login)`
+        : '';
       process.stdout.write(
-        `  ${(m.nsPerOp / 1000).toFixed(1).padStart(8)} µs  ±${(m.spread * 100).toFixed(0)}%  ${m.label}\n`,
+        `  ${(m.nsPerOp / 1000).toFixed(1).padStart(8)} µs  ±${(m.spread * 100).toFixed(0)}%  ${m.label}${perLogin}\n`,
       );
     });
+    if (title.includes('concurrent logins')) {
+      const [on, off] = measured;
+      process.stdout.write(
+        `  group commit on / off, logins per second: ${((off?.nsPerOp ?? 0) / (on?.nsPerOp ?? 1)).toFixed(2)}x\n`,
+      );
+    }
     if (title.startsWith('challenge')) {
       total += measured[1]?.nsPerOp ?? 0;
     }
@@ -314,6 +389,8 @@ try {
   );
 } finally {
   raw.close();
+  await grouped.close();
+  await ungrouped.close();
   await server.close();
   await bare.close();
   await probe.remove();

@@ -7,11 +7,24 @@ export interface CliIo {
   err(text: string): void;
   /** Reads all of stdin (for `-` arguments). */
   readStdin(): Promise<string>;
+  /** Stdin as a stream of chunks, for verbs that stream (`verify --batch -`); else `readStdin` is used. */
+  stdin?(): AsyncIterable<Uint8Array | string>;
+  /** Writes data to stdout and resolves once the stream can take more (backpressure); else `out`. */
+  outFlow?(text: string): Promise<void>;
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/** Exit status when the reader of stdout went away: 128 + SIGPIPE, what a Unix tool reports. */
+const EXIT_BROKEN_PIPE = 141;
+
 /** The process's real streams. */
 export function processIo(): CliIo {
+  // `signet verify --batch big.jsonl | head`: once the reader has gone, stop quietly (as Unix
+  // tools do on SIGPIPE, which Node ignores) instead of dying of an unhandled EPIPE with a stack.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw e;
+  });
   return {
     out: (t) => void process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => void process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
@@ -20,6 +33,15 @@ export function processIo(): CliIo {
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
+    stdin: () => process.stdin,
+    outFlow: (t) =>
+      new Promise<void>((resolve, reject) => {
+        const more = process.stdout.write(t.endsWith('\n') ? t : `${t}\n`, (e) => {
+          if (e) reject(e);
+        });
+        if (more) resolve();
+        else process.stdout.once('drain', resolve);
+      }),
     env: process.env,
   };
 }

@@ -1,7 +1,7 @@
 import type { ReasonCode } from '../errors/codes.js';
 import type { App, AuditRecord } from '../store/types.js';
 import type { Deps } from './deps.js';
-import { randomId } from './ids.js';
+import { timeKey, timeOrderedId } from './ids.js';
 import { clientKey } from './rateLimit.js';
 
 /**
@@ -49,7 +49,8 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
     const record: AuditRecord = {
       id: aggregate
         ? // A keyed MAC, so record ids say nothing about the client they aggregate.
-          `ag_${deps.sealer
+          // Prefixed with the window's start, so aggregated ids too append at the index's edge.
+          `ag_${timeKey(Math.floor(at / AUDIT_AGGREGATE_WINDOW_MS) * AUDIT_AGGREGATE_WINDOW_MS)}${deps.sealer
             .mac(
               [
                 attempt.app.id,
@@ -62,7 +63,7 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
               ].join('\u0000'),
             )
             .slice(0, 32)}`
-        : randomId(deps.random, 'au'),
+        : timeOrderedId(deps.random, 'au', at),
       appId: attempt.app.id,
       at,
       scheme: attempt.scheme,

@@ -4,8 +4,6 @@
  * alphabets and non-canonical trailing bits, and return `null` on any bad input.
  */
 
-const STANDARD = /^[A-Za-z0-9+/]*$/;
-const URL_SAFE = /^[A-Za-z0-9_-]*$/;
 const LINE_BREAKS = /[\r\n]/g;
 
 /** Options for {@link decodeBase64}. */
@@ -34,11 +32,18 @@ export function decodeBase64(input: string, options: Base64Options = {}): Uint8A
     s = s.slice(0, padStart);
   }
   if (s.length % 4 === 1) return null;
-  const urlSafe = URL_SAFE.test(s);
-  if (!urlSafe && !STANDARD.test(s)) return null;
+  // The alphabet is the one its own characters name (either, when it has none of `+/-_`).
+  const urlSafe = s.includes('-') || s.includes('_');
   const bytes = Buffer.from(s, urlSafe ? 'base64url' : 'base64');
-  // Canonical form only: the re-encoding must give back the same characters (no stray low bits).
-  if (bytes.toString(urlSafe ? 'base64url' : 'base64').replace(/=+$/, '') !== s) return null;
+  // The re-encoding must give back the very characters: this refuses every character outside
+  // the alphabet (Node skips those, so the re-encoding is shorter), a mix of the two alphabets
+  // (Node reads both, but writes one), and stray low bits (non-canonical). It replaces two
+  // regular-expression scans of the input, which cost more than the decoding on long keys.
+  let again = bytes.toString(urlSafe ? 'base64url' : 'base64');
+  let end = again.length;
+  while (end > 0 && again.charCodeAt(end - 1) === 0x3d) end--;
+  if (end !== again.length) again = again.slice(0, end);
+  if (again !== s) return null;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -1,6 +1,6 @@
 import { decodeHex, utf8Bytes } from '../encoding/index.js';
 import { invalid, type Parsed } from '../errors/codes.js';
-import type { OfflineInput } from './types.js';
+import type { OfflineInput, ParsedKeyCache } from './types.js';
 
 /**
  * Field readers every scheme folder shares: the envelope of a credential body, its optional
@@ -62,4 +62,30 @@ export function readOfflineMessage(input: OfflineInput, maxBytes: number): Parse
       ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: maxBytes * 2 })
       : null;
   return bytes === null ? invalid(`messageHex must be hex of ${limit}`) : { ok: true, value: bytes };
+}
+
+/**
+ * Parses a batch line's key through `keys` when given: the text is looked up under
+ * `scheme + NUL + text` (so a key of one scheme is never handed to another), parsed on a miss,
+ * and a parsed key is kept; a failure is returned as the parser gave it and not kept.
+ *
+ * @example
+ * const key = parseKeyCached(keys, 'eos', input.publicKey, parseEosPublicKey);
+ */
+export function parseKeyCached<T, F extends { ok: false }>(
+  keys: ParsedKeyCache | undefined,
+  scheme: string,
+  text: unknown,
+  parse: (text: unknown) => { ok: true; value: T } | F,
+): { ok: true; value: T } | F {
+  if (keys === undefined || typeof text !== 'string') return parse(text);
+  let failure: F | undefined;
+  const hit = keys.get(`${scheme}\u0000${text}`, () => {
+    const parsed = parse(text);
+    if (parsed.ok) return parsed.value;
+    failure = parsed;
+    return null;
+  });
+  if (hit !== null && hit !== undefined) return { ok: true, value: hit as T };
+  return failure ?? parse(text);
 }

@@ -23,6 +23,17 @@ export interface OfflineInput {
 }
 
 /**
+ * A cache of parsed keys keyed by their text (a bounded LRU: `createKeyCache` in
+ * `src/core/keyCache.ts` is one). `verifyOffline` looks a line's key up here before parsing it,
+ * so a batch that names the same key on many lines parses it once. Each scheme prefixes the
+ * text with its own name, so one cache can serve every scheme. `parse` returning `null` (a key
+ * that does not parse) is not cached.
+ */
+export interface ParsedKeyCache {
+  get(material: string, parse: () => unknown): unknown;
+}
+
+/**
  * What a scheme's credential parser hands the core to store: the key material as plain JSON
  * (e.g. `{ kind: 'rsa', spki: '<base64url DER>' }`), the look-up account (eos account name,
  * lowercase eth address) and the optional device slot and label.
@@ -43,6 +54,9 @@ export interface Scheme<Credential extends CredentialDraft = CredentialDraft> {
   readonly name: SchemeName;
   /** Strict parser of a credential registration body; `null` for schemes registered otherwise (webauthn). */
   readonly parseCredential: ((input: unknown) => Parsed<Credential>) | null;
-  /** Offline verification of one `verify --batch` line; `null` when the scheme has none (webauthn). */
-  readonly verifyOffline: ((input: OfflineInput) => Verified | ParseFailure) | null;
+  /**
+   * Offline verification of one `verify --batch` line; `null` when the scheme has none (webauthn).
+   * With `keys`, parsed keys are taken from and added to that cache.
+   */
+  readonly verifyOffline: ((input: OfflineInput, keys?: ParsedKeyCache) => Verified | ParseFailure) | null;
 }

@@ -1442,6 +1442,77 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         }));
     });
 
+    describe('concurrent writes (SQLite commits them as one group)', () => {
+      it('50 consumes of one challenge among 50 other writes started together: exactly one winner, the rest land', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const contested = makeChallenge(app.id);
+          await store.challenges.put(contested);
+          const others = Array.from({ length: 25 }, () => makeChallenge(app.id));
+          const audits = Array.from({ length: 25 }, (_, i) => makeAudit(app.id, { at: T0 + i }));
+          const [consumed] = await Promise.all([
+            Promise.all(Array.from({ length: 50 }, () => store.challenges.consume(app.id, contested.id))),
+            Promise.all(others.map((c) => store.challenges.put(c))),
+            Promise.all(audits.map((r) => store.audit.append(r))),
+          ]);
+          assert.equal(consumed.filter((c) => c !== null).length, 1);
+          assert.deepEqual(
+            consumed.find((c) => c !== null),
+            contested,
+          );
+          for (const c of others) assert.deepEqual(await store.challenges.consume(app.id, c.id), c);
+          const listed = await store.audit.list(app.id, { limit: 100 });
+          assert.deepEqual(listed.map((r) => r.id).sort(), audits.map((r) => r.id).sort());
+        }));
+
+      it('a write refused among concurrent writes refuses only its caller and leaves none of its statements', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const k1 = makeSigningKey(T0);
+          const k2 = makeSigningKey(T0 + 10);
+          await store.signingKeys.rotate(k1);
+          await store.signingKeys.rotate(k2);
+          const sibling = makeCredential(app.id, { userId: 'alice', type: 'device', deviceId: 'phone' });
+          const taken = makeCredential(app.id, { userId: 'bob' });
+          await store.credentials.create(sibling);
+          await store.credentials.create(taken);
+          const before = await store.signingKeys.list();
+          const a = makeChallenge(app.id);
+          const b = makeChallenge(app.id);
+          const audit = makeAudit(app.id);
+          const results = await Promise.allSettled([
+            store.challenges.put(a),
+            store.apps.create({ ...app, name: 'duplicate' }),
+            // Two statements: the retire of k2 must be undone with the refused insert of k1 again.
+            store.signingKeys.rotate({ ...k1, createdAt: T0 + 20 }),
+            // The insert is refused, so the sibling it would replace must stay.
+            store.credentials.create({ ...taken, userId: 'alice', deviceId: 'phone' }),
+            store.audit.append(audit),
+            store.challenges.put(b),
+          ]);
+          assert.deepEqual(
+            results.map((r) => r.status),
+            ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+          );
+          for (const r of results)
+            if (r.status === 'rejected') assert.ok(isCode('conflict')(r.reason), String(r.reason));
+          assert.equal((await store.apps.get(app.id))?.name, app.name);
+          const after = await store.signingKeys.list();
+          assert.deepEqual(
+            after.filter((k) => k.kid === k1.kid || k.kid === k2.kid),
+            before.filter((k) => k.kid === k1.kid || k.kid === k2.kid),
+          );
+          assert.deepEqual(await store.credentials.get(app.id, sibling.id), sibling);
+          assert.deepEqual(await store.credentials.get(app.id, taken.id), taken);
+          assert.deepEqual(await store.challenges.consume(app.id, a.id), a);
+          assert.deepEqual(await store.challenges.consume(app.id, b.id), b);
+          assert.deepEqual(
+            (await store.audit.list(app.id, { limit: 10 })).map((r) => r.id),
+            [audit.id],
+          );
+        }));
+    });
+
     describe('rate limits', () => {
       const W = 60_000;
       /** A window start well after T0, so the cases control where in the window they are. */

@@ -678,3 +678,103 @@ describe('sqlite adapter: migration 2 (one wallet per app)', () => {
     }
   });
 });
+
+runStoreConformance('sqlite file, group commit off', async (clock) => {
+  const path = tempFile();
+  const store = createSqliteStore({ path, clock, groupCommit: false });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      removeDbFiles(path);
+    },
+  };
+});
+
+describe('sqlite adapter: group commit', () => {
+  it('writes started in one event-loop turn share one commit, and no caller hears back before it', async () => {
+    const path = tempFile();
+    const events: string[] = [];
+    const store = createSqliteStore({ path, clock: () => T0, onCommit: (n) => events.push(`commit ${n}`) });
+    try {
+      const a = makeApp();
+      await store.apps.create(a); // alone: its own transaction, no group
+      assert.equal(events.length, 0);
+      const c = makeChallenge(a.id);
+      await store.challenges.put(c);
+      events.length = 0;
+      const consumes = Array.from({ length: 50 }, (_, i) =>
+        store.challenges.consume(a.id, c.id).then((r) => {
+          events.push(`settled ${i}`);
+          return r;
+        }),
+      );
+      const winners = (await Promise.all(consumes)).filter((r) => r !== null);
+      assert.equal(winners.length, 1);
+      assert.equal(events[0], 'commit 50', 'one commit for the 50, before any caller settled');
+      assert.equal(events.length, 51);
+    } finally {
+      await store.close();
+      removeDbFiles(path);
+    }
+  });
+
+  it('a refused write in a group is rolled back to its savepoint; the group commits once', async () => {
+    const path = tempFile();
+    const commits: number[] = [];
+    const store = createSqliteStore({ path, clock: () => T0, onCommit: (n) => commits.push(n) });
+    try {
+      const k1 = makeSigningKey(T0);
+      const k2 = makeSigningKey(T0 + 10);
+      await store.signingKeys.rotate(k1);
+      await store.signingKeys.rotate(k2);
+      const a = makeApp();
+      await store.apps.create(a);
+      commits.length = 0;
+      const c = makeChallenge(a.id);
+      const [put, rotated, replay] = await Promise.allSettled([
+        store.challenges.put(c),
+        store.signingKeys.rotate({ ...k1, createdAt: T0 + 20 }),
+        store.replay.remember('group-key', 60_000),
+      ]);
+      assert.deepEqual(commits, [3]);
+      assert.equal(put.status, 'fulfilled');
+      assert.equal(rotated.status, 'rejected');
+      assert.ok(isSignetError((rotated as PromiseRejectedResult).reason, 'conflict'));
+      assert.deepEqual(replay, { status: 'fulfilled', value: true });
+      // Checked on a second connection: what is on disk, not what this connection caches.
+      const raw = new BetterSqlite3(path, { readonly: true });
+      try {
+        const active = raw.prepare('SELECT kid FROM signing_keys WHERE retired_at IS NULL').all();
+        assert.deepEqual(active, [{ kid: k2.kid }], 'the retire of k2 was undone with the refused insert');
+        assert.equal(count(raw, 'challenges'), 1);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+      removeDbFiles(path);
+    }
+  });
+
+  it('close commits the writes already started; they are there after a reopen', async () => {
+    const path = tempFile();
+    const store = createSqliteStore({ path, clock: () => T0 });
+    const a = makeApp();
+    await store.apps.create(a);
+    const challenges = Array.from({ length: 10 }, () => makeChallenge(a.id));
+    const puts = challenges.map((c) => store.challenges.put(c));
+    await store.close();
+    await Promise.all(puts);
+    await assert.rejects(store.challenges.put(makeChallenge(a.id)), (e) =>
+      isSignetError(e, 'store_unavailable'),
+    );
+    const again = createSqliteStore({ path, clock: () => T0 });
+    try {
+      for (const c of challenges) assert.deepEqual(await again.challenges.consume(a.id, c.id), c);
+    } finally {
+      await again.close();
+      removeDbFiles(path);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { decodeHex } from '../../encoding/index.js';
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
-import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
-import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
+import type { CredentialDraft, OfflineInput, ParsedKeyCache, Scheme } from '../types.js';
+import { parseKeyCached, readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { decodeDevicePublicKey, parseDevicePublicKey, type DeviceKeyKind } from './keys.js';
 import { MAX_DEVICE_SIGNATURE_BYTES, parseDeviceSignature, verifyDeviceSignature } from './signatures.js';
 
@@ -91,17 +91,18 @@ function readSignature(input: OfflineInput): Parsed<Uint8Array> {
  * in any accepted form, the signature RSA PKCS#1 v1.5 SHA-256 or P-256 ECDSA (DER or raw
  * `r || s`). A malformed field gives `invalid_request`; a well-formed key that policy refuses
  * (e.g. RSA-1024) gives `key_invalid`; a signature that does not verify, `signature_invalid`.
+ * With `keys`, the parsed key is cached by its text (see `ParsedKeyCache`).
  *
  * @example
  * verifyDeviceOffline({ scheme: 'device', publicKey: pem, message: 'challenge', signature: 'MEUCIQ…' })
  * // { ok: true }
  */
-export function verifyDeviceOffline(input: OfflineInput): Verified | ParseFailure {
+export function verifyDeviceOffline(input: OfflineInput, keys?: ParsedKeyCache): Verified | ParseFailure {
   const message = readOfflineMessage(input, MAX_DEVICE_MESSAGE_BYTES);
   if (!message.ok) return message;
   const signature = readSignature(input);
   if (!signature.ok) return signature;
-  const key = decodeDevicePublicKey(input.publicKey);
+  const key = parseKeyCached(keys, 'device', input.publicKey, decodeDevicePublicKey);
   if (!key.ok) return key.code === 'key_invalid' ? { ok: false, code: 'key_invalid' } : invalid(key.message);
   return verifyDeviceSignature(key.value, message.value, signature.value);
 }

@@ -1,6 +1,6 @@
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
-import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
-import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
+import type { CredentialDraft, OfflineInput, ParsedKeyCache, Scheme } from '../types.js';
+import { parseKeyCached, readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { parseEosPublicKey } from './keys.js';
 import { parseEosSignature } from './signatures.js';
 import { verifyEosSignature } from './verify.js';
@@ -84,12 +84,13 @@ export function parseEosCredential(input: unknown): Parsed<EosCredential> {
  * Offline check of one `signet verify --batch` line
  * `{ scheme: "eos", publicKey, message | messageHex, signature }`: the signature (`SIG_K1_` /
  * `SIG_R1_`) over SHA-256(message) against `publicKey`. Malformed fields give `invalid_request`.
+ * With `keys`, the parsed key is cached by its text (see `ParsedKeyCache`).
  *
  * @example
  * verifyEosOffline({ scheme: 'eos', publicKey: 'PUB_K1_…', message: 'hello', signature: 'SIG_K1_…' })
  */
-export function verifyEosOffline(input: OfflineInput): Verified | ParseFailure {
-  const key = parseEosPublicKey(input.publicKey);
+export function verifyEosOffline(input: OfflineInput, keys?: ParsedKeyCache): Verified | ParseFailure {
+  const key = parseKeyCached(keys, 'eos', input.publicKey, parseEosPublicKey);
   if (!key.ok) return key;
   const message = readOfflineMessage(input, MAX_EOS_MESSAGE_BYTES);
   if (!message.ok) return message;

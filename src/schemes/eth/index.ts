@@ -1,6 +1,6 @@
 import { invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
-import type { CredentialDraft, OfflineInput, Scheme } from '../types.js';
-import { readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
+import type { CredentialDraft, OfflineInput, ParsedKeyCache, Scheme } from '../types.js';
+import { parseKeyCached, readCredentialBody, readLabel, readOfflineMessage } from '../fields.js';
 import { parseEthAddress, type EthAddress } from './address.js';
 import { verifyPersonalSign } from './personalSign.js';
 import { parseEthSignature } from './signature.js';
@@ -68,12 +68,13 @@ export function parseEthCredential(input: unknown): Parsed<EthCredential> {
  * Offline check of one `signet verify --batch` line
  * `{ scheme: "eth", address, message | messageHex, signature | signatureHex }`: EIP-191
  * `personal_sign` recovery compared with `address`. Malformed fields give `invalid_request`.
+ * With `keys`, the parsed address (its EIP-55 check costs a Keccak-256) is cached by its text.
  *
  * @example
  * verifyEthOffline({ scheme: 'eth', address, message: 'hello world', signature: '0x…' })
  */
-export function verifyEthOffline(input: OfflineInput): Verified | ParseFailure {
-  const address = parseEthAddress(input.address);
+export function verifyEthOffline(input: OfflineInput, keys?: ParsedKeyCache): Verified | ParseFailure {
+  const address = parseKeyCached(keys, 'eth', input.address, parseEthAddress);
   if (!address.ok) return address;
   const message = readOfflineMessage(input, MAX_ETH_MESSAGE_BYTES);
   if (!message.ok) return message;

@@ -28,32 +28,31 @@ const MAX_SECRET = 1024;
 /** `timestamp.clientId.` at the start of a payload: Unix ms digits, a client id, then the rest. */
 const PAYLOAD_PREFIX = /^(?:0|[1-9][0-9]{0,15})\.[A-Za-z0-9_-]{1,128}\./;
 
+const PREFIX_MESSAGE =
+  'message must be the payload "timestamp.clientId.bodyOrPath", not yet base64url-encoded';
+const SIZE_MESSAGE = 'message must be the payload text (or messageHex its bytes), at most 1 MiB';
+
 /** Reads exactly one of `message` (the payload as UTF-8 text) / `messageHex` (its bytes). */
 function readPayload(input: OfflineInput): Parsed<Uint8Array> {
   if ((input.message === undefined) === (input.messageHex === undefined)) {
     return invalid('give exactly one of message and messageHex');
   }
-  let bytes: Uint8Array | null;
   if (input.message !== undefined) {
-    bytes =
-      typeof input.message === 'string' && input.message.length <= MAX_TINIAPP_PAYLOAD_BYTES
-        ? utf8Bytes(input.message)
-        : null;
-  } else {
-    bytes =
-      typeof input.messageHex === 'string'
-        ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: MAX_TINIAPP_PAYLOAD_BYTES * 2 })
-        : null;
+    const text = input.message;
+    if (typeof text !== 'string' || text.length > MAX_TINIAPP_PAYLOAD_BYTES) return invalid(SIZE_MESSAGE);
+    // The prefix is ASCII, so it is checked on the text itself, before any encoding.
+    if (!PAYLOAD_PREFIX.test(text)) return invalid(PREFIX_MESSAGE);
+    const bytes = utf8Bytes(text);
+    return bytes.length > MAX_TINIAPP_PAYLOAD_BYTES ? invalid(SIZE_MESSAGE) : { ok: true, value: bytes };
   }
-  if (bytes === null || bytes.length > MAX_TINIAPP_PAYLOAD_BYTES) {
-    return invalid('message must be the payload text (or messageHex its bytes), at most 1 MiB');
-  }
+  const bytes =
+    typeof input.messageHex === 'string'
+      ? decodeHex(input.messageHex, { allowPrefix: true, maxLength: MAX_TINIAPP_PAYLOAD_BYTES * 2 })
+      : null;
+  if (bytes === null || bytes.length > MAX_TINIAPP_PAYLOAD_BYTES) return invalid(SIZE_MESSAGE);
   // Only the ASCII prefix is read, so a body that is not UTF-8 (messageHex) is fine.
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 160)).toString('latin1');
-  if (!PAYLOAD_PREFIX.test(head)) {
-    return invalid('message must be the payload "timestamp.clientId.bodyOrPath", not yet base64url-encoded');
-  }
-  return { ok: true, value: bytes };
+  return PAYLOAD_PREFIX.test(head) ? { ok: true, value: bytes } : invalid(PREFIX_MESSAGE);
 }
 
 /**
