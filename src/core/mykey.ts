@@ -15,6 +15,7 @@ import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
 import { checkRateLimit, clientFailureBudget, countFailure, limitKeys } from './rateLimit.js';
+import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
 /**
@@ -32,6 +33,10 @@ export interface MykeySessionView {
   account?: string;
   chain?: string;
   token?: string;
+  /** The session's refresh token (CONTRACT.md "Tokens and sessions"), to the creator alone. */
+  refreshToken?: string;
+  /** When the refresh-token family ends, Unix seconds. */
+  refreshExpiresAt?: number;
   expiresAt: number;
 }
 
@@ -48,8 +53,41 @@ function pollHashOf(pollSecret: string): string {
   return encodeBase64Url(sha256(utf8Bytes(pollSecret)));
 }
 
-/** The sealing purpose of a session's token: bound to its app and uuID. */
+/** The sealing purpose of a session's token: bound to its app and uuID (sessions before families). */
 const tokenPurpose = (appId: string, uuID: string) => `mykey-token:${appId}:${uuID}`;
+
+/**
+ * The sealing purpose of a session's grant (access token, refresh token and family expiry, as
+ * JSON): bound to its app and uuID, and distinct from the older token-only purpose.
+ */
+const grantPurpose = (appId: string, uuID: string) => `mykey-grant:${appId}:${uuID}`;
+
+interface MykeyGrant {
+  token: string;
+  refreshToken?: string;
+  refreshExpiresAt?: number;
+}
+
+/** Opens a session's sealed grant; `null` when it was sealed under another master key. */
+function openGrant(deps: Deps, appId: string, uuID: string, sealed: string): MykeyGrant | null {
+  try {
+    const g = JSON.parse(deps.sealer.open(sealed, grantPurpose(appId, uuID))) as Record<string, unknown>;
+    if (
+      typeof g['token'] === 'string' &&
+      typeof g['refreshToken'] === 'string' &&
+      typeof g['refreshExpiresAt'] === 'number'
+    )
+      return { token: g['token'], refreshToken: g['refreshToken'], refreshExpiresAt: g['refreshExpiresAt'] };
+    return null;
+  } catch {
+    // A session verified before refresh tokens sealed the access token alone.
+  }
+  try {
+    return { token: deps.sealer.open(sealed, tokenPurpose(appId, uuID)) };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * `POST /v1/mykey/sessions`: a pending session with a random uuID, the callback URL to give
@@ -98,14 +136,11 @@ export async function readMykeySession(
   const s = await deps.store.mykey.get(app.id, uuID);
   if (!s) throw new SignetError('not_found', 'No such MYKEY session.');
   const status = s.status === 'pending' && s.expiresAt <= deps.clock() ? 'failed' : s.status;
-  let token: string | null = null;
+  let grant: MykeyGrant | null = null;
   if (s.token !== null && status === 'verified' && s.pollHash !== null && pollSecret !== null) {
     if (equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash))) {
-      try {
-        token = deps.sealer.open(s.token, tokenPurpose(app.id, s.uuID));
-      } catch {
-        token = null; // sealed under another master key: the session cannot give its token
-      }
+      // null when sealed under another master key: the session cannot give its token
+      grant = openGrant(deps, app.id, s.uuID, s.token);
     }
   }
   return {
@@ -113,7 +148,7 @@ export async function readMykeySession(
     status,
     ...(s.account ? { account: s.account } : {}),
     ...(s.chain ? { chain: s.chain } : {}),
-    ...(token !== null ? { token } : {}),
+    ...(grant ?? {}),
     expiresAt: s.expiresAt,
   };
 }
@@ -256,22 +291,25 @@ async function completeSignedLogin(
   }
   const account = login.chain === 'ETH' ? login.account.toLowerCase() : login.account;
   const subject = userId ?? `mykey:${login.chain.toLowerCase()}:${account}`;
-  const { token } = await tokens.issue({
-    appId: app.id,
+  // A verified MYKEY login starts a session (refresh-token family) like any login: its tokens
+  // carry `sid`, so refresh, logout, revoke and introspection work for them.
+  const { token, refreshToken, refreshExpiresAt, sessionId } = await startSession(deps, tokens, app, {
     userId: subject,
-    amr: 'mykey',
     credentialId: null,
-    ttlSec: app.settings.tokenTtlSec,
+    amr: 'mykey',
   });
+  const grant: MykeyGrant = { token, refreshToken, refreshExpiresAt };
   const won = await deps.store.mykey.complete(app.id, login.uuID, {
     status: 'verified',
     account,
     chain: login.chain,
-    // Sealed under the master key, bound to this session: the store never holds the token.
-    token: deps.sealer.seal(token, tokenPurpose(app.id, login.uuID)),
+    // Sealed under the master key, bound to this session: the store never holds either token.
+    token: deps.sealer.seal(JSON.stringify(grant), grantPurpose(app.id, login.uuID)),
     reason: null,
   });
   if (!won) {
+    // Another completion won the race: the family this one started must not outlive it.
+    await deps.store.sessions.revoke(app.id, sessionId, 'replayed', deps.clock());
     await audit('replayed', userId);
     return { ok: false, reason: 'replayed' };
   }
@@ -283,7 +321,7 @@ async function completeSignedLogin(
       status: 'verified',
       account,
       chain: login.chain,
-      token,
+      ...grant,
       expiresAt: session.expiresAt,
     },
   };
