@@ -166,10 +166,12 @@ function field(body: Record<string, unknown>, name: string, max: number): string
  * unique index in the store), `null` when nobody registered it. Should two users ever appear
  * (a store that missed its migration) the login is refused rather than given to either.
  */
-function singleOwner(registered: Credential[]): { ok: true; userId: string | null } | { ok: false } {
+function singleOwner(
+  registered: Credential[],
+): { ok: true; userId: string | null; credentialId: string | null } | { ok: false } {
   const owners = new Set(registered.map((c) => c.userId));
   if (owners.size > 1) return { ok: false };
-  return { ok: true, userId: registered[0]?.userId ?? null };
+  return { ok: true, userId: registered[0]?.userId ?? null, credentialId: registered[0]?.id ?? null };
 }
 
 /**
@@ -183,7 +185,10 @@ async function eosSignersFor(
   deps: Deps,
   app: App,
   account: string,
-): Promise<{ signers: Array<{ key: EosPublicKey; userId: string | null }> } | { ambiguous: true }> {
+): Promise<
+  | { signers: Array<{ key: EosPublicKey; userId: string | null; credentialId: string | null }> }
+  | { ambiguous: true }
+> {
   const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
   if (app.settings.chainApi) {
     const owner = singleOwner(registered);
@@ -207,12 +212,16 @@ async function eosSignersFor(
       : undefined;
     const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
     const parsed = parseEosPublicKey(pub);
-    return { signers: parsed.ok ? [{ key: parsed.value, userId: owner.userId }] : [] };
+    return {
+      signers: parsed.ok
+        ? [{ key: parsed.value, userId: owner.userId, credentialId: owner.credentialId }]
+        : [],
+    };
   }
-  const signers: Array<{ key: EosPublicKey; userId: string | null }> = [];
+  const signers: Array<{ key: EosPublicKey; userId: string | null; credentialId: string | null }> = [];
   for (const c of registered) {
     const parsed = parseEosPublicKey(c.publicKey['key']);
-    if (parsed.ok) signers.push({ key: parsed.value, userId: c.userId });
+    if (parsed.ok) signers.push({ key: parsed.value, userId: c.userId, credentialId: c.id });
   }
   return { signers };
 }
@@ -235,8 +244,8 @@ async function completeSignedLogin(
   action: string,
   ip: string | null,
 ): Promise<{ ok: true; view: MykeySessionView } | { ok: false; reason: ReasonCode | 'session_unknown' }> {
-  const audit = (reason: string | null, userId: string | null) =>
-    recordAttempt(deps, { app, scheme: 'mykey', action, reason, userId, credentialId: null, ip });
+  const audit = (reason: string | null, userId: string | null, credentialId: string | null = null) =>
+    recordAttempt(deps, { app, scheme: 'mykey', action, reason, userId, credentialId, ip });
   const session = await deps.store.mykey.get(app.id, login.uuID);
   if (!session || session.status !== 'pending' || session.expiresAt <= deps.clock()) {
     await audit('replayed', null);
@@ -251,6 +260,9 @@ async function completeSignedLogin(
   }
   // The user the token names: the owner of the key that verified (CONTRACT.md "Identity binding").
   let userId: string | null = null;
+  // The registered credential that named the user: its deletion ends the session (CONTRACT.md
+  // "Deleting a credential revokes the tokens it produced").
+  let credentialId: string | null = null;
   let valid: boolean;
   if (login.chain === 'ETH') {
     if (!ETH_ACCOUNT.test(login.account)) {
@@ -269,6 +281,7 @@ async function completeSignedLogin(
       return { ok: false, reason: 'credential_unknown' };
     }
     userId = owner.userId;
+    credentialId = owner.credentialId;
   } else {
     if (!isEosAccountName(login.account)) {
       await audit('key_invalid', null);
@@ -284,6 +297,7 @@ async function completeSignedLogin(
     );
     valid = signer !== undefined;
     userId = signer?.userId ?? null;
+    credentialId = signer?.credentialId ?? null;
   }
   if (!valid) {
     await audit('signature_invalid', userId);
@@ -295,7 +309,7 @@ async function completeSignedLogin(
   // carry `sid`, so refresh, logout, revoke and introspection work for them.
   const { token, refreshToken, refreshExpiresAt, sessionId } = await startSession(deps, tokens, app, {
     userId: subject,
-    credentialId: null,
+    credentialId,
     amr: 'mykey',
   });
   const grant: MykeyGrant = { token, refreshToken, refreshExpiresAt };
@@ -313,7 +327,7 @@ async function completeSignedLogin(
     await audit('replayed', userId);
     return { ok: false, reason: 'replayed' };
   }
-  await audit(null, subject);
+  await audit(null, subject, credentialId);
   return {
     ok: true,
     view: {

@@ -3,10 +3,12 @@
 // (@wharfkit/antelope). Each `finding` block replays an attack that worked before its fix.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
+import { Wallet } from 'ethers';
 import { createApp } from '../../src/core/apps.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import type { App } from '../../src/store/types.js';
@@ -232,5 +234,97 @@ describe('a verified MYKEY session starts a session family', () => {
       assert.equal(bytes.includes(secret), false);
       assert.equal(wal.includes(secret), false);
     }
+  });
+});
+
+describe('finding 1: a MYKEY session outlived the deletion of the wallet credential that produced it', () => {
+  test('deleting the eos credential ends the MYKEY sessions it started (refresh refused, token inactive)', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'mk-del', 'mkdeleted', key);
+    const { view } = await mykeyLogin(h.app.id, 'mkdeleted', key);
+    const listed = (await client.listCredentials('mk-del')).body as { credentials: Array<{ id: string }> };
+    const credentialId = listed.credentials[0]!.id;
+    const info = (await client.introspect(view.token)).body as { active: boolean; cid?: string };
+    assert.equal(info.active, true);
+    assert.equal(info.cid, credentialId, 'the token names the credential whose key verified');
+    assert.equal((await client.revokeCredential('mk-del', credentialId)).status, 204);
+    const r = await publicCall('POST', '/v1/tokens/refresh', {
+      appId: h.app.id,
+      refreshToken: view.refreshToken,
+    });
+    assert.equal(r.status, 401, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'verification_failed');
+    assert.equal((await introspect(client, view.token)).active, false);
+  });
+
+  test('revoke { credentialId } reaches MYKEY sessions', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'mk-rev-cred', 'mkrevcred', key);
+    const { view } = await mykeyLogin(h.app.id, 'mkrevcred', key);
+    const cid = decodeJwt(view.token)['cid'];
+    assert.equal(typeof cid, 'string', 'the MYKEY token names its credential');
+    assert.deepEqual((await client.revokeTokens({ credentialId: cid as string })).body, { revoked: 1 });
+    assert.equal((await introspect(client, view.token)).active, false);
+  });
+});
+
+describe('finding 2: an app user could take the subject of a MYKEY account (`mykey:…`)', () => {
+  test('a userId starting with "mykey:" cannot get a credential, so no login names a MYKEY subject but MYKEY', async () => {
+    const victim = Wallet.createRandom();
+    const address = victim.address.toLowerCase();
+    // The victim signs in with MYKEY (Ethereum); nobody registered the address: sub = mykey:eth:<address>.
+    const s = await startSession(h.app.id);
+    const timestamp = seconds();
+    const text = timestamp + address + s.uuID + 'mykey';
+    const cb = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, {
+      uuID: s.uuID,
+      ref: 'mykey',
+      timestamp,
+      account: address,
+      chain: 'ETH',
+      sign: await victim.signMessage(text),
+    });
+    assert.deepEqual(cb.body, { code: 0, message: 'success' });
+    const view = (await poll(h.app.id, s.uuID, s.pollSecret)).body;
+    const subject = decodeJwt(view.token).sub;
+    assert.equal(subject, `mykey:eth:${address}`);
+
+    // The attacker signs up at the app with that name as username and their own device key.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const reg = await client.registerCredential(subject!, {
+      type: 'device',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
+    if (reg.status === 201) {
+      // Before the fix: a device login then gave a token naming the victim's MYKEY subject.
+      const ch = await publicCall('POST', '/v1/challenges', {
+        appId: h.app.id,
+        type: 'device',
+        userId: subject,
+      });
+      const login = await publicCall('POST', '/v1/verify', {
+        appId: h.app.id,
+        type: 'device',
+        userId: subject,
+        challengeId: ch.body.challengeId,
+        signature: nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64'),
+      });
+      assert.notEqual(
+        decodeJwt(login.body.token).sub,
+        subject,
+        'the attacker holds a token naming the victim',
+      );
+    }
+    assert.equal(reg.status, 400, JSON.stringify(reg.body));
+    assert.equal((reg.body as { error: { code: string } }).error.code, 'invalid_request');
+    for (const id of ['mykey:eos:someone', 'MYKEY:eth:0xabc', 'mykey:']) {
+      const r = await client.registerCredential(id, {
+        type: 'device',
+        publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      });
+      assert.equal(r.status, 400, id);
+    }
+    const passkey = await client.webauthnRegistrationOptions({ userId: 'mykey:eos:someone', userName: 'x' });
+    assert.equal(passkey.status, 400, 'passkey registration refuses the reserved names too');
   });
 });
