@@ -14,6 +14,8 @@ import { createSignetClient, type SignetClient } from '../../src/client/createSi
 import type { App } from '../../src/store/types.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
+const ADMIN_TOKEN = 'console-admin-token-for-the-red-team-test';
+
 let h: Harness;
 let baseUrl: string;
 let dir: ReturnType<typeof tempDir>;
@@ -45,6 +47,12 @@ async function publicCall(
     /* not JSON: kept as text, asserted on by the caller */
   }
   return { status: response.status, body: parsed, headers: response.headers };
+}
+
+function headerNames(headers: Headers): string[] {
+  const names: string[] = [];
+  headers.forEach((_value, name) => names.push(name));
+  return names;
 }
 
 const seconds = () => String(Math.floor(h.clock() / 1000));
@@ -124,7 +132,7 @@ const introspect = async (c: SignetClient, token: string) =>
 before(async () => {
   dir = tempDir();
   dbPath = join(dir.dir, 'signet.db');
-  h = await startHarness({ dbPath });
+  h = await startHarness({ dbPath, server: { adminToken: ADMIN_TOKEN } });
   baseUrl = await listen(h);
   client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
   const made = await createApp(h.deps, { name: 'other app', origins: ['https://other.example'] });
@@ -326,5 +334,238 @@ describe('finding 2: an app user could take the subject of a MYKEY account (`myk
     }
     const passkey = await client.webauthnRegistrationOptions({ userId: 'mykey:eos:someone', userName: 'x' });
     assert.equal(passkey.status, 400, 'passkey registration refuses the reserved names too');
+  });
+});
+
+describe('attacks that held', () => {
+  test('fuzzing the new routes: every answer is a 4xx in the error shape (or a 2xx), never a 5xx', async () => {
+    const admin = 'Bearer ' + ADMIN_TOKEN;
+    const values: unknown[] = [
+      null,
+      -1,
+      1e308,
+      true,
+      [],
+      {},
+      '',
+      'srt_' + 'A'.repeat(43),
+      '\u0000',
+      'a'.repeat(600),
+      { $ne: 1 },
+      '__proto__',
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+    ];
+    const seen: string[] = [];
+    const check = (label: string, r: { status: number; body: any }) => {
+      if (r.status >= 500 || (r.status >= 400 && typeof r.body?.error?.code !== 'string'))
+        seen.push(`${label} -> ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+    };
+    for (const v of values) {
+      const text = String(typeof v === 'object' ? JSON.stringify(v) : v);
+      for (const path of ['/v1/tokens/refresh', '/v1/logout']) {
+        check(path, await publicCall('POST', path, { appId: h.app.id, refreshToken: v }));
+        check(path, await publicCall('POST', path, { appId: v, refreshToken: 'srt_' + 'A'.repeat(43) }));
+        check(path, await publicCall('POST', path, v));
+      }
+      check('introspect', await client.introspect(v as string));
+      for (const by of [{ token: v }, { userId: v }, { credentialId: v }, v])
+        check('revoke', await client.revokeTokens(by as never));
+      check('mykey sessions', await publicCall('POST', '/v1/mykey/sessions', { appId: v }));
+      check(
+        'mykey poll',
+        await poll(
+          h.app.id,
+          encodeURIComponent(text.slice(0, 200)) || 'x',
+          text.replace(/[^ -~]/g, '').trim() || 'z',
+        ),
+      );
+      check(
+        'mykey callback',
+        await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, {
+          uuID: v,
+          ref: v,
+          timestamp: v,
+          account: v,
+          sign: v,
+          chain: v,
+        }),
+      );
+      check(
+        'mykey verify',
+        await publicCall('POST', '/v1/mykey/verify', {
+          appId: h.app.id,
+          uuID: v,
+          account: v,
+          signature: v,
+          mykeyUID: v,
+          mykeyUIDSignature: v,
+          timestamp: v,
+          chain: v,
+          origin: v,
+        }),
+      );
+      check(
+        'console sessions',
+        await publicCall(
+          'GET',
+          `/console/api/apps/${h.app.id}/users/${encodeURIComponent(text.slice(0, 300)) || 'x'}/sessions`,
+          undefined,
+          { authorization: admin },
+        ),
+      );
+      check(
+        'console sign out',
+        await publicCall(
+          'DELETE',
+          `/console/api/apps/${encodeURIComponent(text.slice(0, 300)) || 'x'}/users/x/sessions`,
+          undefined,
+          { authorization: admin },
+        ),
+      );
+      check(
+        'challenge',
+        await publicCall('POST', '/v1/challenges', {
+          appId: h.app.id,
+          type: 'eth',
+          userId: v,
+          transaction: v,
+        }),
+      );
+      check(
+        'wallet proof',
+        await client.registerCredential('fuzz-user', {
+          type: 'eth',
+          address: '0x' + '1'.repeat(40),
+          proof: v,
+        } as never),
+      );
+    }
+    for (const raw of ['{', '[]', '"x"', 'null', '{"__proto__":{"appId":"x"}}']) {
+      for (const path of ['/v1/tokens/refresh', '/v1/logout', '/v1/mykey/verify', '/v1/mykey/sessions'])
+        check(path + ' ' + raw, await publicCall('POST', path, raw));
+    }
+    for (const path of [
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration/x',
+      '/v1/mykey/sessions/%ZZ?appId=x',
+      '/v1/mykey/callback/%00',
+    ]) {
+      check('GET ' + path, await publicCall('GET', path));
+      check('POST ' + path, await publicCall('POST', path, {}));
+    }
+    assert.deepEqual(seen, []);
+    // The console calls above were authenticated: the same route answers a real user.
+    const listed = await publicCall(
+      'GET',
+      `/console/api/apps/${h.app.id}/users/fuzz-user/sessions`,
+      undefined,
+      {
+        authorization: admin,
+      },
+    );
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  });
+
+  test('/v1/challenges answers a registered and an unknown user alike (no credentials needed to ask)', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'enum-known', 'enumknown', key);
+    const shape = (r: { status: number; body: any; headers: Headers }) => ({
+      status: r.status,
+      keys: Object.keys(r.body).sort(),
+      headers: headerNames(r.headers)
+        .filter((k) => !['date', 'content-length', 'x-request-id'].includes(k))
+        .sort(),
+    });
+    for (const type of ['device', 'eos', 'eth']) {
+      const known = await publicCall('POST', '/v1/challenges', {
+        appId: h.app.id,
+        type,
+        userId: 'enum-known',
+      });
+      const unknown = await publicCall('POST', '/v1/challenges', {
+        appId: h.app.id,
+        type,
+        userId: 'enum-nobody',
+      });
+      assert.equal(known.status, 200);
+      assert.deepEqual(shape(known), shape(unknown), type);
+    }
+  });
+
+  test('refresh and logout answer alike for unknown, foreign-app, spent and revoked tokens', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'mk-same', 'mksame', key);
+    const first = (await mykeyLogin(h.app.id, 'mksame', key)).view;
+    const spentToken = first.refreshToken as string;
+    const next = await publicCall('POST', '/v1/tokens/refresh', {
+      appId: h.app.id,
+      refreshToken: spentToken,
+    });
+    assert.equal(next.status, 200);
+    const second = (await mykeyLogin(h.app.id, 'mksame', key)).view;
+    const cases: Array<[string, string]> = [
+      ['unknown', 'srt_' + 'B'.repeat(43)],
+      ['foreign app', second.refreshToken],
+      ['spent', spentToken],
+      ['revoked', spentToken],
+    ];
+    for (const [label, refreshToken] of cases) {
+      const appId = label === 'foreign app' ? other.app.id : h.app.id;
+      const r = await publicCall('POST', '/v1/tokens/refresh', { appId, refreshToken });
+      assert.equal(r.status, 401, label);
+      assert.deepEqual(Object.keys(r.body.error).sort(), ['code', 'message'], label);
+      assert.equal(r.body.error.code, 'verification_failed', label);
+      const out = await publicCall('POST', '/v1/logout', { appId, refreshToken });
+      assert.equal(out.status, 204, label);
+    }
+    // The foreign-app attempts touched nothing: the second session still refreshes.
+    const still = await publicCall('POST', '/v1/tokens/refresh', {
+      appId: h.app.id,
+      refreshToken: second.refreshToken,
+    });
+    assert.equal(still.status, 200);
+  });
+
+  test('a malicious app with its own secret cannot read or end another app’s sessions', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'mk-victim', 'mkvictimx', key);
+    const { view } = await mykeyLogin(h.app.id, 'mkvictimx', key);
+    const cid = decodeJwt(view.token)['cid'] as string;
+    assert.deepEqual((await other.client.introspect(view.token)).body, { active: false });
+    for (const by of [
+      { token: view.token },
+      { token: view.refreshToken },
+      { userId: 'mk-victim' },
+      { credentialId: cid },
+    ])
+      assert.deepEqual((await other.client.revokeTokens(by as never)).body, { revoked: 0 });
+    const creds = await other.client.listCredentials('mk-victim');
+    assert.deepEqual((creds.body as { credentials: unknown[] }).credentials, []);
+    assert.equal((await other.client.revokeCredential('mk-victim', cid)).status, 404);
+    const audit = (await other.client.audit({ userId: 'mk-victim', limit: 100 })).body as {
+      records: unknown[];
+    };
+    assert.deepEqual(audit.records, []);
+    assert.equal((await introspect(client, view.token)).active, true, 'the victim’s session is untouched');
+  });
+
+  test('a MYKEY session cannot be completed through another app’s callback or read through its poll', async () => {
+    const key = PrivateKey.generate('K1');
+    await registerEos(client, h.app.id, 'mk-cross', 'mkcross', key);
+    // The same account registered in the other app to the attacker, with the same key.
+    await registerEos(other.client, other.app.id, 'mk-cross-attacker', 'mkcross', key);
+    const s = await startSession(h.app.id);
+    const cb = await publicCall(
+      'POST',
+      `/v1/mykey/callback/${other.app.id}`,
+      callbackBody(s.uuID, 'mkcross', key),
+    );
+    assert.deepEqual(cb.body, { code: 2, message: 'verification failed' });
+    const sdk = await publicCall('POST', '/v1/mykey/verify', {
+      ...sdkBody(other.app.id, s.uuID, 'mkcross', key),
+    });
+    assert.equal(sdk.status, 404);
+    assert.equal((await poll(h.app.id, s.uuID, s.pollSecret)).body.status, 'pending');
   });
 });
