@@ -361,9 +361,19 @@ export async function handleMykeyCallback(
   ip: string | null,
 ): Promise<MykeyAnswer> {
   // MYKEY's servers call this for every user, so successes are never limited (each needs a
-  // session, and sessions are limited per client); failures are, per client IP.
+  // session, and sessions are limited per client); failures are, per client IP. That client is
+  // MYKEY's server for every user, and anyone can make it call with a stale or unknown uuID (a
+  // QR code is just data): past the budget, a call naming a pending session of this app still
+  // goes on, so a correct login is never refused for failures someone else caused (CONTRACT.md
+  // "Abuse resistance"); the rest is refused before any signature work.
   const budget = clientFailureBudget(deps, app, 'mykey-callback', ip);
-  await budget.check();
+  let limited: SignetError | null = null;
+  try {
+    await budget.check();
+  } catch (e) {
+    if (!(e instanceof SignetError) || e.code !== 'rate_limited') throw e;
+    limited = e;
+  }
   let login: SignedLogin;
   try {
     const timestamp = field(body, 'timestamp', 12);
@@ -378,8 +388,13 @@ export async function handleMykeyCallback(
       proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }],
     };
   } catch (e) {
+    if (limited) throw limited;
     await budget.count();
     return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
+  }
+  if (limited) {
+    const pending = await deps.store.mykey.get(app.id, login.uuID);
+    if (!pending || pending.status !== 'pending' || pending.expiresAt <= deps.clock()) throw limited;
   }
   const result = await completeSignedLogin(deps, tokens, app, login, 'mykey_callback', ip);
   if (!result.ok) await budget.count();

@@ -569,3 +569,57 @@ describe('attacks that held', () => {
     assert.equal((await poll(h.app.id, s.uuID, s.pollSecret)).body.status, 'pending');
   });
 });
+
+describe('finding 3: bogus callbacks relayed by MYKEY’s server locked every user out of MYKEY callbacks', () => {
+  test('past the callback failure budget of MYKEY’s IP, a correct callback for a pending session still logs in', async () => {
+    // A small budget (lockoutMaxFailures 1: ten callback failures per client IP and window).
+    const made = await createApp(h.deps, {
+      name: 'mykey budget app',
+      origins: ['https://budget.example'],
+      settings: { lockoutMaxFailures: 1 } as never,
+    });
+    const appId = made.app.id;
+    const c = createSignetClient({ baseUrl, appId, secret: made.secret, now: h.clock });
+    const victimKey = PrivateKey.generate('K1');
+    await registerEos(c, appId, 'budget-victim', 'budgetvictim', victimKey);
+    const victimSession = await startSession(appId);
+
+    // The attacker shows MYKEY QR codes naming this app's callback and uuIDs that are no pending
+    // session; MYKEY's server (here: 127.0.0.1, like every callback) posts each one, correctly signed.
+    const attackerKey = PrivateKey.generate('K1');
+    const budget = 10;
+    for (let i = 0; i <= budget; i++) {
+      const r = await publicCall(
+        'POST',
+        `/v1/mykey/callback/${appId}`,
+        callbackBody(`stale-${i}`, 'attacker', attackerKey),
+      );
+      if (i < budget) assert.deepEqual(r.body, { code: 2, message: 'verification failed' });
+      else {
+        assert.equal(r.status, 429, 'the attacker’s calls are still refused past the budget');
+        assert.equal(r.body.error.code, 'rate_limited');
+      }
+    }
+    // A malformed call past the budget is refused too, before any work.
+    const malformed = await publicCall('POST', `/v1/mykey/callback/${appId}`, { uuID: 'x' });
+    assert.equal(malformed.status, 429);
+
+    // The victim's genuine callback, from the same MYKEY server.
+    const genuine = await publicCall(
+      'POST',
+      `/v1/mykey/callback/${appId}`,
+      callbackBody(victimSession.uuID, 'budgetvictim', victimKey),
+    );
+    assert.deepEqual(genuine.body, { code: 0, message: 'success' });
+    const view = (await poll(appId, victimSession.uuID, victimSession.pollSecret)).body;
+    assert.equal(view.status, 'verified');
+    assert.equal(decodeJwt(view.token).sub, 'budget-victim');
+    // Completed now: replaying the same callback past the budget is refused.
+    const replay = await publicCall(
+      'POST',
+      `/v1/mykey/callback/${appId}`,
+      callbackBody(victimSession.uuID, 'budgetvictim', victimKey),
+    );
+    assert.equal(replay.status, 429);
+  });
+});
