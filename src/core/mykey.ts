@@ -365,7 +365,9 @@ export async function handleMykeyCallback(
   // MYKEY's server for every user, and anyone can make it call with a stale or unknown uuID (a
   // QR code is just data): past the budget, a call naming a pending session of this app still
   // goes on, so a correct login is never refused for failures someone else caused (CONTRACT.md
-  // "Abuse resistance"); the rest is refused before any signature work.
+  // "Abuse resistance"); the rest is refused before any signature work. Past the budget each
+  // pending session takes at most `lockoutMaxFailures` failed calls, so a client cannot buy
+  // unbounded verification (and chain API) work with the sessions it may create.
   const budget = clientFailureBudget(deps, app, 'mykey-callback', ip);
   let limited: SignetError | null = null;
   try {
@@ -392,12 +394,16 @@ export async function handleMykeyCallback(
     await budget.count();
     return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
   }
+  const perSession = [
+    { key: `fail:mykey-session:${app.id}:${login.uuID}`, max: app.settings.lockoutMaxFailures },
+  ];
   if (limited) {
     const pending = await deps.store.mykey.get(app.id, login.uuID);
     if (!pending || pending.status !== 'pending' || pending.expiresAt <= deps.clock()) throw limited;
+    await checkRateLimit(deps, app, perSession);
   }
   const result = await completeSignedLogin(deps, tokens, app, login, 'mykey_callback', ip);
-  if (!result.ok) await budget.count();
+  if (!result.ok) await (limited ? countFailure(deps, app, perSession) : budget.count());
   return result.ok ? { code: 0, message: 'success' } : { code: 2, message: 'verification failed' };
 }
 

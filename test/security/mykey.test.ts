@@ -604,6 +604,22 @@ describe('finding 3: bogus callbacks relayed by MYKEY’s server locked every us
     const malformed = await publicCall('POST', `/v1/mykey/callback/${appId}`, { uuID: 'x' });
     assert.equal(malformed.status, 429);
 
+    // Past the budget a pending session goes on, but takes one failed call (lockoutMaxFailures)
+    // only: the attacker's own sessions buy no unbounded verification work.
+    const own = await startSession(appId);
+    const first = await publicCall(
+      'POST',
+      `/v1/mykey/callback/${appId}`,
+      callbackBody(own.uuID, 'attacker', attackerKey),
+    );
+    assert.deepEqual(first.body, { code: 2, message: 'verification failed' });
+    const second = await publicCall(
+      'POST',
+      `/v1/mykey/callback/${appId}`,
+      callbackBody(own.uuID, 'attacker', attackerKey),
+    );
+    assert.equal(second.status, 429);
+
     // The victim's genuine callback, from the same MYKEY server.
     const genuine = await publicCall(
       'POST',
