@@ -124,8 +124,9 @@ export async function startMykeySession(
 
 /**
  * `GET /v1/mykey/sessions/{uuID}`: an expired pending session reads as `failed`. The token of
- * a verified session is given only to a caller presenting the session's poll secret (compared
- * as SHA-256 digests, in constant time); anyone else who knows the uuID sees the status.
+ * a verified session, and the account that signed in, are given only to a caller presenting the
+ * session's poll secret (compared as SHA-256 digests, in constant time); anyone else who knows the
+ * uuID sees the status.
  */
 export async function readMykeySession(
   deps: Deps,
@@ -136,18 +137,22 @@ export async function readMykeySession(
   const s = await deps.store.mykey.get(app.id, uuID);
   if (!s) throw new SignetError('not_found', 'No such MYKEY session.');
   const status = s.status === 'pending' && s.expiresAt <= deps.clock() ? 'failed' : s.status;
+  // The creator (holder of the poll secret) sees who signed in; anyone else who knows the uuID
+  // (it is in the QR code) sees the status only, neither the account nor a token.
+  const creator =
+    s.pollHash !== null &&
+    pollSecret !== null &&
+    equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash));
   let grant: MykeyGrant | null = null;
-  if (s.token !== null && status === 'verified' && s.pollHash !== null && pollSecret !== null) {
-    if (equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash))) {
-      // null when sealed under another master key: the session cannot give its token
-      grant = openGrant(deps, app.id, s.uuID, s.token);
-    }
+  if (creator && s.token !== null && status === 'verified') {
+    // null when sealed under another master key: the session cannot give its token
+    grant = openGrant(deps, app.id, s.uuID, s.token);
   }
   return {
     uuID: s.uuID,
     status,
-    ...(s.account ? { account: s.account } : {}),
-    ...(s.chain ? { chain: s.chain } : {}),
+    ...(creator && s.account ? { account: s.account } : {}),
+    ...(creator && s.chain ? { chain: s.chain } : {}),
     ...(grant ?? {}),
     expiresAt: s.expiresAt,
   };

@@ -221,7 +221,12 @@ describe('a verified MYKEY session starts a session family', () => {
       assert.equal(r.body.status, 'verified');
       assert.equal(r.body.token, undefined);
       assert.equal(r.body.refreshToken, undefined);
+      // Finding 4: the uuID is in the QR code; it must not tell who signed in.
+      assert.equal(r.body.account, undefined, 'the account is the creator’s to see');
+      assert.equal(r.body.chain, undefined);
     }
+    const creator = await poll(h.app.id, session.uuID, session.pollSecret);
+    assert.equal(creator.body.account, 'mkfamfour');
     // The right secret through another app: that app has no such session.
     assert.equal((await poll(other.app.id, session.uuID, session.pollSecret)).status, 404);
   });
