@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
@@ -132,7 +133,13 @@ const introspect = async (c: SignetClient, token: string) =>
 before(async () => {
   dir = tempDir();
   dbPath = join(dir.dir, 'signet.db');
-  h = await startHarness({ dbPath, server: { adminToken: ADMIN_TOKEN } });
+  h = await startHarness({
+    dbPath,
+    server: { adminToken: ADMIN_TOKEN },
+    // A real HTTP chain API, for the apps that configure one (the race below).
+    chainFetch: async (url, body) =>
+      (await fetch(url, { method: 'POST', body: JSON.stringify(body) })).json(),
+  });
   baseUrl = await listen(h);
   client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
   const made = await createApp(h.deps, { name: 'other app', origins: ['https://other.example'] });
@@ -642,5 +649,68 @@ describe('finding 3: bogus callbacks relayed by MYKEY’s server locked every us
       callbackBody(victimSession.uuID, 'budgetvictim', victimKey),
     );
     assert.equal(replay.status, 429);
+  });
+});
+
+describe('racing completions of one MYKEY session', () => {
+  test('of concurrent callbacks and SDK checks, one wins and only its session stays active', async () => {
+    // A real, slow chain API (the Reserved-key path): every completion is still in flight when
+    // the others read the session, so they all verify and race to complete it.
+    const chainKey = PrivateKey.generate('K1');
+    const chain = createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ rows: [{ index: 3, key: { pubkey: chainKey.toPublic().toString() } }] }));
+        }, 300),
+      );
+    });
+    await new Promise<void>((r) => chain.listen(0, '127.0.0.1', r));
+    try {
+      const made = await createApp(h.deps, {
+        name: 'race app',
+        origins: ['https://race.example'],
+        settings: {
+          chainApi: `http://127.0.0.1:${(chain.address() as { port: number }).port}`,
+          requireWalletProof: false,
+        } as never,
+      });
+      const appId = made.app.id;
+      const c = createSignetClient({ baseUrl, appId, secret: made.secret, now: h.clock });
+      const reg = await c.registerCredential('mk-race', {
+        type: 'eos',
+        account: 'mkrace',
+        publicKey: PrivateKey.generate('K1').toPublic().toString(),
+      });
+      assert.equal(reg.status, 201, JSON.stringify(reg.body));
+      const s = await startSession(appId);
+      const attempts = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          i % 2 === 0
+            ? publicCall('POST', `/v1/mykey/callback/${appId}`, callbackBody(s.uuID, 'mkrace', chainKey))
+            : publicCall('POST', '/v1/mykey/verify', sdkBody(appId, s.uuID, 'mkrace', chainKey)),
+        ),
+      );
+      const won = attempts.filter(
+        (r) => r.body?.code === 0 || (r.status === 200 && r.body?.status === 'verified'),
+      );
+      assert.equal(won.length, 1, JSON.stringify(attempts.map((r) => [r.status, r.body])));
+      const sessions = await publicCall(
+        'GET',
+        `/console/api/apps/${appId}/users/mk-race/sessions`,
+        undefined,
+        {
+          authorization: 'Bearer ' + ADMIN_TOKEN,
+        },
+      );
+      assert.equal(sessions.status, 200);
+      assert.equal(sessions.body.sessions.length, 1, 'a losing completion leaves no active session behind');
+      const view = (await poll(appId, s.uuID, s.pollSecret)).body;
+      assert.equal(decodeJwt(view.token).sub, 'mk-race');
+      assert.equal((await introspect(c, view.token)).active, true);
+    } finally {
+      await new Promise<void>((r) => chain.close(() => r()));
+    }
   });
 });
