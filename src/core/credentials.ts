@@ -5,7 +5,7 @@ import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomId } from './ids.js';
 import { verifyWalletProof } from './login.js';
-import { checkUserId } from './users.js';
+import { checkNewUserId, checkUserId } from './users.js';
 
 export { checkUserId };
 
@@ -64,7 +64,7 @@ export async function registerCredentialOnce(
   body: unknown,
   ip: string | null = null,
 ): Promise<Registered> {
-  checkUserId(userId);
+  checkNewUserId(userId);
   const type = (body as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !(DIRECT_TYPES as readonly string[]).includes(type)) {
     throw new SignetError('invalid_request', `type must be one of ${DIRECT_TYPES.join(', ')}`);

@@ -15,6 +15,7 @@ import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
 import { checkRateLimit, clientFailureBudget, countFailure, limitKeys } from './rateLimit.js';
+import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
 /**
@@ -32,6 +33,10 @@ export interface MykeySessionView {
   account?: string;
   chain?: string;
   token?: string;
+  /** The session's refresh token (CONTRACT.md "Tokens and sessions"), to the creator alone. */
+  refreshToken?: string;
+  /** When the refresh-token family ends, Unix seconds. */
+  refreshExpiresAt?: number;
   expiresAt: number;
 }
 
@@ -48,8 +53,41 @@ function pollHashOf(pollSecret: string): string {
   return encodeBase64Url(sha256(utf8Bytes(pollSecret)));
 }
 
-/** The sealing purpose of a session's token: bound to its app and uuID. */
+/** The sealing purpose of a session's token: bound to its app and uuID (sessions before families). */
 const tokenPurpose = (appId: string, uuID: string) => `mykey-token:${appId}:${uuID}`;
+
+/**
+ * The sealing purpose of a session's grant (access token, refresh token and family expiry, as
+ * JSON): bound to its app and uuID, and distinct from the older token-only purpose.
+ */
+const grantPurpose = (appId: string, uuID: string) => `mykey-grant:${appId}:${uuID}`;
+
+interface MykeyGrant {
+  token: string;
+  refreshToken?: string;
+  refreshExpiresAt?: number;
+}
+
+/** Opens a session's sealed grant; `null` when it was sealed under another master key. */
+function openGrant(deps: Deps, appId: string, uuID: string, sealed: string): MykeyGrant | null {
+  try {
+    const g = JSON.parse(deps.sealer.open(sealed, grantPurpose(appId, uuID))) as Record<string, unknown>;
+    if (
+      typeof g['token'] === 'string' &&
+      typeof g['refreshToken'] === 'string' &&
+      typeof g['refreshExpiresAt'] === 'number'
+    )
+      return { token: g['token'], refreshToken: g['refreshToken'], refreshExpiresAt: g['refreshExpiresAt'] };
+    return null;
+  } catch {
+    // A session verified before refresh tokens sealed the access token alone.
+  }
+  try {
+    return { token: deps.sealer.open(sealed, tokenPurpose(appId, uuID)) };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * `POST /v1/mykey/sessions`: a pending session with a random uuID, the callback URL to give
@@ -86,8 +124,9 @@ export async function startMykeySession(
 
 /**
  * `GET /v1/mykey/sessions/{uuID}`: an expired pending session reads as `failed`. The token of
- * a verified session is given only to a caller presenting the session's poll secret (compared
- * as SHA-256 digests, in constant time); anyone else who knows the uuID sees the status.
+ * a verified session, and the account that signed in, are given only to a caller presenting the
+ * session's poll secret (compared as SHA-256 digests, in constant time); anyone else who knows the
+ * uuID sees the status.
  */
 export async function readMykeySession(
   deps: Deps,
@@ -98,22 +137,23 @@ export async function readMykeySession(
   const s = await deps.store.mykey.get(app.id, uuID);
   if (!s) throw new SignetError('not_found', 'No such MYKEY session.');
   const status = s.status === 'pending' && s.expiresAt <= deps.clock() ? 'failed' : s.status;
-  let token: string | null = null;
-  if (s.token !== null && status === 'verified' && s.pollHash !== null && pollSecret !== null) {
-    if (equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash))) {
-      try {
-        token = deps.sealer.open(s.token, tokenPurpose(app.id, s.uuID));
-      } catch {
-        token = null; // sealed under another master key: the session cannot give its token
-      }
-    }
+  // The creator (holder of the poll secret) sees who signed in; anyone else who knows the uuID
+  // (it is in the QR code) sees the status only, neither the account nor a token.
+  const creator =
+    s.pollHash !== null &&
+    pollSecret !== null &&
+    equalBytes(utf8Bytes(pollHashOf(pollSecret)), utf8Bytes(s.pollHash));
+  let grant: MykeyGrant | null = null;
+  if (creator && s.token !== null && status === 'verified') {
+    // null when sealed under another master key: the session cannot give its token
+    grant = openGrant(deps, app.id, s.uuID, s.token);
   }
   return {
     uuID: s.uuID,
     status,
-    ...(s.account ? { account: s.account } : {}),
-    ...(s.chain ? { chain: s.chain } : {}),
-    ...(token !== null ? { token } : {}),
+    ...(creator && s.account ? { account: s.account } : {}),
+    ...(creator && s.chain ? { chain: s.chain } : {}),
+    ...(grant ?? {}),
     expiresAt: s.expiresAt,
   };
 }
@@ -131,10 +171,12 @@ function field(body: Record<string, unknown>, name: string, max: number): string
  * unique index in the store), `null` when nobody registered it. Should two users ever appear
  * (a store that missed its migration) the login is refused rather than given to either.
  */
-function singleOwner(registered: Credential[]): { ok: true; userId: string | null } | { ok: false } {
+function singleOwner(
+  registered: Credential[],
+): { ok: true; userId: string | null; credentialId: string | null } | { ok: false } {
   const owners = new Set(registered.map((c) => c.userId));
   if (owners.size > 1) return { ok: false };
-  return { ok: true, userId: registered[0]?.userId ?? null };
+  return { ok: true, userId: registered[0]?.userId ?? null, credentialId: registered[0]?.id ?? null };
 }
 
 /**
@@ -148,7 +190,10 @@ async function eosSignersFor(
   deps: Deps,
   app: App,
   account: string,
-): Promise<{ signers: Array<{ key: EosPublicKey; userId: string | null }> } | { ambiguous: true }> {
+): Promise<
+  | { signers: Array<{ key: EosPublicKey; userId: string | null; credentialId: string | null }> }
+  | { ambiguous: true }
+> {
   const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
   if (app.settings.chainApi) {
     const owner = singleOwner(registered);
@@ -172,12 +217,16 @@ async function eosSignersFor(
       : undefined;
     const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
     const parsed = parseEosPublicKey(pub);
-    return { signers: parsed.ok ? [{ key: parsed.value, userId: owner.userId }] : [] };
+    return {
+      signers: parsed.ok
+        ? [{ key: parsed.value, userId: owner.userId, credentialId: owner.credentialId }]
+        : [],
+    };
   }
-  const signers: Array<{ key: EosPublicKey; userId: string | null }> = [];
+  const signers: Array<{ key: EosPublicKey; userId: string | null; credentialId: string | null }> = [];
   for (const c of registered) {
     const parsed = parseEosPublicKey(c.publicKey['key']);
-    if (parsed.ok) signers.push({ key: parsed.value, userId: c.userId });
+    if (parsed.ok) signers.push({ key: parsed.value, userId: c.userId, credentialId: c.id });
   }
   return { signers };
 }
@@ -200,8 +249,8 @@ async function completeSignedLogin(
   action: string,
   ip: string | null,
 ): Promise<{ ok: true; view: MykeySessionView } | { ok: false; reason: ReasonCode | 'session_unknown' }> {
-  const audit = (reason: string | null, userId: string | null) =>
-    recordAttempt(deps, { app, scheme: 'mykey', action, reason, userId, credentialId: null, ip });
+  const audit = (reason: string | null, userId: string | null, credentialId: string | null = null) =>
+    recordAttempt(deps, { app, scheme: 'mykey', action, reason, userId, credentialId, ip });
   const session = await deps.store.mykey.get(app.id, login.uuID);
   if (!session || session.status !== 'pending' || session.expiresAt <= deps.clock()) {
     await audit('replayed', null);
@@ -216,6 +265,9 @@ async function completeSignedLogin(
   }
   // The user the token names: the owner of the key that verified (CONTRACT.md "Identity binding").
   let userId: string | null = null;
+  // The registered credential that named the user: its deletion ends the session (CONTRACT.md
+  // "Deleting a credential revokes the tokens it produced").
+  let credentialId: string | null = null;
   let valid: boolean;
   if (login.chain === 'ETH') {
     if (!ETH_ACCOUNT.test(login.account)) {
@@ -234,6 +286,7 @@ async function completeSignedLogin(
       return { ok: false, reason: 'credential_unknown' };
     }
     userId = owner.userId;
+    credentialId = owner.credentialId;
   } else {
     if (!isEosAccountName(login.account)) {
       await audit('key_invalid', null);
@@ -249,6 +302,7 @@ async function completeSignedLogin(
     );
     valid = signer !== undefined;
     userId = signer?.userId ?? null;
+    credentialId = signer?.credentialId ?? null;
   }
   if (!valid) {
     await audit('signature_invalid', userId);
@@ -256,26 +310,29 @@ async function completeSignedLogin(
   }
   const account = login.chain === 'ETH' ? login.account.toLowerCase() : login.account;
   const subject = userId ?? `mykey:${login.chain.toLowerCase()}:${account}`;
-  const { token } = await tokens.issue({
-    appId: app.id,
+  // A verified MYKEY login starts a session (refresh-token family) like any login: its tokens
+  // carry `sid`, so refresh, logout, revoke and introspection work for them.
+  const { token, refreshToken, refreshExpiresAt, sessionId } = await startSession(deps, tokens, app, {
     userId: subject,
+    credentialId,
     amr: 'mykey',
-    credentialId: null,
-    ttlSec: app.settings.tokenTtlSec,
   });
+  const grant: MykeyGrant = { token, refreshToken, refreshExpiresAt };
   const won = await deps.store.mykey.complete(app.id, login.uuID, {
     status: 'verified',
     account,
     chain: login.chain,
-    // Sealed under the master key, bound to this session: the store never holds the token.
-    token: deps.sealer.seal(token, tokenPurpose(app.id, login.uuID)),
+    // Sealed under the master key, bound to this session: the store never holds either token.
+    token: deps.sealer.seal(JSON.stringify(grant), grantPurpose(app.id, login.uuID)),
     reason: null,
   });
   if (!won) {
+    // Another completion won the race: the family this one started must not outlive it.
+    await deps.store.sessions.revoke(app.id, sessionId, 'replayed', deps.clock());
     await audit('replayed', userId);
     return { ok: false, reason: 'replayed' };
   }
-  await audit(null, subject);
+  await audit(null, subject, credentialId);
   return {
     ok: true,
     view: {
@@ -283,7 +340,7 @@ async function completeSignedLogin(
       status: 'verified',
       account,
       chain: login.chain,
-      token,
+      ...grant,
       expiresAt: session.expiresAt,
     },
   };
@@ -309,9 +366,21 @@ export async function handleMykeyCallback(
   ip: string | null,
 ): Promise<MykeyAnswer> {
   // MYKEY's servers call this for every user, so successes are never limited (each needs a
-  // session, and sessions are limited per client); failures are, per client IP.
+  // session, and sessions are limited per client); failures are, per client IP. That client is
+  // MYKEY's server for every user, and anyone can make it call with a stale or unknown uuID (a
+  // QR code is just data): past the budget, a call naming a pending session of this app still
+  // goes on, so a correct login is never refused for failures someone else caused (CONTRACT.md
+  // "Abuse resistance"); the rest is refused before any signature work. Past the budget each
+  // pending session takes at most `lockoutMaxFailures` failed calls, so a client cannot buy
+  // unbounded verification (and chain API) work with the sessions it may create.
   const budget = clientFailureBudget(deps, app, 'mykey-callback', ip);
-  await budget.check();
+  let limited: SignetError | null = null;
+  try {
+    await budget.check();
+  } catch (e) {
+    if (!(e instanceof SignetError) || e.code !== 'rate_limited') throw e;
+    limited = e;
+  }
   let login: SignedLogin;
   try {
     const timestamp = field(body, 'timestamp', 12);
@@ -326,11 +395,20 @@ export async function handleMykeyCallback(
       proofs: [{ text: timestamp + account + uuID + ref, signature: field(body, 'sign', 256) }],
     };
   } catch (e) {
+    if (limited) throw limited;
     await budget.count();
     return { code: 1, message: e instanceof SignetError ? e.message : 'invalid request' };
   }
+  const perSession = [
+    { key: `fail:mykey-session:${app.id}:${login.uuID}`, max: app.settings.lockoutMaxFailures },
+  ];
+  if (limited) {
+    const pending = await deps.store.mykey.get(app.id, login.uuID);
+    if (!pending || pending.status !== 'pending' || pending.expiresAt <= deps.clock()) throw limited;
+    await checkRateLimit(deps, app, perSession);
+  }
   const result = await completeSignedLogin(deps, tokens, app, login, 'mykey_callback', ip);
-  if (!result.ok) await budget.count();
+  if (!result.ok) await (limited ? countFailure(deps, app, perSession) : budget.count());
   return result.ok ? { code: 0, message: 'success' } : { code: 2, message: 'verification failed' };
 }
 

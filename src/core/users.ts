@@ -24,6 +24,31 @@ export function checkUserId(userId: unknown): string {
 }
 
 /**
+ * The subjects Signet gives MYKEY logins of accounts nobody registered (`mykey:eos:ACCOUNT`,
+ * `mykey:eth:0x…`, src/core/mykey.ts): no user of an app may take one, or a token naming that
+ * user would name the wallet account too.
+ */
+const RESERVED_USER_ID = /^mykey:/i;
+
+/**
+ * Checks the userId a credential is registered for: {@link checkUserId}, and not in the
+ * namespace Signet reserves for MYKEY accounts (400 `invalid_request`).
+ *
+ * @example
+ * checkNewUserId('alice') // 'alice'
+ * checkNewUserId('mykey:eos:alice') // throws invalid_request
+ */
+export function checkNewUserId(userId: unknown): string {
+  const id = checkUserId(userId);
+  if (RESERVED_USER_ID.test(id))
+    throw new SignetError(
+      'invalid_request',
+      'userIds starting with "mykey:" are reserved for MYKEY accounts',
+    );
+  return id;
+}
+
+/**
  * The WebAuthn user handle for a userId: its UTF-8 bytes when they fit the 64-byte limit
  * (WebAuthn L3 §5.4.3), else their SHA-256. Registration puts it in `user.id`; a login checks
  * an assertion's `userHandle` against it (§7.2 step 6).

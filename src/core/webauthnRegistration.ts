@@ -8,7 +8,7 @@ import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, issueChallenge } from './challenges.js';
 import { MAX_CREDENTIALS_PER_USER } from './credentials.js';
-import { checkUserId, userHandleFor } from './users.js';
+import { checkNewUserId, userHandleFor } from './users.js';
 import { requireRpId } from './apps.js';
 import { attestationConveyance, attestationPolicyFor } from './passkeyPolicy.js';
 import type { Deps } from './deps.js';
@@ -21,7 +21,7 @@ export async function startPasskeyRegistration(
   app: App,
   input: { userId: unknown; userName: unknown; displayName?: unknown },
 ): Promise<{ challengeId: string; options: Record<string, unknown> }> {
-  const userId = checkUserId(input.userId);
+  const userId = checkNewUserId(input.userId);
   const userName = input.userName;
   if (typeof userName !== 'string' || userName.length < 1 || userName.length > 256) {
     throw new SignetError('invalid_request', 'userName must be 1-256 characters');

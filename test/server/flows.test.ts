@@ -642,9 +642,14 @@ describe('mykey', () => {
         sign,
       });
       assert.equal(answer.body.code, 0, `hexForm=${hexForm}`);
-      const done = await publicCall('GET', `/v1/mykey/sessions/${s.uuID}?appId=${h.app.id}`);
-      assert.equal(done.body.chain, 'ETH');
-      assert.equal(done.body.account, wallet.address.toLowerCase());
+      // The account is shown to the session's creator (its poll secret) only.
+      const done = (await (
+        await fetch(`${baseUrl}/v1/mykey/sessions/${s.uuID}?appId=${h.app.id}`, {
+          headers: { 'x-signet-poll-secret': s.pollSecret },
+        })
+      ).json()) as { chain: string; account: string };
+      assert.equal(done.chain, 'ETH');
+      assert.equal(done.account, wallet.address.toLowerCase());
     }
   });
 

@@ -20,6 +20,8 @@ const sessionView = {
     account: { type: 'string' },
     chain: { type: 'string' },
     token: { type: 'string' },
+    refreshToken: { type: 'string' },
+    refreshExpiresAt: { type: 'integer' },
     expiresAt: { type: 'integer' },
   },
 } as const;
