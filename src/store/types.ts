@@ -40,6 +40,13 @@ export interface AppSettings {
    * the type because apps stored before sessions existed lack it; core reads the default then.
    */
   refreshTtlSec?: number;
+  /**
+   * Where Signet POSTs signed webhook events (Standard Webhooks, `src/core/appWebhooks.ts`);
+   * null or absent: webhooks off.
+   */
+  webhookUrl?: string | null;
+  /** The app's `whsec_` webhook secrets, sealed by core, newest first (two during rotation). */
+  webhookSecrets?: StoredSecret[];
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */

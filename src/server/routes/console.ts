@@ -8,6 +8,7 @@ import { createAdminAuth, type AdminAuth } from '../console/adminAuth.js';
 import { loadConsoleScript } from '../console/assets.js';
 import { chartWindow, collectAttempts } from '../console/attempts.js';
 import { registerConsoleSessionRoutes } from '../console/sessions.js';
+import { registerConsoleWebhookRoutes } from '../console/webhooks.js';
 import { CONSOLE_CSP, CONSOLE_CSS, consolePage } from '../console/page.js';
 import { appId, auditRecord, credentialId, credentialView, errorResponses, userId } from '../schemas.js';
 
@@ -199,6 +200,7 @@ export function registerConsoleRoutes(api: FastifyInstance, ctx: RouteContext): 
       await scope.register(async (admin) => {
         admin.addHook('preHandler', requireAdmin);
         registerConsoleSessionRoutes(admin, deps);
+        registerConsoleWebhookRoutes(admin, deps);
 
         admin.get(
           '/api/session',
