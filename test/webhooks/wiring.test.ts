@@ -24,6 +24,7 @@ import {
 } from '../support/harness.js';
 import { eventually } from '../cluster/services.js';
 import { startReceiver, type ReceivedEvent, type Receiver } from './receiver.js';
+import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
 
 const ADMIN_TOKEN = 'webhook-wiring-admin-token-0123456789abcdef';
 const masterKey = generateMasterKey();
@@ -271,6 +272,16 @@ describe('events over HTTP, verified with standardwebhooks', () => {
     assert.equal(out.body.data['revoked'], 1);
     assert.equal(typeof out.body.data['sessionId'], 'string');
     assert.equal(out.raw.includes(again.body.refreshToken), false);
+    // A refresh token used twice: the session is revoked as `refresh_reuse`.
+    const third = await login('alice', alice.privateKey);
+    const first = await publicCall('/v1/tokens/refresh', { appId, refreshToken: third.body.refreshToken });
+    assert.equal(first.status, 200);
+    const reuse = await publicCall('/v1/tokens/refresh', { appId, refreshToken: third.body.refreshToken });
+    assert.equal(reuse.status, 401);
+    const stolen = await nextEvent('token.revoked', seen + 2);
+    assertSigned(stolen);
+    assert.equal(stolen.body.data['reason'], 'refresh_reuse');
+    assert.equal(stolen.body.data['userId'], 'alice');
   });
 
   test('credential.deleted on revocation of the credential', async () => {
@@ -281,6 +292,58 @@ describe('events over HTTP, verified with standardwebhooks', () => {
     assertSigned(e);
     assert.equal(e.body.data['credentialId'], alice.credentialId);
     assert.equal(e.body.data['reason'], 'revoked');
+  });
+
+  test('passkeys: credential.created on WebAuthn registration, login.succeeded and login.failed (scheme webauthn)', async () => {
+    const created = receiver.ofType('credential.created').length;
+    const options = await client.webauthnRegistrationOptions({ userId: 'pat', userName: 'pat@example.com' });
+    assert.equal(options.status, 200);
+    const { challengeId, options: o } = options.body as { challengeId: string; options: any };
+    const cred = makeCredential('ES256', 0x51);
+    const response = register(cred, {
+      challenge: Buffer.from(o.challenge, 'base64url'),
+      origin: 'https://app.example',
+      rpId: 'app.example',
+    });
+    const done = await client.webauthnRegistrationVerify({ challengeId, response });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    const e = await nextEvent('credential.created', created);
+    assertSigned(e);
+    assert.equal(e.body.data['type'], 'webauthn');
+    assert.equal(e.body.data['userId'], 'pat');
+    assert.equal(e.body.data['credentialId'], cred.idB64);
+
+    const passkeyLogin = async (origin: string, counter: number) => {
+      const ch = await publicCall('/v1/challenges', { appId, type: 'webauthn', userId: 'pat' });
+      assert.equal(ch.status, 200);
+      const assertion = passkeyAssert(cred, {
+        challenge: Buffer.from(ch.body.challenge, 'base64url'),
+        origin,
+        rpId: 'app.example',
+        counter,
+        flags: FLAG.UP | FLAG.UV,
+      });
+      return publicCall('/v1/verify', {
+        appId,
+        type: 'webauthn',
+        challengeId: ch.body.challengeId,
+        response: assertion,
+      });
+    };
+    const ok = receiver.ofType('login.succeeded').length;
+    assert.equal((await passkeyLogin('https://app.example', 1)).status, 200);
+    const s = await nextEvent('login.succeeded', ok);
+    assertSigned(s);
+    assert.equal(s.body.data['scheme'], 'webauthn');
+    assert.equal(s.body.data['credentialId'], cred.idB64);
+
+    const failed = receiver.ofType('login.failed').length;
+    assert.equal((await passkeyLogin('https://evil.example', 2)).status, 401);
+    const f = await nextEvent('login.failed', failed);
+    assertSigned(f);
+    assert.equal(f.body.data['scheme'], 'webauthn');
+    assert.equal(f.body.data['userId'], 'pat');
+    assert.equal(f.body.data['reason'], 'origin_mismatch');
   });
 
   test('each event id is delivered once when the receiver answers 2xx', () => {
