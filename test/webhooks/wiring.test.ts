@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Bytes, PrivateKey } from '@wharfkit/antelope';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { startWebhookDelivery } from '../../src/cli/webhookDelivery.js';
@@ -344,6 +345,42 @@ describe('events over HTTP, verified with standardwebhooks', () => {
     assert.equal(f.body.data['scheme'], 'webauthn');
     assert.equal(f.body.data['userId'], 'pat');
     assert.equal(f.body.data['reason'], 'origin_mismatch');
+  });
+
+  test('MYKEY: login.succeeded (scheme mykey) on a signed callback', async () => {
+    const key = PrivateKey.generate('K1');
+    const proofCh = await publicCall('/v1/challenges', { appId, type: 'eos', userId: 'mia' });
+    const reg = await client.registerCredential('mia', {
+      type: 'eos',
+      account: 'miaaccount11',
+      publicKey: key.toPublic().toString(),
+      proof: {
+        challengeId: proofCh.body.challengeId,
+        signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
+      },
+    });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const seen = receiver.ofType('login.succeeded').length;
+    const session = await publicCall('/v1/mykey/sessions', { appId });
+    assert.equal(session.status, 200);
+    const { uuID } = session.body as { uuID: string };
+    const timestamp = String(Math.floor(clock() / 1000));
+    const callback = await publicCall(`/v1/mykey/callback/${appId}`, {
+      protocol: 'SimpleWallet',
+      version: '1.0',
+      dapp_key: 'dappkey',
+      uuID,
+      ref: 'mykey',
+      timestamp,
+      account: 'miaaccount11',
+      chain: 'EOS',
+      sign: key.signMessage(Bytes.from(timestamp + 'miaaccount11' + uuID + 'mykey', 'utf8')).toString(),
+    });
+    assert.deepEqual(callback.body, { code: 0, message: 'success' });
+    const e = await nextEvent('login.succeeded', seen);
+    assertSigned(e);
+    assert.equal(e.body.data['scheme'], 'mykey');
+    assert.equal(e.body.data['userId'], 'mia');
   });
 
   test('each event id is delivered once when the receiver answers 2xx', () => {
