@@ -193,13 +193,15 @@ export function openAppSecrets(deps: Deps, app: App): string[] {
 
 /** An app as shown to operators: never a secret, sealed or not. */
 export function describeApp(app: App): Record<string, unknown> {
+  const { webhookSecrets, ...settings } = app.settings;
   return {
     appId: app.id,
     name: app.name,
     rpId: app.rpId,
     origins: app.origins,
-    settings: app.settings,
+    settings: { ...settings, webhookUrl: settings.webhookUrl ?? null },
     activeSecrets: app.secrets.length,
+    activeWebhookSecrets: (webhookSecrets ?? []).length,
     createdAt: new Date(app.createdAt).toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import type { App, AuditRecord } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { timeKey, timeOrderedId } from './ids.js';
 import { clientKey } from './rateLimit.js';
+import { notifyApp } from './appWebhooks.js';
 
 /**
  * Anonymous failures (no user named) of one client, scheme, action and reason within this
@@ -10,6 +11,9 @@ import { clientKey } from './rateLimit.js';
  * number, not the log.
  */
 export const AUDIT_AGGREGATE_WINDOW_MS = 60_000;
+
+/** The audited actions that are logins: each is a `login.succeeded` or `login.failed` webhook event. */
+const LOGIN_ACTIONS: ReadonlySet<string> = new Set(['login', 'mykey_callback', 'mykey_verify']);
 
 export interface Attempt {
   app: App;
@@ -77,5 +81,18 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
     await (aggregate ? deps.store.audit.aggregate(record) : deps.store.audit.append(record));
   } catch {
     deps.log.warn({ appId: attempt.app.id }, 'audit write failed');
+  }
+  // Logins go to the app's webhook too (only when it has a URL: no store work otherwise).
+  // Failures that name no user are not sent: anyone can cause them, and the audit log
+  // aggregates them (docs/protocols.md "Signed webhooks").
+  if (LOGIN_ACTIONS.has(attempt.action) && (outcome === 'success' || attempt.userId !== null)) {
+    const { userId, credentialId, scheme, reason, ip } = attempt;
+    await notifyApp(deps, attempt.app, outcome === 'success' ? 'login.succeeded' : 'login.failed', {
+      userId,
+      credentialId,
+      scheme,
+      ...(outcome === 'failure' ? { reason } : {}),
+      ip,
+    });
   }
 }

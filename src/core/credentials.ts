@@ -6,6 +6,7 @@ import type { Deps } from './deps.js';
 import { randomId } from './ids.js';
 import { verifyWalletProof } from './login.js';
 import { checkNewUserId, checkUserId } from './users.js';
+import { notifyApp, notifyCredentialCreated } from './appWebhooks.js';
 
 export { checkUserId };
 
@@ -123,8 +124,9 @@ export async function registerCredentialOnce(
   if (!replacing && existing.length >= MAX_CREDENTIALS_PER_USER) {
     throw new SignetError('conflict', `a user holds at most ${MAX_CREDENTIALS_PER_USER} credentials`);
   }
+  let replaced: string[];
   try {
-    await deps.store.credentials.create(credential);
+    ({ replaced } = await deps.store.credentials.create(credential));
   } catch (e) {
     // A unique-index conflict: another registration of this wallet won a race with this one.
     if (wallet && isSignetError(e, 'conflict')) {
@@ -134,6 +136,7 @@ export async function registerCredentialOnce(
     throw e;
   }
   if (wallet) await audit(null, credential.id);
+  await notifyCredentialCreated(deps, app, credential, replaced);
   return { credential, created: true };
 }
 
@@ -186,7 +189,18 @@ export async function revokeCredential(
   if (!(await deps.store.credentials.delete(app.id, userId, credentialId)))
     throw new SignetError('not_found', 'No such credential.');
   // Its sessions end with it: refresh refused, access tokens introspect inactive (CONTRACT.md).
-  await deps.store.sessions.revokeByCredential(app.id, credentialId, 'credential_deleted', deps.clock());
+  const sessionsRevoked = await deps.store.sessions.revokeByCredential(
+    app.id,
+    credentialId,
+    'credential_deleted',
+    deps.clock(),
+  );
+  await notifyApp(deps, app, 'credential.deleted', {
+    userId,
+    credentialId,
+    reason: 'revoked',
+    sessionsRevoked,
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ReasonCode } from '../errors/codes.js';
 import { SignetError } from '../errors/SignetError.js';
 import type { App, SessionFamily } from '../store/types.js';
 import { recordAttempt } from './audit.js';
+import { notifyApp } from './appWebhooks.js';
 import { checkUserId } from './credentials.js';
 import type { Deps } from './deps.js';
 import { randomId } from './ids.js';
@@ -188,6 +189,7 @@ export async function refreshSession(
   const { family } = result;
   if (result.outcome === 'reused') {
     deps.log.warn({ appId: app.id, sessionId: family.id }, 'refresh token reuse: session revoked');
+    await notifyRevoked(deps, app, 'refresh_reuse', 1, family);
     return fail('refresh_reuse', family);
   }
   if (result.outcome === 'inactive')
@@ -224,6 +226,7 @@ export async function logout(deps: Deps, app: App, body: unknown, ip: string | n
     return;
   }
   if (await deps.store.sessions.revoke(app.id, family.id, 'logout', deps.clock())) {
+    await notifyRevoked(deps, app, 'logout', 1, family);
     await recordAttempt(deps, {
       app,
       scheme: family.amr,
@@ -344,6 +347,7 @@ export async function revokeSessions(
   const now = deps.clock();
   let revoked = 0;
   let audit: { userId: string | null; credentialId: string | null } = { userId: null, credentialId: null };
+  let sessionId: string | undefined;
   if (given[0] === 'userId') {
     const userId = checkUserId(b['userId']);
     revoked = await deps.store.sessions.revokeByUser(app.id, userId, 'revoked', now);
@@ -362,10 +366,13 @@ export async function revokeSessions(
     if (family !== null) {
       revoked = (await deps.store.sessions.revoke(app.id, family.id, 'revoked', now)) ? 1 : 0;
       audit = { userId: family.userId, credentialId: family.credentialId };
+      sessionId = family.id;
     }
   }
-  if (revoked > 0)
+  if (revoked > 0) {
     await recordAttempt(deps, { app, scheme: 'tiniapp', action: 'revoke', reason: null, ...audit, ip: null });
+    await notifyRevoked(deps, app, 'revoked', revoked, { ...audit, ...(sessionId ? { id: sessionId } : {}) });
+  }
   return { revoked };
 }
 
@@ -414,7 +421,28 @@ export async function listSessions(deps: Deps, app: App, userId: string): Promis
 /** "Sign out everywhere": revokes every session of a user; returns how many. */
 export async function signOutEverywhere(deps: Deps, app: App, userId: string): Promise<{ revoked: number }> {
   checkUserId(userId);
-  return {
-    revoked: await deps.store.sessions.revokeByUser(app.id, userId, 'user_signed_out', deps.clock()),
-  };
+  const revoked = await deps.store.sessions.revokeByUser(app.id, userId, 'user_signed_out', deps.clock());
+  if (revoked > 0) await notifyRevoked(deps, app, 'user_signed_out', revoked, { userId, credentialId: null });
+  return { revoked };
+}
+
+/**
+ * The `token.revoked` webhook event: which sessions (`sessionId` when one family, else the user
+ * or credential whose sessions went), how many, and why (`logout`, `refresh_reuse`, `revoked`,
+ * `user_signed_out`). Sessions ended by a credential deletion are in `credential.deleted`.
+ */
+function notifyRevoked(
+  deps: Deps,
+  app: App,
+  reason: string,
+  revoked: number,
+  of: { id?: string; userId: string | null; credentialId: string | null },
+): Promise<void> {
+  return notifyApp(deps, app, 'token.revoked', {
+    userId: of.userId,
+    credentialId: of.credentialId,
+    sessionId: of.id ?? null,
+    revoked,
+    reason,
+  });
 }

@@ -6,6 +6,7 @@ import {
 } from '../schemes/webauthn/index.js';
 import type { App, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
+import { notifyCredentialCreated } from './appWebhooks.js';
 import { consumeChallenge, issueChallenge } from './challenges.js';
 import { MAX_CREDENTIALS_PER_USER } from './credentials.js';
 import { checkNewUserId, userHandleFor } from './users.js';
@@ -119,6 +120,7 @@ export async function finishPasskeyRegistration(
     lastUsedAt: null,
   };
   await deps.store.credentials.create(credential);
+  await notifyCredentialCreated(deps, app, credential);
   await recordAttempt(deps, {
     app,
     scheme: 'webauthn',

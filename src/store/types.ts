@@ -54,6 +54,13 @@ export interface AppSettings {
   aaguidDeny?: string[];
   /** A FIDO Metadata Service v3 BLOB: an absolute file path or an http(s) URL; null: none. */
   fidoMds?: string | null;
+  /**
+   * Where Signet POSTs signed webhook events (Standard Webhooks, `src/core/appWebhooks.ts`);
+   * null or absent: webhooks off.
+   */
+  webhookUrl?: string | null;
+  /** The app's `whsec_` webhook secrets, sealed by core, newest first (two during rotation). */
+  webhookSecrets?: StoredSecret[];
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */

@@ -104,6 +104,8 @@ export async function startNode(
   name: string,
   config: ClusterConfig,
   timeoutMs = 90_000,
+  /** More `serve` flags (e.g. `--webhook-timeout 3`). */
+  extraArgs: string[] = [],
 ): Promise<SignetNode> {
   const port = await freePort();
   const child = spawn(
@@ -118,6 +120,7 @@ export async function startNode(
       '--issuer',
       CLUSTER_ISSUER,
       ...storeFlags(config),
+      ...extraArgs,
     ],
     { cwd: ROOT, env: childEnv(config), stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -10,6 +10,7 @@ import {
   updateApp,
   type AppPatch,
 } from '../../core/apps.js';
+import { normalizeWebhookUrl, setAppWebhook, type WebhookChange } from '../../core/appWebhooks.js';
 import type { AppSettings } from '../../store/types.js';
 import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
@@ -22,10 +23,12 @@ signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
                [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
                [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
-               [--lockout-max N] [--lockout-window MS] [--drop-old-secret] [--json]
+               [--lockout-max N] [--lockout-window MS] [--drop-old-secret]
                [--attestation none|indirect|direct|enterprise] [--attestation-root FILE.pem|none]...
                [--aaguid-allow UUID|none]... [--aaguid-deny UUID|none]... [--fido-mds FILE|URL|none]
-  All take --db (same as serve). create and rotate-secret print the secret once.`;
+               [--webhook-url URL|none] [--rotate-webhook-secret] [--drop-old-webhook-secret] [--json]
+  All take --db (same as serve). create and rotate-secret print the secret once; so do
+  --webhook-url (its first URL) and --rotate-webhook-secret, for the whsec_ webhook secret.`;
 
 const settingOptions = {
   name: { type: 'string' },
@@ -52,6 +55,9 @@ const settingOptions = {
   'aaguid-allow': { type: 'string', multiple: true },
   'aaguid-deny': { type: 'string', multiple: true },
   'fido-mds': { type: 'string' },
+  'webhook-url': { type: 'string' },
+  'rotate-webhook-secret': { type: 'boolean' },
+  'drop-old-webhook-secret': { type: 'boolean' },
 } as const;
 
 function integer(flag: string, text: string | undefined): number | undefined {
@@ -136,6 +142,19 @@ function readPemFile(file: string): string {
   }
 }
 
+/** The webhook flags of `app set`, or null when none was given. */
+function webhookChange(v: Values): WebhookChange | null {
+  const change: WebhookChange = {};
+  // Checked before any write, so a bad URL leaves the app as it was.
+  if (v['webhook-url'] !== undefined)
+    change.url = v['webhook-url'] === 'none' ? null : normalizeWebhookUrl(v['webhook-url']);
+  if (v['rotate-webhook-secret']) change.rotate = true;
+  if (v['drop-old-webhook-secret']) change.dropOld = true;
+  if (change.rotate && change.dropOld)
+    throw new UsageError('give one of --rotate-webhook-secret and --drop-old-webhook-secret');
+  return Object.keys(change).length === 0 ? null : change;
+}
+
 /** `signet app ...`: apps are created and changed by operators on the store directly. */
 export async function runApp(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
@@ -197,6 +216,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
       case 'set': {
         const appId = positionals[0];
         if (!appId) throw new UsageError('APPID is required');
+        const hook = webhookChange(values);
         const patch: AppPatch = { settings };
         if (patch.settings?.fidoMds) await checkMetadataSource(runtime.deps, patch.settings.fidoMds);
         if (values.name) patch.name = values.name;
@@ -204,8 +224,19 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
         if (values['add-origin']) patch.addOrigins = values['add-origin'];
         if (values['rp-id'] !== undefined) patch.rpId = values['rp-id'] === 'none' ? null : values['rp-id'];
         if (values['drop-old-secret']) patch.dropOldSecret = true;
-        const app = await updateApp(runtime.deps, appId, patch);
-        print(describeApp(app), JSON.stringify(describeApp(app), null, 2));
+        let app = await updateApp(runtime.deps, appId, patch);
+        const { webhookSecret } = hook
+          ? await setAppWebhook(runtime.deps, appId, hook)
+          : { webhookSecret: null };
+        if (hook) app = (await runtime.deps.store.apps.get(appId)) ?? app;
+        const shown = { ...describeApp(app), ...(webhookSecret === null ? {} : { webhookSecret }) };
+        print(
+          shown,
+          JSON.stringify(describeApp(app), null, 2) +
+            (webhookSecret === null
+              ? ''
+              : `\nwebhookSecret: ${webhookSecret}\n(the webhook secret is shown once; Signet keeps it sealed${hook?.rotate ? '; the previous one keeps signing until --drop-old-webhook-secret' : ''})`),
+        );
         return 0;
       }
       default:

@@ -12,11 +12,13 @@ import { reportDisplacedCredentials } from '../../core/credentials.js';
 import { parseIssueLimit, parseRequestTimeout, parseTrustProxy, readMetricsToken } from '../serveOptions.js';
 import { createServer as createNetServer } from 'node:net';
 import { createTokenService } from '../../core/tokens.js';
+import { parseWebhookDelivery, startWebhookDelivery } from '../webhookDelivery.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
              [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
              [--request-timeout SECONDS] [--issue-limit N]
+             [--webhook-concurrency N] [--webhook-timeout SECONDS] [--webhook-dead-after-days N]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
   SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
   SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
@@ -25,7 +27,10 @@ export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db s
   \`Authorization: Bearer <token>\` (docs/deployment.md).
   The issuer (every token's iss, published at /.well-known/openid-configuration) is printed at start;
   behind a proxy set --issuer to the public URL (docs/deployment.md). --key-rotation-days (or
-  SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).`;
+  SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).
+  Every node delivers signed webhooks from the store's outbox: --webhook-concurrency (default 20;
+  0: not this node), --webhook-timeout per POST (default 10), dead letters after
+  --webhook-dead-after-days (default 3) (docs/protocols.md).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -46,6 +51,10 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       'issue-limit': { type: 'string' },
       // Tokens and sessions (docs/tokens.md).
       'key-rotation-days': { type: 'string' },
+      // Signed webhooks (docs/protocols.md).
+      'webhook-concurrency': { type: 'string' },
+      'webhook-timeout': { type: 'string' },
+      'webhook-dead-after-days': { type: 'string' },
     },
   });
   const trustProxy = parseTrustProxy(values['trust-proxy'] ?? io.env['SIGNET_TRUST_PROXY']);
@@ -59,6 +68,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     values['audit-retention-days'] ?? io.env['SIGNET_AUDIT_RETENTION_DAYS'],
     '--audit-retention-days',
   );
+  const webhookDelivery = parseWebhookDelivery({
+    concurrency: values['webhook-concurrency'],
+    timeout: values['webhook-timeout'],
+    deadAfterDays: values['webhook-dead-after-days'],
+  });
   const workersText = values.workers ?? io.env['SIGNET_WORKERS'] ?? '1';
   const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
@@ -70,6 +84,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'request-timeout': _q,
     'issue-limit': _i,
     'key-rotation-days': _k,
+    'webhook-concurrency': _wc,
+    'webhook-timeout': _wt,
+    'webhook-dead-after-days': _wd,
     ...flags
   } = values;
   // Port, base path and database URLs are checked before anything reads a key or touches a file.
@@ -131,6 +148,13 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const stopKeyRotation =
     keyRotationDays === undefined ? () => {} : startKeyRotation(runtime.deps, keyRotationDays, io);
   const stopSessionPrune = startSessionPrune(runtime.deps);
+  const stopWebhooks = startWebhookDelivery(
+    {
+      ...runtime.deps,
+      log: { info: (f, m) => server.log.info(f, m), warn: (f, m) => server.log.warn(f, m) },
+    },
+    webhookDelivery,
+  );
   const stopRetention =
     retentionDays === undefined
       ? () => {}
@@ -152,6 +176,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   stopKeyRotation();
   stopSessionPrune();
   await server.close();
+  await stopWebhooks();
   await runtime.close();
   return 0;
 }

@@ -9,6 +9,7 @@ import { registerConsoleAuditRoutes } from './auditRoutes.js';
 import { overHttps, refuseCrossSite, secureHeaders } from './consoleHttp.js';
 import { registerConsoleCredentialRoutes } from './credentialRoutes.js';
 import { registerConsoleSessionRoutes } from './sessions.js';
+import { registerConsoleWebhookRoutes } from './webhooks.js';
 import { clientKey, rateLimited } from '../../core/rateLimit.js';
 import { CONSOLE_CSS, consolePage } from './page.js';
 import { CONSOLE_BODY_LIMIT, noQuery } from './schemas.js';
@@ -138,6 +139,7 @@ export function mountConsole(api: FastifyInstance, options: ConsoleOptions): voi
       await scope.register(async (admin) => {
         admin.addHook('preHandler', requireAdmin);
         registerConsoleSessionRoutes(admin, deps);
+        registerConsoleWebhookRoutes(admin, deps);
 
         admin.get(
           '/api/session',
