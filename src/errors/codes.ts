@@ -64,6 +64,10 @@ export const REASON_CODES = {
   components_missing:
     'The HTTP message signature does not cover what the server requires (@method, @authority, @path, @query, content-digest).',
   digest_mismatch: 'The Content-Digest (sha-256) is missing or does not match the body.',
+  authority_mismatch:
+    'The signed @authority (the Host received) is not one this server answers on (the issuer host or --http-signature-authority).',
+  transaction_mismatch:
+    "The challenge's transaction is not the one given: a transaction challenge used for a plain login, a plain challenge for a transaction, or another transaction.",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

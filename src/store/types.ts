@@ -40,6 +40,11 @@ export interface AppSettings {
    * the type because apps stored before sessions existed lack it; core reads the default then.
    */
   refreshTtlSec?: number;
+  /**
+   * The Ed25519 public key (SPKI PEM) that signs this app's server-API calls with RFC 9421
+   * `alg="ed25519"` (`signet app set --http-signature-key`); absent or null: HMAC only.
+   */
+  httpSignatureKey?: string | null;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */

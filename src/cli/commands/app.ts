@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp, describeApp, rotateAppSecret, updateApp, type AppPatch } from '../../core/apps.js';
 import type { AppSettings } from '../../store/types.js';
@@ -12,8 +13,11 @@ signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
                [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
                [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
-               [--lockout-max N] [--lockout-window MS] [--drop-old-secret] [--json]
-  All take --db (same as serve). create and rotate-secret print the secret once.`;
+               [--lockout-max N] [--lockout-window MS] [--drop-old-secret]
+               [--http-signature-key PEM|FILE|none] [--json]
+  All take --db (same as serve). create and rotate-secret print the secret once.
+  --http-signature-key registers the Ed25519 public key (SPKI PEM, or a file holding it) that
+  signs the app's server-API calls with RFC 9421 alg "ed25519"; none removes it.`;
 
 const settingOptions = {
   name: { type: 'string' },
@@ -35,6 +39,7 @@ const settingOptions = {
   'lockout-max': { type: 'string' },
   'lockout-window': { type: 'string' },
   'drop-old-secret': { type: 'boolean' },
+  'http-signature-key': { type: 'string' },
 } as const;
 
 function integer(flag: string, text: string | undefined): number | undefined {
@@ -50,6 +55,18 @@ type Values = {
       ? boolean
       : string;
 };
+
+/** A PEM given inline (it starts with `-----BEGIN`) or as the path of a file holding it. */
+function readPemArgument(value: string): string {
+  if (value.trimStart().startsWith('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8').slice(0, 4096);
+  } catch {
+    throw new UsageError(
+      `--http-signature-key: '${value.slice(0, 200)}' is neither a PEM nor a readable file`,
+    );
+  }
+}
 
 function settingsFrom(v: Values): Partial<AppSettings> {
   const s: Partial<AppSettings> = {};
@@ -72,6 +89,8 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   set('skewMs', integer('skew', v.skew));
   set('lockoutMaxFailures', integer('lockout-max', v['lockout-max']));
   set('lockoutWindowMs', integer('lockout-window', v['lockout-window']));
+  const key = v['http-signature-key'];
+  if (key !== undefined) s.httpSignatureKey = key === 'none' ? null : readPemArgument(key);
   return s;
 }
 

@@ -1,11 +1,37 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createSignetClient } from '../../client/createSignetClient.js';
 import { UsageError, type CliIo } from '../io.js';
 
-export const requestUsage = `signet request METHOD URL [--body JSON] [--json]
-  Sends a Tiniapp-signed request to Signet's server API. Credentials from the environment:
+export const requestUsage = `signet request METHOD URL [--body JSON] [--json] [--scheme tiniapp|http-signature]
+               [--key FILE]
+  Sends a signed request to Signet's server API. Credentials from the environment:
   SIGNET_APP_ID and SIGNET_APP_SECRET. URL includes any base path, e.g.
-  http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx answer.`;
+  http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx answer.
+  --scheme tiniapp (default) signs with X-Tiniapp-* headers; --scheme http-signature signs with
+  RFC 9421 (Signature-Input / Signature): alg ed25519 with the private key (PKCS#8 PEM) in --key FILE
+  or SIGNET_HTTP_SIGNATURE_KEY (a PEM or a file path), else hmac-sha256 with SIGNET_APP_SECRET.`;
+
+/** An Ed25519 private key given as a PEM or as the path of a file holding one. */
+function readPrivateKey(value: string): KeyObject {
+  let pem = value;
+  if (!value.trimStart().startsWith('-----BEGIN')) {
+    try {
+      pem = readFileSync(value, 'utf8');
+    } catch {
+      throw new UsageError(`--key: '${value.slice(0, 200)}' is neither a PEM nor a readable file`);
+    }
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new UsageError('--key must be a private key (PKCS#8 PEM)');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new UsageError('--key must be an Ed25519 private key');
+  return key;
+}
 
 export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,13 +42,27 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
       body: { type: 'string' },
       json: { type: 'boolean', default: false },
       'base-path': { type: 'string' },
+      scheme: { type: 'string' },
+      key: { type: 'string' },
     },
   });
   const [method, url] = positionals;
   if (!method || !url) throw new UsageError('METHOD and URL are required');
+  const scheme = values.scheme ?? 'tiniapp';
+  if (scheme !== 'tiniapp' && scheme !== 'http-signature')
+    throw new UsageError('--scheme is tiniapp or http-signature');
   const appId = io.env['SIGNET_APP_ID'];
   const secret = io.env['SIGNET_APP_SECRET'];
-  if (!appId || !secret) throw new UsageError('set SIGNET_APP_ID and SIGNET_APP_SECRET');
+  const keyArg = values.key ?? io.env['SIGNET_HTTP_SIGNATURE_KEY'];
+  if (scheme === 'tiniapp' && values.key !== undefined)
+    throw new UsageError('--key needs --scheme http-signature');
+  const privateKey = scheme === 'http-signature' && keyArg ? readPrivateKey(keyArg) : undefined;
+  if (!appId || (!secret && privateKey === undefined))
+    throw new UsageError(
+      scheme === 'tiniapp'
+        ? 'set SIGNET_APP_ID and SIGNET_APP_SECRET'
+        : 'set SIGNET_APP_ID and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)',
+    );
   let target: URL;
   try {
     target = new URL(url);
@@ -33,7 +73,12 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const fullPath = target.pathname + target.search;
   if (basePath && !fullPath.startsWith(basePath + '/'))
     throw new UsageError(`URL path does not start with the base path ${basePath}`);
-  const client = createSignetClient({ baseUrl: target.origin + basePath, appId, secret });
+  const client = createSignetClient({
+    baseUrl: target.origin + basePath,
+    appId,
+    scheme,
+    ...(privateKey !== undefined ? { privateKey } : { secret: secret as string }),
+  });
   const response = await client.request(method.toUpperCase(), fullPath.slice(basePath.length), values.body);
   io.err(`HTTP ${response.status}`);
   io.out(

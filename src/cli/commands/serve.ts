@@ -12,11 +12,12 @@ import { reportDisplacedCredentials } from '../../core/credentials.js';
 import { parseIssueLimit, parseRequestTimeout, parseTrustProxy, readMetricsToken } from '../serveOptions.js';
 import { createServer as createNetServer } from 'node:net';
 import { createTokenService } from '../../core/tokens.js';
+import { serverAuthorities } from '../../server/auth.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
              [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
-             [--request-timeout SECONDS] [--issue-limit N]
+             [--request-timeout SECONDS] [--issue-limit N] [--http-signature-authority HOST[:PORT]]...
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
   SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
   SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
@@ -25,7 +26,9 @@ export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db s
   \`Authorization: Bearer <token>\` (docs/deployment.md).
   The issuer (every token's iss, published at /.well-known/openid-configuration) is printed at start;
   behind a proxy set --issuer to the public URL (docs/deployment.md). --key-rotation-days (or
-  SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).`;
+  SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).
+  RFC 9421 server-API signatures must name as @authority the issuer's host or one of
+  --http-signature-authority (repeatable; SIGNET_HTTP_SIGNATURE_AUTHORITIES, comma-separated).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -46,6 +49,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       'issue-limit': { type: 'string' },
       // Tokens and sessions (docs/tokens.md).
       'key-rotation-days': { type: 'string' },
+      'http-signature-authority': { type: 'string', multiple: true },
     },
   });
   const trustProxy = parseTrustProxy(values['trust-proxy'] ?? io.env['SIGNET_TRUST_PROXY']);
@@ -70,9 +74,18 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'request-timeout': _q,
     'issue-limit': _i,
     'key-rotation-days': _k,
+    'http-signature-authority': _h,
     ...flags
   } = values;
   const adminToken = readAdminToken(io.env);
+  const httpSignatureAuthorities =
+    values['http-signature-authority'] ??
+    (io.env['SIGNET_HTTP_SIGNATURE_AUTHORITIES'] ?? '').split(',').filter((a) => a.trim() !== '');
+  try {
+    serverAuthorities('http://localhost', httpSignatureAuthorities);
+  } catch (e) {
+    throw new UsageError(`--http-signature-authority: ${(e as Error).message}`);
+  }
   if (
     cluster.isPrimary &&
     flags.issuer === undefined &&
@@ -102,10 +115,12 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     trustProxy,
     requestTimeoutMs,
     issueLimitPerMinute,
+    httpSignatureAuthorities,
     logger: {
       level: io.env['SIGNET_LOG_LEVEL'] ?? 'info',
       redact: [
         'req.headers["x-tiniapp-signature"]',
+        'req.headers.signature',
         'req.headers.authorization',
         'req.headers["x-signet-poll-secret"]',
       ],
