@@ -12,6 +12,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
 import { Wallet } from 'ethers';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import { createSignetVerifier } from '../../src/client/tokens.js';
 import { formatSiweMessage } from '../../src/schemes/eth/index.js';
 import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
 import { listen, startHarness, type Harness } from '../support/harness.js';
@@ -288,6 +289,40 @@ describe('signed transactions over HTTP, every scheme', () => {
       assert.equal(r.status, 401, JSON.stringify(r.body));
       assert.equal(await audited('transaction_mismatch'), before + 1);
     }
+  });
+
+  test("the relying party's verifier: an approval token is no login, and approves only its transaction", async () => {
+    const signet = createSignetVerifier({ url: baseUrl, audience: h.app.id });
+    const ch = await challenge('device', 'tx-phone', PAYMENT);
+    const approval = await verify({
+      type: 'device',
+      challengeId: ch.body.challengeId,
+      userId: 'tx-phone',
+      signature: phoneSign(ch.body.challenge),
+      transaction: PAYMENT,
+    });
+    assert.equal(approval.status, 200, JSON.stringify(approval.body));
+    const ok = await signet.verify(approval.body.token, { transaction: PAYMENT_REORDERED });
+    assert.equal(ok.ok, true, JSON.stringify(ok));
+    if (ok.ok) assert.equal(ok.claims.txn, txnOf(PAYMENT));
+    assert.deepEqual(await signet.verify(approval.body.token), { ok: false, reason: 'transaction_mismatch' });
+    assert.deepEqual(await signet.verify(approval.body.token, { transaction: OTHER }), {
+      ok: false,
+      reason: 'transaction_mismatch',
+    });
+    const ch2 = await challenge('device', 'tx-phone');
+    const login = await verify({
+      type: 'device',
+      challengeId: ch2.body.challengeId,
+      userId: 'tx-phone',
+      signature: phoneSign(ch2.body.challenge),
+    });
+    assert.equal(login.status, 200);
+    assert.equal((await signet.verify(login.body.token)).ok, true);
+    assert.deepEqual(await signet.verify(login.body.token, { transaction: PAYMENT }), {
+      ok: false,
+      reason: 'transaction_mismatch',
+    });
   });
 
   test('a transaction challenge is no proof of possession for a wallet registration', async () => {
