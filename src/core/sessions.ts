@@ -250,6 +250,8 @@ export type Introspection =
       cid?: string;
       amr: string[];
       sid?: string;
+      /** A signed transaction's approval (docs/protocols.md). */
+      txn?: string;
       client_id: string;
       token_type: 'Bearer';
     };
@@ -284,6 +286,7 @@ export async function introspectToken(
   const sid = payload['sid'];
   const cid = payload['cid'];
   const amr = payload['amr'];
+  const txn = payload['txn'];
   if (
     typeof sub !== 'string' ||
     typeof iss !== 'string' ||
@@ -292,7 +295,8 @@ export async function introspectToken(
     typeof jti !== 'string' ||
     !Array.isArray(amr) ||
     (sid !== undefined && typeof sid !== 'string') ||
-    (cid !== undefined && typeof cid !== 'string')
+    (cid !== undefined && typeof cid !== 'string') ||
+    (txn !== undefined && typeof txn !== 'string')
   )
     return INACTIVE;
   if (sid !== undefined) {
@@ -314,6 +318,7 @@ export async function introspectToken(
     ...(cid === undefined ? {} : { cid }),
     amr: amr.filter((m): m is string => typeof m === 'string'),
     ...(sid === undefined ? {} : { sid }),
+    ...(txn === undefined ? {} : { txn }),
     client_id: app.id,
     token_type: 'Bearer',
   };

@@ -218,6 +218,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             name: 'X-Tiniapp-Signature',
             description: 'HMAC-SHA256 request signature with X-Tiniapp-Timestamp and X-Tiniapp-Client-Id.',
           },
+          httpSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Signature',
+            description:
+              'RFC 9421 HTTP Message Signature with Signature-Input: keyid = appId, alg hmac-sha256 (app secret) or ed25519 (registered key), covering @method, @authority, @path, @query and content-digest.',
+          },
         },
       },
     },

@@ -306,6 +306,10 @@ describe('signed transactions over HTTP, every scheme', () => {
     assert.equal(ok.ok, true, JSON.stringify(ok));
     if (ok.ok) assert.equal(ok.claims.txn, txnOf(PAYMENT));
     assert.deepEqual(await signet.verify(approval.body.token), { ok: false, reason: 'transaction_mismatch' });
+    // Introspection shows the approval and what it approves.
+    const seen = (await client.introspect(approval.body.token)).body as { active: boolean; txn?: string };
+    assert.equal(seen.active, true);
+    assert.equal(seen.txn, txnOf(PAYMENT));
     assert.deepEqual(await signet.verify(approval.body.token, { transaction: OTHER }), {
       ok: false,
       reason: 'transaction_mismatch',

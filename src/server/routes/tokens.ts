@@ -32,7 +32,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['tiniapp_signature'],
     id_token_signing_alg_values_supported: ['EdDSA'],
     subject_types_supported: ['public'],
-    claims_supported: ['iss', 'aud', 'sub', 'amr', 'cid', 'sid', 'iat', 'exp', 'jti'],
+    claims_supported: ['iss', 'aud', 'sub', 'amr', 'cid', 'sid', 'txn', 'iat', 'exp', 'jti'],
   };
 }
 
@@ -113,6 +113,7 @@ export function registerTokenRoutes(api: FastifyInstance, ctx: RouteContext): vo
               cid: { type: 'string' },
               amr: { type: 'array', items: { type: 'string' } },
               sid: { type: 'string' },
+              txn: { type: 'string' },
               client_id: { type: 'string' },
               token_type: { type: 'string' },
             },
