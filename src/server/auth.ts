@@ -74,7 +74,12 @@ export async function authenticateServerRequest(
   request: FastifyRequest,
   options: ServerAuthOptions,
 ): Promise<App> {
-  if (request.headers['signature-input'] !== undefined || request.headers['signature'] !== undefined)
+  // RFC 9421 when the request carries Signature-Input (or a Signature without Tiniapp headers);
+  // a Tiniapp request that happens to carry some other `Signature` header stays Tiniapp.
+  if (
+    request.headers['signature-input'] !== undefined ||
+    (request.headers['signature'] !== undefined && request.headers['x-tiniapp-signature'] === undefined)
+  )
     return authenticateHttpSignature(deps, request, options);
   const clientId = request.headers['x-tiniapp-client-id'];
   if (typeof clientId !== 'string' || !TINIAPP_CLIENT_ID.test(clientId))

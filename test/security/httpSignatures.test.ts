@@ -347,6 +347,21 @@ describe('RFC 9421 on the server API of a listening Signet', () => {
     }
   });
 
+  test('a Tiniapp request that also carries an unrelated Signature header stays Tiniapp', async () => {
+    const t = signTiniappRequest({
+      clientId: h.app.id,
+      secret: h.secret,
+      timestamp: Date.now(),
+      path: '/v1/audit?limit=2',
+    });
+    const r = await raw(port, 'GET', '/v1/audit?limit=2', {
+      ...t.headers,
+      signature: 'sig1=:AAAA:',
+      host: HOST,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+
   test('authentication comes first: a signed request with a bad body is spent, then 400', async () => {
     const sign = createHttpSignatureSigner({
       appId: h.app.id,
