@@ -36,7 +36,7 @@ export interface RefreshResult {
 }
 
 /**
- * A proof of possession for registering a wallet (CONTRACT.md "Identity binding"): a challenge
+ * A proof of possession for registering a wallet (docs/api.md "Identity binding"): a challenge
  * issued for the user who links the wallet, signed exactly as a login would sign it. The page
  * hands it to its backend, which registers the wallet with the server API:
  * `POST /v1/users/{userId}/credentials { type, address | account (+ publicKey), proof }`.

@@ -171,7 +171,7 @@ function createKeyFile(keyFile: string): boolean {
 }
 
 /**
- * Reads an existing key file after checking it (CONTRACT.md "Files"): a regular file, not a
+ * Reads an existing key file after checking it (docs/api.md "Files"): a regular file, not a
  * symlink, mode 0600 (nobody else may read it), owned by the user running Signet. Anything else
  * stops the start with an error that says what to fix; the file is never changed.
  */

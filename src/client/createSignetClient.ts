@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { signTiniappRequest } from '../schemes/tiniapp/index.js';
 import type {
   ApiAuditRecord,
@@ -6,12 +7,29 @@ import type {
   SignetResponse,
   WebauthnRegistrationStart,
 } from './types.js';
+import { createHttpSignatureSigner } from './httpSignatureSigner.js';
 
 export interface SignetClientOptions {
   /** Signet's URL including any base path, e.g. `https://auth.example.com/signet`. */
   baseUrl: string;
   appId: string;
-  secret: string;
+  /**
+   * The app secret: Tiniapp signatures, or RFC 9421 `hmac-sha256` when `scheme` is
+   * `http-signature` and no `privateKey` is given.
+   */
+  secret?: string;
+  /**
+   * How requests are signed: `tiniapp` (default; X-Tiniapp-* headers) or `http-signature`
+   * (RFC 9421 `Signature-Input` / `Signature` covering method, authority, path, query and
+   * `Content-Digest`: docs/protocols.md).
+   */
+  scheme?: 'tiniapp' | 'http-signature';
+  /**
+   * `http-signature` only: the app's Ed25519 private key (PKCS#8 PEM or KeyObject) whose public
+   * half is registered with `signet app set APPID --http-signature-key`; signs `alg="ed25519"`,
+   * so the backend needs no shared secret.
+   */
+  privateKey?: KeyObject | string;
   /** Clock for the X-Tiniapp-Timestamp header (defaults to Date.now). */
   now?: () => number;
   fetch?: typeof fetch;
@@ -32,11 +50,13 @@ export type WalletRegistration =
 export type { SignetResponse } from './types.js';
 
 /**
- * The app backend's client for Signet's server API: every request is Tiniapp-signed (a body
- * request signs the exact bytes it sends; a body-less one signs its path and query).
+ * The app backend's client for Signet's server API: every request is signed, Tiniapp (a body
+ * request signs the exact bytes it sends; a body-less one signs its path and query) or, with
+ * `scheme: 'http-signature'`, RFC 9421 (method, authority, path, query and body all bound).
  *
  * @example
  * const signet = createSignetClient({ baseUrl: 'http://127.0.0.1:8080', appId, secret });
+ * const ed = createSignetClient({ baseUrl, appId, scheme: 'http-signature', privateKey: pkcs8Pem });
  * const { body } = await signet.request('GET', `/v1/users/${userId}/credentials`);
  */
 export function createSignetClient(options: SignetClientOptions) {
@@ -48,6 +68,24 @@ export function createSignetClient(options: SignetClientOptions) {
   let last = 0;
   const now = (): number => (last = Math.max(clock(), last + 1));
   const doFetch = options.fetch ?? fetch;
+  const scheme = options.scheme ?? 'tiniapp';
+  if (scheme !== 'tiniapp' && scheme !== 'http-signature')
+    throw new TypeError("createSignetClient: scheme must be 'tiniapp' or 'http-signature'");
+  if (scheme === 'tiniapp' && (typeof options.secret !== 'string' || options.secret === ''))
+    throw new TypeError('createSignetClient: secret is required for the tiniapp scheme');
+  if (scheme === 'tiniapp' && options.privateKey !== undefined)
+    throw new TypeError('createSignetClient: privateKey needs scheme http-signature');
+  const httpSign =
+    scheme === 'http-signature'
+      ? createHttpSignatureSigner({
+          appId: options.appId,
+          now: clock,
+          key:
+            options.privateKey !== undefined
+              ? { alg: 'ed25519', privateKey: options.privateKey }
+              : { alg: 'hmac-sha256', secret: options.secret ?? '' },
+        })
+      : null;
 
   async function request<T = unknown>(
     method: string,
@@ -56,15 +94,18 @@ export function createSignetClient(options: SignetClientOptions) {
   ): Promise<SignetResponse<T>> {
     if (!path.startsWith('/')) throw new TypeError('path must start with /');
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const signed = signTiniappRequest({
-      clientId: options.appId,
-      secret: options.secret,
-      timestamp: now(),
-      ...(text === undefined ? { path } : { body: text }),
-    });
-    const response = await doFetch(`${base.origin}${basePath}${path}`, {
+    const url = `${base.origin}${basePath}${path}`;
+    const headers = httpSign
+      ? httpSign({ method, url, ...(text === undefined ? {} : { body: text }) })
+      : signTiniappRequest({
+          clientId: options.appId,
+          secret: options.secret as string,
+          timestamp: now(),
+          ...(text === undefined ? { path } : { body: text }),
+        }).headers;
+    const response = await doFetch(url, {
       method,
-      headers: { ...signed.headers, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...headers, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(text === undefined ? {} : { body: text }),
     });
     const raw = await response.text();

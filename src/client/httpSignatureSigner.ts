@@ -28,7 +28,7 @@ export interface OutgoingRequest {
 }
 
 /**
- * An RFC 9421 signer for the app backend's calls to Signet's server API (CONTRACT.md "HTTP
+ * An RFC 9421 signer for the app backend's calls to Signet's server API (docs/api.md "HTTP
  * Message Signatures"), the counterpart of the Tiniapp signing in `createSignetClient`: it
  * returns the headers to add — `signature-input`, `signature` and, with a body,
  * `content-digest` — covering `@method`, `@authority`, `@path`, `@query` (when present) and

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { canonicalizeJson } from '../encoding/jcs.js';
 
 /**
  * A relying party's verifier for Signet's access tokens, on `jose` only: it reads Signet's
@@ -18,7 +20,7 @@ export interface SignetDiscovery {
   id_token_signing_alg_values_supported?: string[];
 }
 
-/** Claims of a verified Signet token (CONTRACT.md "token"). */
+/** Claims of a verified Signet token (docs/api.md "token"). */
 export interface SignetTokenClaims extends JWTPayload {
   iss: string;
   sub: string;
@@ -31,6 +33,8 @@ export interface SignetTokenClaims extends JWTPayload {
   cid?: string;
   /** The session (refresh-token family). */
   sid?: string;
+  /** A signed transaction's approval: base64url(SHA-256(JCS(transaction))). */
+  txn?: string;
 }
 
 /** Why a token was refused: a value, never an exception (the reason goes to logs, not clients). */
@@ -40,6 +44,11 @@ export type SignetTokenFailure =
   | 'token_expired'
   /** The login method is not one the caller accepts. */
   | 'amr_not_allowed'
+  /**
+   * The token approves a transaction (`txn`) and none was expected (an approval is not a
+   * login), or it approves another transaction than the one given.
+   */
+  | 'transaction_mismatch'
   /** Signet's discovery document or JWKS could not be fetched: answer 503, not 401. */
   | 'signet_unavailable';
 
@@ -70,8 +79,13 @@ export interface SignetVerifierOptions {
 }
 
 export interface SignetVerifier {
-  /** Verifies a token; resolves to a result, never rejects for a bad token. */
-  verify(token: unknown): Promise<SignetTokenResult>;
+  /**
+   * Verifies a token; resolves to a result, never rejects for a bad token. Without `expect`, or
+   * without `expect.transaction`, it is a login token and one carrying `txn` is refused; with
+   * `expect.transaction` the token must approve exactly that transaction (its `txn` is
+   * base64url(SHA-256(RFC 8785 JSON))). A transaction that is not I-JSON throws `TypeError`.
+   */
+  verify(token: unknown, expect?: { transaction?: unknown }): Promise<SignetTokenResult>;
   /** The discovery document (fetched once, then cached; fetched again after a failure). */
   discovery(): Promise<SignetDiscovery>;
 }
@@ -165,7 +179,12 @@ export function createSignetVerifier(options: SignetVerifierOptions): SignetVeri
     async discovery() {
       return (await load()).doc;
     },
-    async verify(token) {
+    async verify(token, expect) {
+      // The caller's own transaction: hashed first, so that misuse throws whatever the token.
+      const txn =
+        expect?.transaction === undefined
+          ? null
+          : createHash('sha256').update(canonicalizeJson(expect.transaction), 'utf8').digest('base64url');
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
         return { ok: false, reason: 'token_invalid' };
       let loaded;
@@ -199,6 +218,7 @@ export function createSignetVerifier(options: SignetVerifierOptions): SignetVeri
         return { ok: false, reason: 'token_invalid' };
       if (options.amr && !amr.some((m) => options.amr!.includes(m)))
         return { ok: false, reason: 'amr_not_allowed' };
+      if ((payload['txn'] ?? null) !== txn) return { ok: false, reason: 'transaction_mismatch' };
       return { ok: true, claims: payload as SignetTokenClaims };
     },
   };

@@ -1,5 +1,6 @@
 import { SignetError } from '../errors/SignetError.js';
 import { checkPasskeySettings } from './passkeyPolicy.js';
+import { parseHttpSigPublicKey } from '../schemes/httpsig/index.js';
 import type { App, AppSettings } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric, randomId } from './ids.js';
@@ -88,6 +89,11 @@ function checkSettings(settings: AppSettings): AppSettings {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new SignetError('invalid_request', 'chainApi must be http(s)');
+  }
+  if (settings.httpSignatureKey !== undefined && settings.httpSignatureKey !== null) {
+    const key = parseHttpSigPublicKey(settings.httpSignatureKey);
+    if (!key.ok) throw new SignetError('invalid_request', key.message);
+    settings.httpSignatureKey = settings.httpSignatureKey.trim();
   }
   return settings;
 }

@@ -30,7 +30,7 @@ const WALLET_TYPES: ReadonlySet<string> = new Set(['eos', 'eth']);
  * A device key with a `deviceId` replaces the user's earlier key for that device (the seed's
  * `createKey` deletes earlier keys on the phone).
  *
- * Wallets (CONTRACT.md "Identity binding"): an `eos` account or `eth` address belongs to at
+ * Wallets (docs/api.md "Identity binding"): an `eos` account or `eth` address belongs to at
  * most one user of the app. With the app setting `requireWalletProof` the body must carry
  * `proof: { challengeId, signature, message? }`, checked exactly as a login (400
  * `invalid_request` without one; 401 `verification_failed`, audited, when it does not verify);
@@ -188,7 +188,7 @@ export async function revokeCredential(
   checkUserId(userId);
   if (!(await deps.store.credentials.delete(app.id, userId, credentialId)))
     throw new SignetError('not_found', 'No such credential.');
-  // Its sessions end with it: refresh refused, access tokens introspect inactive (CONTRACT.md).
+  // Its sessions end with it: refresh refused, access tokens introspect inactive (docs/api.md).
   const sessionsRevoked = await deps.store.sessions.revokeByCredential(
     app.id,
     credentialId,

@@ -8,7 +8,7 @@ import {
   type DevicePublicKey,
 } from '../schemes/device/index.js';
 import { parseEosPublicKey, verifyEosSignature, type EosPublicKey } from '../schemes/eos/index.js';
-import { parseEthAddress, verifyPersonalSign, verifySiwe } from '../schemes/eth/index.js';
+import { parseEthAddress, parseSiweMessage, verifyPersonalSign, verifySiwe } from '../schemes/eth/index.js';
 import {
   loadCredentialPublicKey,
   parseAuthenticationResponse,
@@ -25,6 +25,7 @@ import { checkUserId, userHandleFor } from './users.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import { startSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
+import { parseTransaction, transactionResource } from './transactions.js';
 
 /** A successful login (docs/api.md `POST /v1/verify` 200). */
 export interface LoginSuccess {
@@ -33,10 +34,15 @@ export interface LoginSuccess {
   credentialId: string;
   token: string;
   expiresAt: number;
-  /** Opaque, single use, rotated by `POST /v1/tokens/refresh` (src/core/sessions.ts). */
-  refreshToken: string;
+  /**
+   * Opaque, single use, rotated by `POST /v1/tokens/refresh` (src/core/sessions.ts). A signed
+   * transaction is an approval, not a session: it has none.
+   */
+  refreshToken?: string;
   /** When the session (refresh-token family) ends, Unix seconds. */
-  refreshExpiresAt: number;
+  refreshExpiresAt?: number;
+  /** A signed transaction: the transaction as given (its hash is the token's `txn` claim). */
+  transaction?: Record<string, unknown>;
 }
 
 /** The outcome of one scheme's check, before audit, rate limits and tokens. */
@@ -51,7 +57,8 @@ interface Flow<P> {
   subject(proof: P): string;
   /** The user the proof claims to be (device proofs name one), for the audit of early failures. */
   claimedUser(proof: P): string | null;
-  verify(deps: Deps, app: App, proof: P): Promise<Outcome>;
+  /** `txn`: the transaction hash the caller completes, null for a plain login (`consumeChallenge`). */
+  verify(deps: Deps, app: App, proof: P, txn: string | null): Promise<Outcome>;
 }
 
 // Parsed keys per process: the store hands back key material as JSON; parsing is paid once.
@@ -115,16 +122,21 @@ const deviceFlow: Flow<{
   },
   subject: (p) => p.userId,
   claimedUser: (p) => p.userId,
-  async verify(deps, app, p) {
+  async verify(deps, app, p, txn) {
     let message: string;
     if (p.challengeId !== null) {
-      const challenge = await consumeChallenge(deps, app, p.challengeId, 'device');
+      const challenge = await consumeChallenge(deps, app, p.challengeId, 'device', txn);
       if (challenge.userId !== null && challenge.userId !== p.userId)
         return failure('challenge_mismatch', p.userId);
       message = challenge.value;
     } else {
       if (!app.settings.clientChallenges)
         throw new SignetError('invalid_request', 'this app does not accept client-built challenges');
+      if (txn !== null)
+        throw new SignetError(
+          'invalid_request',
+          'a transaction needs a challenge issued for it (challengeId)',
+        );
       const m = CLIENT_CHALLENGE.exec(p.challenge as string);
       if (!m)
         throw new SignetError(
@@ -199,8 +211,8 @@ const eosFlow: WalletFlow<EosProof> = {
   }),
   subject: (p) => `eos:${p.account}`,
   claimedUser: () => null,
-  async verify(deps, app, p) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eos');
+  async verify(deps, app, p, txn) {
+    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eos', txn);
     return eosFlow.check(
       deps,
       app,
@@ -238,8 +250,8 @@ const ethFlow: WalletFlow<EthProof> = {
   },
   subject: (p) => `eth:${p.address}`,
   claimedUser: () => null,
-  async verify(deps, app, p) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eth');
+  async verify(deps, app, p, txn) {
+    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eth', txn);
     return ethFlow.check(
       deps,
       app,
@@ -266,9 +278,16 @@ const ethFlow: WalletFlow<EthProof> = {
               now: deps.clock(),
             },
           });
-    return result.ok
-      ? { ok: true, credential, counter: credential.counter }
-      : failure(result.code, credential.userId, credential.id);
+    if (!result.ok) return failure(result.code, credential.userId, credential.id);
+    // A transaction signed as SIWE names it among the Resources too, so the wallet shows it
+    // (the nonce already commits to it: `challengeValue`).
+    const txn = challenge.data?.['txn'];
+    if (typeof txn === 'string' && p.message !== null) {
+      const siwe = parseSiweMessage(p.message);
+      if (!siwe.ok || !(siwe.value.resources ?? []).includes(transactionResource(txn)))
+        return failure('transaction_mismatch', credential.userId, credential.id);
+    }
+    return { ok: true, credential, counter: credential.counter };
   },
 };
 
@@ -283,8 +302,8 @@ const webauthnFlow: Flow<{
   },
   subject: (p) => `webauthn:${p.response.value.id}`,
   claimedUser: () => null,
-  async verify(deps, app, p) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'webauthn');
+  async verify(deps, app, p, txn) {
+    const challenge = await consumeChallenge(deps, app, p.challengeId, 'webauthn', txn);
     const credential = await deps.store.credentials.get(app.id, p.response.value.id);
     if (!credential || credential.type !== 'webauthn') return failure('credential_unknown', challenge.userId);
     if (challenge.userId !== null && challenge.userId !== credential.userId) {
@@ -349,19 +368,30 @@ export async function verifyLogin(
   }
   const flow = FLOWS[type as LoginType] as Flow<unknown>;
   const proof = flow.parse(body);
+  // A signed transaction names its transaction again; it must be the challenge's (see consumeChallenge).
+  let transaction: { value: Record<string, unknown>; txn: string } | null = null;
+  if (body['transaction'] !== undefined) {
+    const tx = parseTransaction(body['transaction']);
+    if (!tx.ok) throw new SignetError('invalid_request', tx.message);
+    transaction = { value: tx.value.transaction, txn: tx.value.hash };
+  }
   const keys = limitKeys(app, flow.subject(proof), ip);
   await checkRateLimit(deps, app, keys);
 
   let outcome: Outcome;
   try {
-    outcome = await flow.verify(deps, app, proof);
+    outcome = await flow.verify(deps, app, proof, transaction?.txn ?? null);
   } catch (e) {
-    if (isSignetError(e, 'challenge_unknown') || isSignetError(e, 'challenge_expired')) {
+    if (
+      isSignetError(e, 'challenge_unknown') ||
+      isSignetError(e, 'challenge_expired') ||
+      (isSignetError(e, 'verification_failed') && e.reason !== undefined)
+    ) {
       await recordAttempt(deps, {
         app,
         scheme: type,
         action: 'login',
-        reason: e.code,
+        reason: e.code === 'verification_failed' ? (e.reason as ReasonCode) : e.code,
         userId: flow.claimedUser(proof),
         credentialId: null,
         ip,
@@ -405,12 +435,23 @@ export async function verifyLogin(
     });
     throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
   }
-  // Each login starts a session (refresh-token family); its id is the token's `sid`.
-  const { token, expiresAt, refreshToken, refreshExpiresAt } = await startSession(deps, tokens, app, {
-    userId: credential.userId,
-    credentialId: credential.id,
-    amr: type,
-  });
+  // Each login starts a session (refresh-token family); its id is the token's `sid`. A signed
+  // transaction is a one-off approval: its token carries `txn` and no session.
+  const issued: { token: string; expiresAt: number; refreshToken?: string; refreshExpiresAt?: number } =
+    transaction === null
+      ? await startSession(deps, tokens, app, {
+          userId: credential.userId,
+          credentialId: credential.id,
+          amr: type,
+        })
+      : await tokens.issue({
+          appId: app.id,
+          userId: credential.userId,
+          amr: type,
+          credentialId: credential.id,
+          ttlSec: app.settings.tokenTtlSec,
+          txn: transaction.txn,
+        });
   await recordAttempt(deps, {
     app,
     scheme: type,
@@ -424,10 +465,12 @@ export async function verifyLogin(
     verified: true,
     userId: credential.userId,
     credentialId: credential.id,
-    token,
-    expiresAt,
-    refreshToken,
-    refreshExpiresAt,
+    token: issued.token,
+    expiresAt: issued.expiresAt,
+    ...(issued.refreshToken !== undefined && issued.refreshExpiresAt !== undefined
+      ? { refreshToken: issued.refreshToken, refreshExpiresAt: issued.refreshExpiresAt }
+      : {}),
+    ...(transaction !== null ? { transaction: transaction.value } : {}),
   };
 }
 
@@ -437,7 +480,7 @@ const WALLET_FLOWS = { eos: eosFlow, eth: ethFlow } as const;
 export type WalletProofResult = { ok: true } | { ok: false; reason: ReasonCode };
 
 /**
- * Proof of possession for an `eos` / `eth` registration (CONTRACT.md "Identity binding"): the
+ * Proof of possession for an `eos` / `eth` registration (docs/api.md "Identity binding"): the
  * `proof` (`{ challengeId, signature, message? }`) is checked exactly as a login with it would
  * be, by the same flow, against the credential being registered: the challenge must have been
  * issued for that scheme (else `challenge_unknown`) and for that user (else a

@@ -5,25 +5,32 @@ import { issueChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
 import { checkUserId } from './users.js';
 import type { Deps } from './deps.js';
 import { requireRpId } from './apps.js';
+import { parseTransaction, transactionChallengeData } from './transactions.js';
 
 export interface IssuedChallenge {
   challengeId: string;
   challenge: string;
   expiresAt: number;
   options?: Record<string, unknown>;
+  /** A transaction challenge: base64url(SHA-256(JCS(transaction))), which the challenge ends with. */
+  txn?: string;
 }
 
 /**
  * `POST /v1/challenges`: a login challenge. Issued the same way whether or not the user exists
  * (docs/api.md): for a webauthn challenge naming a user with no passkey, `allowCredentials`
  * holds a decoy id derived from the user id under the master key, stable across calls, so the
- * answer does not reveal who has credentials.
+ * answer does not reveal who has credentials. With a `transaction` (a JSON object of at most
+ * 4 KiB canonical, `parseTransaction`) the challenge is bound to it: stored with its hash, its
+ * value committing to the hash (`challengeValue`), completed only by a `/v1/verify` naming the
+ * same transaction.
  */
 export async function issueLoginChallenge(
   deps: Deps,
   app: App,
   type: unknown,
   userIdInput: unknown,
+  transactionInput?: unknown,
 ): Promise<IssuedChallenge> {
   if (typeof type !== 'string' || !(LOGIN_TYPES as readonly string[]).includes(type)) {
     throw new SignetError('invalid_request', `type must be one of ${LOGIN_TYPES.join(', ')}`);
@@ -31,11 +38,18 @@ export async function issueLoginChallenge(
   const userId = userIdInput === undefined ? null : checkUserId(userIdInput);
   // Checked before the challenge is stored: a refused request leaves nothing behind.
   const rpId = type === 'webauthn' ? requireRpId(app) : null;
-  const challenge = await issueChallenge(deps, app, type as LoginType, userId);
+  let data: Record<string, unknown> | null = null;
+  if (transactionInput !== undefined) {
+    const tx = parseTransaction(transactionInput);
+    if (!tx.ok) throw new SignetError('invalid_request', tx.message);
+    data = { ...transactionChallengeData(tx.value) };
+  }
+  const challenge = await issueChallenge(deps, app, type as LoginType, userId, data);
   const issued: IssuedChallenge = {
     challengeId: challenge.id,
     challenge: challenge.value,
     expiresAt: challenge.expiresAt,
+    ...(data !== null ? { txn: data['txn'] as string } : {}),
   };
   if (rpId !== null) {
     let allow: string[] | undefined;

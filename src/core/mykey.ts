@@ -33,7 +33,7 @@ export interface MykeySessionView {
   account?: string;
   chain?: string;
   token?: string;
-  /** The session's refresh token (CONTRACT.md "Tokens and sessions"), to the creator alone. */
+  /** The session's refresh token (docs/api.md "Tokens and sessions"), to the creator alone. */
   refreshToken?: string;
   /** When the refresh-token family ends, Unix seconds. */
   refreshExpiresAt?: number;
@@ -263,9 +263,9 @@ async function completeSignedLogin(
     await audit('timestamp_skew', null);
     return { ok: false, reason: 'timestamp_skew' };
   }
-  // The user the token names: the owner of the key that verified (CONTRACT.md "Identity binding").
+  // The user the token names: the owner of the key that verified (docs/api.md "Identity binding").
   let userId: string | null = null;
-  // The registered credential that named the user: its deletion ends the session (CONTRACT.md
+  // The registered credential that named the user: its deletion ends the session (docs/api.md
   // "Deleting a credential revokes the tokens it produced").
   let credentialId: string | null = null;
   let valid: boolean;
@@ -369,7 +369,7 @@ export async function handleMykeyCallback(
   // session, and sessions are limited per client); failures are, per client IP. That client is
   // MYKEY's server for every user, and anyone can make it call with a stale or unknown uuID (a
   // QR code is just data): past the budget, a call naming a pending session of this app still
-  // goes on, so a correct login is never refused for failures someone else caused (CONTRACT.md
+  // goes on, so a correct login is never refused for failures someone else caused (docs/api.md
   // "Abuse resistance"); the rest is refused before any signature work. Past the budget each
   // pending session takes at most `lockoutMaxFailures` failed calls, so a client cannot buy
   // unbounded verification (and chain API) work with the sessions it may create.

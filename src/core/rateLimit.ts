@@ -4,7 +4,7 @@ import type { App } from '../store/types.js';
 import type { Deps } from './deps.js';
 
 /**
- * Rate limits around the client, never the victim (CONTRACT.md "Abuse resistance").
+ * Rate limits around the client, never the victim (docs/api.md "Abuse resistance").
  *
  * A signature cannot be guessed (a forgery has a 2^-128 chance), so a limit on one user only
  * helps an attacker lock that user out. Failures are therefore counted per (subject, client)

@@ -11,14 +11,14 @@ import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
 import type { TokenService } from './tokens.js';
 
 /**
- * Sessions as refresh-token families (CONTRACT.md "Tokens and sessions"; OAuth 2.0 Security BCP,
+ * Sessions as refresh-token families (docs/api.md "Tokens and sessions"; OAuth 2.0 Security BCP,
  * RFC 9700 §4.14.2, refresh token rotation). A login starts a family; the family holds one valid
  * refresh token at a time, rotated on every use; a spent token presented again revokes the family
  * (someone kept a copy). Access tokens carry the family id as `sid`, so introspection answers
  * inactive for every token of a revoked family. Only SHA-256 hashes of refresh tokens are stored.
  */
 
-/** Default family lifetime: 30 days (CONTRACT.md `refreshTtl`). */
+/** Default family lifetime: 30 days (docs/api.md `refreshTtl`). */
 export const DEFAULT_REFRESH_TTL_SEC = 30 * 86_400;
 
 /** Longest family lifetime an app may set: one year. */
@@ -34,7 +34,7 @@ export interface SessionTokens {
   /** Access token expiry, Unix ms (as `POST /v1/verify` has always answered). */
   expiresAt: number;
   refreshToken: string;
-  /** Family expiry, Unix seconds (CONTRACT.md). */
+  /** Family expiry, Unix seconds (docs/api.md). */
   refreshExpiresAt: number;
 }
 
@@ -253,6 +253,8 @@ export type Introspection =
       cid?: string;
       amr: string[];
       sid?: string;
+      /** A signed transaction's approval (docs/protocols.md). */
+      txn?: string;
       client_id: string;
       token_type: 'Bearer';
     };
@@ -287,6 +289,7 @@ export async function introspectToken(
   const sid = payload['sid'];
   const cid = payload['cid'];
   const amr = payload['amr'];
+  const txn = payload['txn'];
   if (
     typeof sub !== 'string' ||
     typeof iss !== 'string' ||
@@ -295,7 +298,8 @@ export async function introspectToken(
     typeof jti !== 'string' ||
     !Array.isArray(amr) ||
     (sid !== undefined && typeof sid !== 'string') ||
-    (cid !== undefined && typeof cid !== 'string')
+    (cid !== undefined && typeof cid !== 'string') ||
+    (txn !== undefined && typeof txn !== 'string')
   )
     return INACTIVE;
   if (sid !== undefined) {
@@ -317,6 +321,7 @@ export async function introspectToken(
     ...(cid === undefined ? {} : { cid }),
     amr: amr.filter((m): m is string => typeof m === 'string'),
     ...(sid === undefined ? {} : { sid }),
+    ...(txn === undefined ? {} : { txn }),
     client_id: app.id,
     token_type: 'Bearer',
   };

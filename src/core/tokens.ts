@@ -21,6 +21,8 @@ export interface LoginClaims {
   sessionId?: string;
   /** Unix seconds the token must not outlive (its family's end). */
   notAfterSec?: number;
+  /** A signed transaction's hash, base64url(SHA-256(JCS(transaction))) (`txn` claim). */
+  txn?: string;
 }
 
 export interface TokenService {
@@ -140,6 +142,7 @@ export function createTokenService(deps: Deps): TokenService {
         exp,
         jti: randomAlphanumeric(deps.random, 22),
         ...(claims.sessionId ? { sid: claims.sessionId } : {}),
+        ...(claims.txn ? { txn: claims.txn } : {}),
       });
       const input = `${header}.${payload}`;
       const signature = signBytes(null, Buffer.from(input, 'ascii'), key).toString('base64url');

@@ -5,7 +5,7 @@ import { canonicalizeJson } from '../encoding/jcs.js';
 import { invalid, type Parsed } from '../errors/codes.js';
 
 /**
- * Signed transactions (CONTRACT.md "Signed transactions"): a challenge may carry a
+ * Signed transactions (docs/api.md "Signed transactions"): a challenge may carry a
  * `transaction`, a JSON object of at most 4 KiB, bound by base64url(SHA-256(JCS(transaction)))
  * — the `txn` claim of the token that a completed transaction challenge yields.
  */
@@ -98,7 +98,7 @@ export function parseTransaction(input: unknown): Parsed<ParsedTransaction> {
 }
 
 /**
- * base64url(SHA-256(JCS(tx))) of a transaction object (CONTRACT.md: the token's `txn` claim).
+ * base64url(SHA-256(JCS(tx))) of a transaction object (docs/api.md: the token's `txn` claim).
  * Throws `TypeError` when `tx` is not a valid transaction (parse untrusted input with
  * {@link parseTransaction}, which returns the same hash).
  *

@@ -3,7 +3,7 @@ import { utf8Bytes } from '../encoding/bytes.js';
 import { SignetError } from '../errors/SignetError.js';
 
 /**
- * User ids as Signet sees them: opaque strings the app chooses (CONTRACT.md: 1-128
+ * User ids as Signet sees them: opaque strings the app chooses (docs/api.md: 1-128
  * characters), and the WebAuthn user handle each one has. Kept apart from credentials and
  * logins so both can import them without importing each other.
  */
@@ -11,7 +11,7 @@ import { SignetError } from '../errors/SignetError.js';
 const USER_ID = /^[\s\S]{1,128}$/;
 
 /**
- * Checks a userId from a path or body (CONTRACT.md: 1-128 characters, no control characters).
+ * Checks a userId from a path or body (docs/api.md: 1-128 characters, no control characters).
  *
  * @example
  * checkUserId('alice') // 'alice'

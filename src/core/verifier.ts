@@ -3,7 +3,7 @@ import type { OfflineInput } from '../schemes/types.js';
 import { createKeyCache } from './keyCache.js';
 
 /**
- * Offline batch verification for library users and `signet verify --batch` (CONTRACT.md, CLI):
+ * Offline batch verification for library users and `signet verify --batch` (docs/api.md, CLI):
  * one input object a line, one result a line. A verifier keeps a bounded LRU of parsed keys
  * keyed by the key's text, so a batch that names the same keys on many lines parses each key
  * once (parsing an RSA key costs several verifications; an EOS key, a base58 decode and a point

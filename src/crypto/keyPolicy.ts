@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { MIN_RSA_BITS, rsaModulusBits } from './keys.js';
 
 /**
- * Signet's one public-key policy (CONTRACT.md "Identity binding"), below every scheme: device
+ * Signet's one public-key policy (docs/api.md "Identity binding"), below every scheme: device
  * keys, WebAuthn COSE keys at registration and the keys already stored when they are loaded for
  * a login all pass through {@link checkPublicKeyPolicy}. A key that verifies signatures nobody
  * made is worse than no key: with RSA `e = 1` every "signature" is the padded message itself,

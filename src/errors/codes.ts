@@ -70,6 +70,10 @@ export const REASON_CODES = {
     "The attestation certificate chain does not anchor to one of the app's trust anchors.",
   aaguid_refused: "The authenticator model (AAGUID) is not on the app's allow-list, or is on its deny-list.",
   authenticator_revoked: 'The FIDO Metadata Service marks the authenticator model revoked or compromised.',
+  authority_mismatch:
+    'The signed @authority (the Host received) is not one this server answers on (the issuer host or --http-signature-authority).',
+  transaction_mismatch:
+    "The challenge's transaction is not the one given: a transaction challenge used for a plain login, a plain challenge for a transaction, or another transaction.",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

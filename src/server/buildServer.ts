@@ -5,7 +5,7 @@ import type { Deps } from '../core/deps.js';
 import { DEFAULT_ISSUE_LIMIT } from '../core/rateLimit.js';
 import { SignetError } from '../errors/SignetError.js';
 import { createTokenService } from '../core/tokens.js';
-import { authenticateServerRequest } from './auth.js';
+import { authenticateServerRequest, serverAuthorities } from './auth.js';
 import { registerCors } from './cors.js';
 import { handleError, errorBody, handleClientError, handleFrameworkError } from './errors.js';
 import { registerJsonParser } from './json.js';
@@ -54,6 +54,11 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Challenges and MYKEY sessions one client IP may ask for per minute (each); 0 = no limit. */
   issueLimitPerMinute?: number;
+  /**
+   * More `host[:port]` values an RFC 9421 signature may name as `@authority`, besides the
+   * issuer's host (`--http-signature-authority`, docs/security.md "Server API").
+   */
+  httpSignatureAuthorities?: string[];
 }
 
 /** `--trust-proxy`: false, a hop count, or proxy addresses / CIDRs. */
@@ -91,6 +96,10 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const authOptions = {
+    basePath,
+    authorities: serverAuthorities(options.deps.issuer, options.httpSignatureAuthorities),
+  };
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (!Number.isInteger(requestTimeout) || requestTimeout < 1)
     throw new RangeError('buildServer: requestTimeoutMs must be a positive integer');
@@ -98,7 +107,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
-    // Slow clients (CONTRACT.md "Slow clients"): headers and body must arrive within the request
+    // Slow clients (docs/api.md "Slow clients"): headers and body must arrive within the request
     // timeout; Node checks open connections against it every `connectionsCheckingInterval`.
     requestTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -176,12 +185,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   registerCors(server, deps);
 
-  // Server API: the signature first, before the schema or any look-up (CONTRACT.md "Abuse
+  // Server API: the signature first, before the schema or any look-up (docs/api.md "Abuse
   // resistance"). Authentication spends the signature whatever follows, so a request that then
   // fails validation cannot be sent again elsewhere; a DELETE carries no body.
   server.addHook('preValidation', async (request) => {
     if (request.routeOptions.config?.side !== 'server') return;
-    request.signetApp = await authenticateServerRequest(deps, request, basePath);
+    request.signetApp = await authenticateServerRequest(deps, request, authOptions);
     if (request.bodyError) throw request.bodyError;
     if (request.method === 'DELETE' && request.rawBody !== undefined && request.rawBody.length > 0)
       throw new SignetError('invalid_request', 'A DELETE request carries no body.');
@@ -211,6 +220,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             in: 'header',
             name: 'X-Tiniapp-Signature',
             description: 'HMAC-SHA256 request signature with X-Tiniapp-Timestamp and X-Tiniapp-Client-Id.',
+          },
+          httpSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Signature',
+            description:
+              'RFC 9421 HTTP Message Signature with Signature-Input: keyid = appId, alg hmac-sha256 (app secret) or ed25519 (registered key), covering @method, @authority, @path, @query and content-digest.',
           },
         },
       },

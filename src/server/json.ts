@@ -6,7 +6,7 @@ declare module 'fastify' {
     /** The exact bytes of the body as received (Tiniapp signatures cover these, never a re-serialisation). */
     rawBody?: Buffer;
     /**
-     * A server-API body that could not be parsed: kept for after authentication (CONTRACT.md:
+     * A server-API body that could not be parsed: kept for after authentication (docs/api.md:
      * a request without a valid signature answers 401 whatever else is wrong with it).
      */
     bodyError?: SignetError;

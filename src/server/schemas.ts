@@ -34,7 +34,8 @@ export const base64url = (maxLength: number) =>
   ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]*={0,2}$' }) as const;
 
 /** The server-API security requirement, for the OpenAPI document. */
-export const tiniappSecurity = [{ tiniapp: [] }];
+/** Server-API routes: a Tiniapp signature or an RFC 9421 HTTP message signature (either one). */
+export const tiniappSecurity: Array<Record<string, string[]>> = [{ tiniapp: [] }, { httpSignature: [] }];
 
 export const credentialView = {
   type: 'object',

@@ -31,7 +31,7 @@ export interface AppSettings {
   lockoutMaxFailures: number;
   lockoutWindowMs: number;
   /**
-   * `eos` / `eth` registrations must carry a proof of possession (CONTRACT.md "Identity
+   * `eos` / `eth` registrations must carry a proof of possession (docs/api.md "Identity
    * binding"). On for new apps; apps created before it existed read false (store migration 2).
    */
   requireWalletProof: boolean;
@@ -61,6 +61,11 @@ export interface AppSettings {
   webhookUrl?: string | null;
   /** The app's `whsec_` webhook secrets, sealed by core, newest first (two during rotation). */
   webhookSecrets?: StoredSecret[];
+  /**
+   * The Ed25519 public key (SPKI PEM) that signs this app's server-API calls with RFC 9421
+   * `alg="ed25519"` (`signet app set --http-signature-key`); absent or null: HMAC only.
+   */
+  httpSignatureKey?: string | null;
 }
 
 /** One app secret as stored: `sealed` is the secret encrypted by core (opaque to the store). */
@@ -395,7 +400,7 @@ export interface RateLimitStore {
   peek(key: string, windowMs: number): Promise<number>;
 }
 
-/** Where a webhook message is in its life (CONTRACT.md "Webhooks"). */
+/** Where a webhook message is in its life (docs/api.md "Webhooks"). */
 export type WebhookStatus = 'pending' | 'delivered' | 'dead';
 
 /**

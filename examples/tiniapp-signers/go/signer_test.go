@@ -2,7 +2,7 @@ package main
 
 import "testing"
 
-// The two vectors of CONTRACT.md "The Tiniapp request signature" (the seed's examples).
+// The two vectors of docs/api.md "The Tiniapp request signature" (the seed's examples).
 func TestVectors(t *testing.T) {
 	const id = "RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W"
 	const secret = "EhjGcsUUuRSJTHiYPbW5fxzyaKEx0JuAZIKRQ4HnIfNFidB2kMg6locQbTIEz3Vf"

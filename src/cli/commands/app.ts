@@ -26,9 +26,12 @@ signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id
                [--lockout-max N] [--lockout-window MS] [--drop-old-secret]
                [--attestation none|indirect|direct|enterprise] [--attestation-root FILE.pem|none]...
                [--aaguid-allow UUID|none]... [--aaguid-deny UUID|none]... [--fido-mds FILE|URL|none]
-               [--webhook-url URL|none] [--rotate-webhook-secret] [--drop-old-webhook-secret] [--json]
+               [--webhook-url URL|none] [--rotate-webhook-secret] [--drop-old-webhook-secret]
+               [--http-signature-key PEM|FILE|none] [--json]
   All take --db (same as serve). create and rotate-secret print the secret once; so do
-  --webhook-url (its first URL) and --rotate-webhook-secret, for the whsec_ webhook secret.`;
+  --webhook-url (its first URL) and --rotate-webhook-secret, for the whsec_ webhook secret.
+  --http-signature-key registers the Ed25519 public key (SPKI PEM, or a file holding it) that
+  signs the app's server-API calls with RFC 9421 alg "ed25519"; none removes it.`;
 
 const settingOptions = {
   name: { type: 'string' },
@@ -58,6 +61,7 @@ const settingOptions = {
   'webhook-url': { type: 'string' },
   'rotate-webhook-secret': { type: 'boolean' },
   'drop-old-webhook-secret': { type: 'boolean' },
+  'http-signature-key': { type: 'string' },
 } as const;
 
 function integer(flag: string, text: string | undefined): number | undefined {
@@ -87,6 +91,18 @@ type Values = {
       : string;
 };
 
+/** A PEM given inline (it starts with `-----BEGIN`) or as the path of a file holding it. */
+function readPemArgument(value: string): string {
+  if (value.trimStart().startsWith('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8').slice(0, 4096);
+  } catch {
+    throw new UsageError(
+      `--http-signature-key: '${value.slice(0, 200)}' is neither a PEM nor a readable file`,
+    );
+  }
+}
+
 function settingsFrom(v: Values): Partial<AppSettings> {
   const s: Partial<AppSettings> = {};
   const set = <K extends keyof AppSettings>(k: K, value: AppSettings[K] | undefined) => {
@@ -110,6 +126,8 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   set('lockoutMaxFailures', integer('lockout-max', v['lockout-max']));
   set('lockoutWindowMs', integer('lockout-window', v['lockout-window']));
   Object.assign(s, passkeySettingsFrom(v));
+  const key = v['http-signature-key'];
+  if (key !== undefined) s.httpSignatureKey = key === 'none' ? null : readPemArgument(key);
   return s;
 }
 

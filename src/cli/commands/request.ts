@@ -1,12 +1,18 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createSignetClient } from '../../client/createSignetClient.js';
 import { CliError, UsageError, type CliIo } from '../io.js';
 
 export const requestUsage = `signet request METHOD URL [--body JSON] [--base-path /prefix] [--timeout SECONDS] [--json]
-  Sends a Tiniapp-signed request to Signet's server API. METHOD is GET, POST, PUT, PATCH or
-  DELETE. Credentials from the environment: SIGNET_APP_ID and SIGNET_APP_SECRET. URL includes
-  any base path, e.g. http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx
-  answer or when the server cannot be reached (code connection_failed; --timeout, default 30).`;
+               [--scheme tiniapp|http-signature] [--key FILE]
+  Sends a signed request to Signet's server API. METHOD is GET, POST, PUT, PATCH or DELETE.
+  Credentials from the environment: SIGNET_APP_ID and SIGNET_APP_SECRET. URL includes any base
+  path, e.g. http://127.0.0.1:8080/v1/users/alice/credentials. Exit 1 on a non-2xx answer or when
+  the server cannot be reached (code connection_failed; --timeout, default 30).
+  --scheme tiniapp (default) signs with X-Tiniapp-* headers; --scheme http-signature signs with
+  RFC 9421 (Signature-Input / Signature): alg ed25519 with the private key (PKCS#8 PEM) in --key FILE
+  or SIGNET_HTTP_SIGNATURE_KEY (a PEM or a file path), else hmac-sha256 with SIGNET_APP_SECRET.`;
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -30,6 +36,26 @@ function describeFetchFailure(e: unknown, timeoutSec: number): string {
   return typeof cause?.message === 'string' ? cause.message : 'the request failed';
 }
 
+/** An Ed25519 private key given as a PEM or as the path of a file holding one. */
+function readPrivateKey(value: string): KeyObject {
+  let pem = value;
+  if (!value.trimStart().startsWith('-----BEGIN')) {
+    try {
+      pem = readFileSync(value, 'utf8');
+    } catch {
+      throw new UsageError(`--key: '${value.slice(0, 200)}' is neither a PEM nor a readable file`);
+    }
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new UsageError('--key must be a private key (PKCS#8 PEM)');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new UsageError('--key must be an Ed25519 private key');
+  return key;
+}
+
 export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -40,6 +66,8 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       'base-path': { type: 'string' },
       timeout: { type: 'string' },
+      scheme: { type: 'string' },
+      key: { type: 'string' },
     },
   });
   const [methodText, url, ...extra] = positionals;
@@ -52,9 +80,21 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   if (!/^\d{1,4}$/.test(timeoutText) || Number(timeoutText) < 1)
     throw new UsageError('--timeout is a whole number of seconds, 1-9999');
   const timeoutSec = Number(timeoutText);
+  const scheme = values.scheme ?? 'tiniapp';
+  if (scheme !== 'tiniapp' && scheme !== 'http-signature')
+    throw new UsageError('--scheme is tiniapp or http-signature');
   const appId = io.env['SIGNET_APP_ID'];
   const secret = io.env['SIGNET_APP_SECRET'];
-  if (!appId || !secret) throw new UsageError('set SIGNET_APP_ID and SIGNET_APP_SECRET');
+  const keyArg = values.key ?? io.env['SIGNET_HTTP_SIGNATURE_KEY'];
+  if (scheme === 'tiniapp' && values.key !== undefined)
+    throw new UsageError('--key needs --scheme http-signature');
+  const privateKey = scheme === 'http-signature' && keyArg ? readPrivateKey(keyArg) : undefined;
+  if (!appId || (!secret && privateKey === undefined))
+    throw new UsageError(
+      scheme === 'tiniapp'
+        ? 'set SIGNET_APP_ID and SIGNET_APP_SECRET'
+        : 'set SIGNET_APP_ID and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)',
+    );
   let target: URL;
   try {
     target = new URL(url);
@@ -70,7 +110,8 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const client = createSignetClient({
     baseUrl: target.origin + basePath,
     appId,
-    secret,
+    scheme,
+    ...(privateKey !== undefined ? { privateKey } : { secret: secret as string }),
     fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutSec * 1000) }),
   });
   let response: Awaited<ReturnType<typeof client.request>>;

@@ -13,11 +13,12 @@ import { parseIssueLimit, parseRequestTimeout, parseTrustProxy, readMetricsToken
 import { createServer as createNetServer } from 'node:net';
 import { createTokenService } from '../../core/tokens.js';
 import { parseWebhookDelivery, startWebhookDelivery } from '../webhookDelivery.js';
+import { serverAuthorities } from '../../server/auth.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
              [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
-             [--request-timeout SECONDS] [--issue-limit N]
+             [--request-timeout SECONDS] [--issue-limit N] [--http-signature-authority HOST[:PORT]]...
              [--webhook-concurrency N] [--webhook-timeout SECONDS] [--webhook-dead-after-days N]
   Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
   SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
@@ -30,7 +31,10 @@ export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db s
   SIGNET_KEY_ROTATION_DAYS) rotates the token signing key on a schedule (docs/tokens.md).
   Every node delivers signed webhooks from the store's outbox: --webhook-concurrency (default 20;
   0: not this node), --webhook-timeout per POST (default 10), dead letters after
-  --webhook-dead-after-days (default 3) (docs/protocols.md).`;
+  --webhook-dead-after-days (default 3) (docs/protocols.md).
+
+  RFC 9421 server-API signatures must name as @authority the issuer's host or one of
+  --http-signature-authority (repeatable; SIGNET_HTTP_SIGNATURE_AUTHORITIES, comma-separated).`;
 
 /** `signet serve`: runs until SIGINT/SIGTERM, then closes the server and the store. */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
@@ -55,6 +59,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       'webhook-concurrency': { type: 'string' },
       'webhook-timeout': { type: 'string' },
       'webhook-dead-after-days': { type: 'string' },
+      'http-signature-authority': { type: 'string', multiple: true },
     },
   });
   const trustProxy = parseTrustProxy(values['trust-proxy'] ?? io.env['SIGNET_TRUST_PROXY']);
@@ -87,11 +92,20 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     'webhook-concurrency': _wc,
     'webhook-timeout': _wt,
     'webhook-dead-after-days': _wd,
+    'http-signature-authority': _h,
     ...flags
   } = values;
   // Port, base path and database URLs are checked before anything reads a key or touches a file.
   resolveConfig(flags, io.env);
   const adminToken = readAdminToken(io.env);
+  const httpSignatureAuthorities =
+    values['http-signature-authority'] ??
+    (io.env['SIGNET_HTTP_SIGNATURE_AUTHORITIES'] ?? '').split(',').filter((a) => a.trim() !== '');
+  try {
+    serverAuthorities('http://localhost', httpSignatureAuthorities);
+  } catch (e) {
+    throw new UsageError(`--http-signature-authority: ${(e as Error).message}`);
+  }
   if (
     cluster.isPrimary &&
     flags.issuer === undefined &&
@@ -121,10 +135,12 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     trustProxy,
     requestTimeoutMs,
     issueLimitPerMinute,
+    httpSignatureAuthorities,
     logger: {
       level: io.env['SIGNET_LOG_LEVEL'] ?? 'info',
       redact: [
         'req.headers["x-tiniapp-signature"]',
+        'req.headers.signature',
         'req.headers.authorization',
         'req.headers["x-signet-poll-secret"]',
       ],

@@ -78,7 +78,7 @@ function positiveInteger(name: string, value: number): number {
 }
 
 /**
- * The webhook delivery worker (CONTRACT.md "Webhooks", Standard Webhooks): each round claims
+ * The webhook delivery worker (docs/api.md "Webhooks", Standard Webhooks): each round claims
  * due messages from the outbox under a lease (so of several nodes, one delivers a message at a
  * time), signs each attempt with the app's current secrets (`webhook-id` is the message id,
  * `webhook-timestamp` the attempt time), POSTs the stored body, and records the outcome —

@@ -1,7 +1,7 @@
 import type { WebhookOutboxStore } from '../../store/types.js';
 import { randomId } from '../ids.js';
 
-/** The events Signet sends (CONTRACT.md "Webhooks"). */
+/** The events Signet sends (docs/api.md "Webhooks"). */
 export const WEBHOOK_EVENT_TYPES = [
   'login.succeeded',
   'login.failed',

@@ -96,7 +96,7 @@ function readParams(list: InnerList): SignatureParams | null {
 }
 
 /**
- * What Signet requires a server-API signature to cover (CONTRACT.md "HTTP Message
+ * What Signet requires a server-API signature to cover (docs/api.md "HTTP Message
  * Signatures"): `@method`, `@authority`, `@path`, `@query` when the target has a query, and
  * `content-digest` when there is a body. Without them an attacker could move a signature to
  * another method, host, path, query or body.

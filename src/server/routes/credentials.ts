@@ -14,7 +14,7 @@ const credentialBody = {
     label: { type: 'string', minLength: 1, maxLength: 128 },
     account: { type: 'string', minLength: 1, maxLength: 13 },
     address: { type: 'string', minLength: 1, maxLength: 64 },
-    // Proof of possession for eos / eth (CONTRACT.md "Identity binding"), checked strictly in core.
+    // Proof of possession for eos / eth (docs/api.md "Identity binding"), checked strictly in core.
     proof: {
       type: 'object',
       additionalProperties: false,

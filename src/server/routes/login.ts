@@ -7,10 +7,12 @@ import type { RouteContext } from '../context.js';
 import { appId, challengeId, errorResponses, signatureText, userId, webauthnResponse } from '../schemas.js';
 
 const loginTypes = { type: 'string', enum: ['device', 'webauthn', 'eos', 'eth'] } as const;
+/** A signed transaction: a JSON object, checked strictly (4 KiB canonical) by `parseTransaction`. */
+const transaction = { type: 'object', additionalProperties: true } as const;
 
 /** Public API: login challenges and proofs. */
 export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): void {
-  api.post<{ Body: { appId: string; type: string; userId?: string } }>(
+  api.post<{ Body: { appId: string; type: string; userId?: string; transaction?: unknown } }>(
     '/v1/challenges',
     {
       config: { side: 'public' },
@@ -20,7 +22,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
           type: 'object',
           required: ['appId', 'type'],
           additionalProperties: false,
-          properties: { appId, type: loginTypes, userId },
+          properties: { appId, type: loginTypes, userId, transaction },
         },
         response: {
           200: {
@@ -30,6 +32,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
               challenge: { type: 'string' },
               expiresAt: { type: 'integer' },
               options: { type: 'object', additionalProperties: true },
+              txn: { type: 'string' },
             },
           },
           ...errorResponses,
@@ -39,7 +42,13 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
     async (request) => {
       const app = await requireAppForPublic(ctx.deps, request, request.body.appId);
       await limitIssuance(ctx.deps, 'challenge', request.ip, ctx.issueLimitPerMinute);
-      return issueLoginChallenge(ctx.deps, app, request.body.type, request.body.userId);
+      return issueLoginChallenge(
+        ctx.deps,
+        app,
+        request.body.type,
+        request.body.userId,
+        request.body.transaction,
+      );
     },
   );
 
@@ -64,6 +73,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
             address: { type: 'string', minLength: 1, maxLength: 64 },
             message: { type: 'string', minLength: 1, maxLength: 8192 },
             response: webauthnResponse,
+            transaction,
           },
         },
         response: {
@@ -77,6 +87,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
               expiresAt: { type: 'integer' },
               refreshToken: { type: 'string' },
               refreshExpiresAt: { type: 'integer' },
+              transaction: { type: 'object', additionalProperties: true },
             },
           },
           ...errorResponses,

@@ -39,7 +39,7 @@ export function registerSystemRoutes(api: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  // Private (CONTRACT.md "Metrics are private"): failure reasons per scheme would tell which
+  // Private (docs/api.md "Metrics are private"): failure reasons per scheme would tell which
   // users exist. Without a token there is no route at all (404 like any unknown path).
   const metricsToken = ctx.metricsToken;
   if (metricsToken !== null) {

@@ -32,12 +32,12 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['tiniapp_signature'],
     id_token_signing_alg_values_supported: ['EdDSA'],
     subject_types_supported: ['public'],
-    claims_supported: ['iss', 'aud', 'sub', 'amr', 'cid', 'sid', 'iat', 'exp', 'jti'],
+    claims_supported: ['iss', 'aud', 'sub', 'amr', 'cid', 'sid', 'txn', 'iat', 'exp', 'jti'],
   };
 }
 
 /**
- * Tokens and sessions (CONTRACT.md): refresh and logout (public, rate-limited per client IP like
+ * Tokens and sessions (docs/api.md): refresh and logout (public, rate-limited per client IP like
  * `/v1/verify`), introspection and revocation (server API, Tiniapp-signed), and the discovery
  * documents that tell a relying party the issuer and where everything is.
  */
@@ -113,6 +113,7 @@ export function registerTokenRoutes(api: FastifyInstance, ctx: RouteContext): vo
               cid: { type: 'string' },
               amr: { type: 'array', items: { type: 'string' } },
               sid: { type: 'string' },
+              txn: { type: 'string' },
               client_id: { type: 'string' },
               token_type: { type: 'string' },
             },
