@@ -106,6 +106,8 @@ export async function registerCredentialOnce(
     } catch (e) {
       if (isSignetError(e, 'challenge_unknown') || isSignetError(e, 'challenge_expired'))
         await audit(e.code, null);
+      // The app's Ethereum RPC did not answer a contract-wallet proof (src/core/contractWallets.ts).
+      else if (isSignetError(e, 'store_unavailable') && e.reason !== undefined) await audit(e.reason, null);
       throw e;
     }
     if (!result.ok) {

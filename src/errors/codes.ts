@@ -64,6 +64,11 @@ export const REASON_CODES = {
   components_missing:
     'The HTTP message signature does not cover what the server requires (@method, @authority, @path, @query, content-digest).',
   digest_mismatch: 'The Content-Digest (sha-256) is missing or does not match the body.',
+  contract_signature_invalid:
+    "Neither the address's key nor its contract wallet (EIP-1271 / EIP-6492, asked through the app's Ethereum RPC) accepted the signature.",
+  rpc_unavailable: "The app's Ethereum RPC did not answer (answered 503 store_unavailable).",
+  rpc_answer_invalid:
+    "The app's Ethereum RPC answered with an error or something that is not a JSON-RPC eth_call result (answered 503 store_unavailable).",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -5,10 +5,11 @@ import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
-                  [--no-require-wallet-proof] [--json]
+                  [--no-require-wallet-proof] [--eth-rpc URL] [--json]
 signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
+               [--eth-rpc URL|none]
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
                [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
                [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
@@ -21,6 +22,7 @@ const settingOptions = {
   'add-origin': { type: 'string', multiple: true },
   'rp-id': { type: 'string' },
   'chain-api': { type: 'string' },
+  'eth-rpc': { type: 'string' },
   'client-challenges': { type: 'boolean' },
   'no-client-challenges': { type: 'boolean' },
   'require-uv': { type: 'boolean' },
@@ -65,6 +67,7 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   if (v['require-wallet-proof']) s.requireWalletProof = true;
   if (v['no-require-wallet-proof']) s.requireWalletProof = false;
   if (v['chain-api'] !== undefined) s.chainApi = v['chain-api'] === 'none' ? null : v['chain-api'];
+  if (v['eth-rpc'] !== undefined) s.ethRpc = v['eth-rpc'] === 'none' ? null : v['eth-rpc'];
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));
   set('refreshTtlSec', integer('refresh-ttl', v['refresh-ttl']));
