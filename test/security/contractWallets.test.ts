@@ -152,12 +152,39 @@ before(async () => {
   deadRpc = `http://127.0.0.1:${(closed.address() as { port: number }).port}`;
   await new Promise<void>((r) => closed.close(() => r()));
 
+  // A misbehaving RPC; the URL's path picks how.
   badRpc = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      // A JSON-RPC answer whose result is not hex.
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: 'yes, valid' }));
+      const json = (o: unknown) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(o));
+      };
+      switch (req.url) {
+        case '/non-hex':
+          return json({ jsonrpc: '2.0', id: 1, result: 'yes, valid' });
+        case '/no-result':
+          return json({ jsonrpc: '2.0', id: 1 });
+        case '/rpc-error':
+          return json({
+            jsonrpc: '2.0',
+            id: 1,
+            error: { code: -32601, message: 'the method eth_call does not exist' },
+          });
+        case '/array':
+          return json([{ jsonrpc: '2.0', id: 1, result: `0x1626ba7e${'0'.repeat(56)}` }]);
+        case '/html':
+          res.setHeader('content-type', 'text/html');
+          return res.end('<html>502 Bad Gateway</html>');
+        case '/http-500':
+          res.statusCode = 500;
+          return res.end('{}');
+        case '/hang':
+          return; // never answers: the client's time-out (5 s) ends it
+        default:
+          res.statusCode = 404;
+          res.end();
+      }
     });
   });
   await new Promise<void>((r) => badRpc.listen(0, '127.0.0.1', r));
@@ -352,15 +379,33 @@ describe('the RPC is app configuration; its failures are 503, audited, never 500
     assert.equal(ok.status, 200, 'an EOA needs no RPC');
   });
 
-  test('an RPC answering a non-hex result: 503, audited rpc_answer_invalid', async () => {
-    const owner = Wallet.createRandom() as unknown as Wallet;
-    const account = await node.deployAccount(owner.address, salt());
-    const bad = await clientFor({ ethRpc: badRpcUrl, requireWalletProof: false });
-    await bad.client.registerCredential('bad-u', { type: 'eth', address: account });
-    const r = await personalLogin(bad.appId, account, owner);
-    assert.equal(r.status, 503, JSON.stringify(r.body));
-    assert.ok((await auditReasons(bad.client)).includes('rpc_answer_invalid'));
-  });
+  for (const [path, reason] of [
+    ['/non-hex', 'rpc_answer_invalid'],
+    ['/no-result', 'rpc_answer_invalid'],
+    ['/rpc-error', 'rpc_answer_invalid'],
+    ['/array', 'rpc_answer_invalid'],
+    ['/html', 'rpc_unavailable'],
+    ['/http-500', 'rpc_unavailable'],
+    ['/hang', 'rpc_unavailable'],
+  ] as const) {
+    test(`an RPC at ${path}: 503 store_unavailable, audited ${reason}`, async () => {
+      const owner = Wallet.createRandom() as unknown as Wallet;
+      const account = await node.deployAccount(owner.address, salt());
+      const bad = await clientFor({ ethRpc: badRpcUrl + path, requireWalletProof: false });
+      assert.equal(
+        (await bad.client.registerCredential('bad-u', { type: 'eth', address: account })).status,
+        201,
+      );
+      const r = await personalLogin(bad.appId, account, owner);
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'store_unavailable');
+      assert.deepEqual(
+        await auditReasons(bad.client),
+        [reason, null],
+        "the login's reason, then the registration",
+      );
+    });
+  }
 
   test('an app without an RPC never asks one: a contract wallet is signature_invalid', async () => {
     const owner = Wallet.createRandom() as unknown as Wallet;
