@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { AbiCoder, Interface, Wallet, getAddress, hashMessage, randomBytes } from 'ethers';
+import { AbiCoder, Interface, Wallet, getAddress, hashMessage, hexlify, randomBytes } from 'ethers';
+import fc from 'fast-check';
 import {
   EIP6492_SUFFIX,
   encodeIsValidSignatureCall,
@@ -17,6 +18,7 @@ import {
 import { VALIDATE_SIG_OFFCHAIN_BYTECODE } from '../../src/schemes/eth/validateSigOffchain.js';
 import { decodeHex } from '../../src/encoding/index.js';
 import { verifyEthProof } from '../../src/core/contractWallets.js';
+import { fetchChainJson } from '../../src/cli/chainFetch.js';
 import { DEFAULT_APP_SETTINGS } from '../../src/core/apps.js';
 import { silentLogger, type Deps } from '../../src/core/deps.js';
 import type { App } from '../../src/store/types.js';
@@ -167,5 +169,72 @@ test('SIWE eip1271.json: refused without an RPC; with one, Signet asks exactly t
         },
       },
     ]);
+  }
+});
+
+test('property: flipping any byte of a contract wallet’s signature (1271, or 6492 but its ABI padding) is refused by the real contract', async () => {
+  const node = await startEvmNode();
+  try {
+    const owner = Wallet.createRandom();
+    const deployed = (await node.deployAccount(owner.address, `0x${'01'.repeat(32)}`)) as `0x${string}`;
+    const cfSalt = `0x${'02'.repeat(32)}`;
+    const counterfactual = (await node.counterfactualAddress(owner.address, cfSalt)) as `0x${string}`;
+    const nonce = 'Zx81kQpr0aVt7LmN2bYc9dEf4GhJ6iKo';
+    const signature = await owner.signMessage(nonce);
+    const wrapped = node.wrap6492(owner.address, cfSalt, signature);
+    // The 6492 wrapper is abi.encode(factory, calldata, signature) + suffix; Solidity's decoder
+    // ignores the zero padding after the 68-byte calldata and the 65-byte signature, so those
+    // bytes are not part of any proof (harmless: the challenge, not the signature bytes, is what
+    // is spent). Every other byte is flipped.
+    const padding = (i: number) => (i >= 128 + 68 && i < 224) || (i >= 256 + 65 && i < 352);
+    assert.equal(bytes(wrapped).length, 384);
+    const cases = [
+      { address: deployed, signature, flippable: (_: number) => true },
+      { address: counterfactual, signature: wrapped, flippable: (i: number) => !padding(i) },
+    ];
+    const deps = {
+      clock: () => Date.now(),
+      log: silentLogger,
+      chainFetch: fetchChainJson,
+    } as unknown as Deps;
+    const app: App = {
+      id: 'a',
+      name: 'a',
+      secrets: [],
+      rpId: 'app.example',
+      origins: ['https://app.example'],
+      settings: { ...DEFAULT_APP_SETTINGS, ethRpc: node.url },
+      createdAt: 0,
+    };
+    for (const c of cases) {
+      const input = { address: c.address, signature: c.signature, message: null, nonce };
+      assert.deepEqual(await verifyEthProof(deps, app, input), {
+        ok: true,
+        contract: true,
+      });
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...cases),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        async (c, at, mask) => {
+          const sig = bytes(c.signature);
+          const candidates = [...sig.keys()].filter(c.flippable);
+          const i = candidates[at % candidates.length] as number;
+          sig[i] = (sig[i] as number) ^ mask;
+          const result = await verifyEthProof(deps, app, {
+            address: c.address,
+            signature: hexlify(sig),
+            message: null,
+            nonce,
+          });
+          assert.equal(result.ok, false, `byte ${i} of ${sig.length} flipped with ${mask}`);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  } finally {
+    await node.close();
   }
 });
