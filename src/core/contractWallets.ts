@@ -1,5 +1,5 @@
 import { decodeHex, utf8Bytes } from '../encoding/index.js';
-import { fail, type Verified } from '../errors/codes.js';
+import { fail, type ReasonCode, type Verified } from '../errors/codes.js';
 import { SignetError } from '../errors/SignetError.js';
 import {
   encodeIsValidSignatureCall,
@@ -32,6 +32,13 @@ import type { Deps } from './deps.js';
  * message text), as wallets' `signMessage` produce. The RPC is trusted for these answers
  * (docs/security.md "Contract wallets").
  */
+
+/** True for the reasons a 503 from the app's Ethereum RPC carries (audited, not the client's fault). */
+export function isRpcFailure(
+  reason: ReasonCode | undefined,
+): reason is 'rpc_unavailable' | 'rpc_answer_invalid' {
+  return reason === 'rpc_unavailable' || reason === 'rpc_answer_invalid';
+}
 
 /** The JSON-RPC request `eth_call` for `{ to?, data }` at the latest block. */
 function ethCallRequest(call: { to?: EthAddress; data: string }): unknown {

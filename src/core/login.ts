@@ -18,7 +18,7 @@ import {
 import type { App, Challenge, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
-import { verifyEthProof } from './contractWallets.js';
+import { isRpcFailure, verifyEthProof } from './contractWallets.js';
 import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
@@ -239,8 +239,8 @@ const ethFlow: WalletFlow<EthProof> = {
     return {
       challengeId: text(body, 'challengeId', 64),
       address: address.value.toLowerCase(),
-      // 65 bytes for a key; a contract wallet's (EIP-1271 / EIP-6492) may be up to 2 KiB.
-      signature: text(body, 'signature', 4098),
+      // 65 bytes for a key; a contract wallet's (EIP-1271 / EIP-6492) up to the edge's 4096 characters.
+      signature: text(body, 'signature', 4096),
       message: optionalText(body, 'message', 8192),
     };
   },
@@ -357,7 +357,7 @@ export async function verifyLogin(
     outcome = await flow.verify(deps, app, proof);
   } catch (e) {
     // An RPC that did not answer (contract wallets) is audited with its reason, not counted.
-    const rpcDown = isSignetError(e, 'store_unavailable') && e.reason !== undefined;
+    const rpcDown = isSignetError(e, 'store_unavailable') && isRpcFailure(e.reason);
     if (isSignetError(e, 'challenge_unknown') || isSignetError(e, 'challenge_expired') || rpcDown) {
       await recordAttempt(deps, {
         app,

@@ -407,6 +407,27 @@ describe('the RPC is app configuration; its failures are 503, audited, never 500
     });
   }
 
+  test('bad signatures: over-long is 400 invalid_request, non-hex is 401; neither reaches the RPC', async () => {
+    const owner = Wallet.createRandom() as unknown as Wallet;
+    const account = await node.deployAccount(owner.address, salt());
+    const app = await clientFor({ ethRpc: node.url, requireWalletProof: false });
+    await app.client.registerCredential('long-u', { type: 'eth', address: account });
+    const before = node.calls;
+    const long = await personalLogin(app.appId, account, owner, () => `0x${'ab'.repeat(2048)}`);
+    assert.equal(long.status, 400, JSON.stringify(long.body));
+    assert.equal(long.body.error.code, 'invalid_request');
+    const nonHex = await personalLogin(app.appId, account, owner, () => `0x${'zz'.repeat(65)}`);
+    assert.equal(nonHex.status, 401, JSON.stringify(nonHex.body));
+    assert.equal(node.calls, before);
+    const longest = await personalLogin(app.appId, account, owner, (s) => `${s}${'00'.repeat(2047 - 65)}`);
+    assert.equal(
+      longest.status,
+      401,
+      'the longest accepted signature reaches the wallet, which refuses 2047 bytes',
+    );
+    assert.equal(node.calls, before + 1);
+  });
+
   test('an app without an RPC never asks one: a contract wallet is signature_invalid', async () => {
     const owner = Wallet.createRandom() as unknown as Wallet;
     const account = await node.deployAccount(owner.address, salt());

@@ -15,7 +15,7 @@ export const EIP1271_MAGIC_VALUE = '1626ba7e';
 /** EIP-6492's detection suffix: the last 32 bytes of a wrapped signature. */
 export const EIP6492_SUFFIX = '6492'.repeat(16);
 
-/** Longest contract-wallet signature accepted, bytes (the HTTP edge allows 4096 hex digits). */
+/** Longest contract-wallet signature decoded, bytes (the HTTP edge allows 4096 characters, `0x` included). */
 export const MAX_CONTRACT_SIGNATURE_BYTES = 2048;
 
 const SUFFIX_BYTES = decodeHex(EIP6492_SUFFIX) as Uint8Array;
