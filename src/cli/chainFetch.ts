@@ -5,8 +5,9 @@ import type { ChainFetch } from '../core/deps.js';
 const MAX_BYTES = 256 * 1024;
 
 /**
- * POSTs JSON to an Antelope chain API (`/v1/chain/get_table_rows`) with a timeout and a size
- * bound, for MYKEY reserved-key look-ups.
+ * POSTs JSON to an Antelope chain API (`/v1/chain/get_table_rows`, MYKEY reserved-key look-ups)
+ * or an Ethereum JSON-RPC (`eth_call`, contract wallets) with a 5 s timeout and a size bound.
+ * Any failure, a non-2xx answer or a body that is not JSON rejects; core maps that to 503.
  */
 export const fetchChainJson: ChainFetch = async (url, body) => {
   const response = await fetch(url, {

@@ -14,6 +14,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   requireUserVerification: false,
   ethChainIds: [],
   chainApi: null,
+  ethRpc: null,
   lockoutMaxFailures: 10,
   lockoutWindowMs: 900_000,
   requireWalletProof: true,
@@ -95,7 +96,28 @@ function checkSettings(settings: AppSettings): AppSettings {
     if (!key.ok) throw new SignetError('invalid_request', key.message);
     settings.httpSignatureKey = settings.httpSignatureKey.trim();
   }
+  if (settings.ethRpc !== undefined && settings.ethRpc !== null) checkEthRpc(settings.ethRpc);
   return settings;
+}
+
+/** An Ethereum JSON-RPC URL: http(s), a host, at most 2048 characters, no fragment. */
+function checkEthRpc(value: unknown): void {
+  let url: URL | null = null;
+  if (typeof value === 'string' && value.length <= 2048) {
+    try {
+      url = new URL(value);
+    } catch {
+      url = null;
+    }
+  }
+  if (
+    url === null ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.hostname === '' ||
+    url.hash
+  ) {
+    throw new SignetError('invalid_request', 'ethRpc must be an http(s) URL of at most 2048 characters');
+  }
 }
 
 /** The default WebAuthn rpId: the host of the first web origin. */

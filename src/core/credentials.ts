@@ -4,6 +4,7 @@ import type { App, Credential, CredentialType } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import type { Deps } from './deps.js';
 import { randomId } from './ids.js';
+import { isRpcFailure } from './contractWallets.js';
 import { verifyWalletProof } from './login.js';
 import { checkNewUserId, checkUserId } from './users.js';
 import { notifyApp, notifyCredentialCreated } from './appWebhooks.js';
@@ -107,6 +108,8 @@ export async function registerCredentialOnce(
     } catch (e) {
       if (isSignetError(e, 'challenge_unknown') || isSignetError(e, 'challenge_expired'))
         await audit(e.code, null);
+      // The app's Ethereum RPC did not answer a contract-wallet proof (src/core/contractWallets.ts).
+      else if (isSignetError(e, 'store_unavailable') && isRpcFailure(e.reason)) await audit(e.reason, null);
       throw e;
     }
     if (!result.ok) {

@@ -7,7 +7,10 @@ export interface Logger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-/** Fetches JSON from an Antelope chain API (MYKEY reserved-key look-ups); injected so tests can serve it. */
+/**
+ * POSTs JSON and reads JSON: an Antelope chain API (MYKEY reserved-key look-ups) and an app's
+ * Ethereum JSON-RPC (contract wallets, src/core/contractWallets.ts); injected so tests can serve it.
+ */
 export type ChainFetch = (url: string, body: unknown) => Promise<unknown>;
 
 /**

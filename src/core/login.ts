@@ -8,7 +8,7 @@ import {
   type DevicePublicKey,
 } from '../schemes/device/index.js';
 import { parseEosPublicKey, verifyEosSignature, type EosPublicKey } from '../schemes/eos/index.js';
-import { parseEthAddress, parseSiweMessage, verifyPersonalSign, verifySiwe } from '../schemes/eth/index.js';
+import { parseEthAddress, parseSiweMessage, type EthAddress } from '../schemes/eth/index.js';
 import {
   loadCredentialPublicKey,
   parseAuthenticationResponse,
@@ -18,6 +18,7 @@ import {
 import type { App, Challenge, Credential } from '../store/types.js';
 import { recordAttempt } from './audit.js';
 import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
+import { isRpcFailure, verifyEthProof } from './contractWallets.js';
 import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
@@ -188,7 +189,13 @@ type EthProof = { challengeId: string; address: string; signature: string; messa
  */
 interface WalletFlow<P> extends Flow<P> {
   /** The proof checked against `candidates` (already bound to the challenge's user). */
-  check(deps: Deps, app: App, proof: P, challenge: Challenge, candidates: Credential[]): Outcome;
+  check(
+    deps: Deps,
+    app: App,
+    proof: P,
+    challenge: Challenge,
+    candidates: Credential[],
+  ): Outcome | Promise<Outcome>;
 }
 
 /** The wallet credentials a login may name: the account's, and only the challenge user's. */
@@ -244,7 +251,8 @@ const ethFlow: WalletFlow<EthProof> = {
     return {
       challengeId: text(body, 'challengeId', 64),
       address: address.value.toLowerCase(),
-      signature: text(body, 'signature', 200),
+      // 65 bytes for a key; a contract wallet's (EIP-1271 / EIP-6492) up to the edge's 4096 characters.
+      signature: text(body, 'signature', 4096),
       message: optionalText(body, 'message', 8192),
     };
   },
@@ -260,24 +268,16 @@ const ethFlow: WalletFlow<EthProof> = {
       await walletCandidates(deps, app, 'eth', p.address, challenge),
     );
   },
-  check(deps, app, p, challenge, candidates) {
+  async check(deps, app, p, challenge, candidates) {
     if (candidates.length === 0) return failure('credential_unknown', challenge.userId);
     const credential = candidates[0]!;
-    const result =
-      p.message === null
-        ? verifyPersonalSign(p.address, utf8Bytes(challenge.value), p.signature)
-        : verifySiwe({
-            message: p.message,
-            signature: p.signature,
-            expected: {
-              address: p.address,
-              origins: app.origins,
-              nonce: challenge.value,
-              // An empty setting means any chain (verifySiwe reads `[]` as none).
-              ...(app.settings.ethChainIds.length > 0 ? { chainIds: app.settings.ethChainIds } : {}),
-              now: deps.clock(),
-            },
-          });
+    // ECDSA, then the contract wallet through the app's RPC (src/core/contractWallets.ts).
+    const result = await verifyEthProof(deps, app, {
+      address: p.address as EthAddress,
+      signature: p.signature,
+      message: p.message,
+      nonce: challenge.value,
+    });
     if (!result.ok) return failure(result.code, credential.userId, credential.id);
     // A transaction signed as SIWE names it among the Resources too, so the wallet shows it
     // (the nonce already commits to it: `challengeValue`).
@@ -382,21 +382,29 @@ export async function verifyLogin(
   try {
     outcome = await flow.verify(deps, app, proof, transaction?.txn ?? null);
   } catch (e) {
+    // An RPC that did not answer (contract wallets) is audited with its reason, not counted.
+    const rpcDown = isSignetError(e, 'store_unavailable') && isRpcFailure(e.reason);
     if (
       isSignetError(e, 'challenge_unknown') ||
       isSignetError(e, 'challenge_expired') ||
-      (isSignetError(e, 'verification_failed') && e.reason !== undefined)
+      (isSignetError(e, 'verification_failed') && e.reason !== undefined) ||
+      rpcDown
     ) {
       await recordAttempt(deps, {
         app,
         scheme: type,
         action: 'login',
-        reason: e.code === 'verification_failed' ? (e.reason as ReasonCode) : e.code,
+        reason:
+          e.code === 'verification_failed'
+            ? (e.reason as ReasonCode)
+            : rpcDown
+              ? (e.reason ?? e.code)
+              : e.code,
         userId: flow.claimedUser(proof),
         credentialId: null,
         ip,
       });
-      await countFailure(deps, app, keys);
+      if (!rpcDown) await countFailure(deps, app, keys);
     }
     throw e;
   }
@@ -523,6 +531,6 @@ export async function verifyWalletProof(
   // The challenge names who may register: a proof made for another user (or for none) is not
   // this user's consent to link the wallet.
   if (challenge.userId !== credential.userId) return { ok: false, reason: 'challenge_mismatch' };
-  const outcome = flow.check(deps, app, parsed, challenge, [credential]);
+  const outcome = await flow.check(deps, app, parsed, challenge, [credential]);
   return outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason };
 }

@@ -74,6 +74,11 @@ export const REASON_CODES = {
     'The signed @authority (the Host received) is not one this server answers on (the issuer host or --http-signature-authority).',
   transaction_mismatch:
     "The challenge's transaction is not the one given: a transaction challenge used for a plain login, a plain challenge for a transaction, or another transaction.",
+  contract_signature_invalid:
+    "Neither the address's key nor its contract wallet (EIP-1271 / EIP-6492, asked through the app's Ethereum RPC) accepted the signature.",
+  rpc_unavailable: "The app's Ethereum RPC did not answer (answered 503 store_unavailable).",
+  rpc_answer_invalid:
+    "The app's Ethereum RPC answered with an error or something that is not a JSON-RPC eth_call result (answered 503 store_unavailable).",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -25,6 +25,11 @@ export interface AppSettings {
   /** Antelope chain API base URL for MYKEY reserved-key look-ups; null = use registered eos credentials. */
   chainApi: string | null;
   /**
+   * Ethereum JSON-RPC URL asked about contract wallets (EIP-1271 / EIP-6492) when a signature
+   * does not recover to the address; null or absent (apps stored before it existed) = EOAs only.
+   */
+  ethRpc?: string | null;
+  /**
    * Failed attempts of one client IP naming one user or account within `lockoutWindowMs` before
    * 429 `rate_limited` (ten times that per client IP across all users); never per user alone.
    */

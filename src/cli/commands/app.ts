@@ -16,10 +16,11 @@ import { UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
-                  [--no-require-wallet-proof] [--json] [passkey flags of app set]
+                  [--no-require-wallet-proof] [--eth-rpc URL] [--json] [passkey flags of app set]
 signet app list [--json]
 signet app rotate-secret APPID [--json]
 signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id ID] [--chain-api URL|none]
+               [--eth-rpc URL|none]
                [--client-challenges | --no-client-challenges] [--require-uv | --no-require-uv]
                [--require-wallet-proof | --no-require-wallet-proof] [--eth-chain-id N]... [--token-ttl SEC]
                [--refresh-ttl SEC] [--challenge-ttl MS] [--skew MS]
@@ -39,6 +40,7 @@ const settingOptions = {
   'add-origin': { type: 'string', multiple: true },
   'rp-id': { type: 'string' },
   'chain-api': { type: 'string' },
+  'eth-rpc': { type: 'string' },
   'client-challenges': { type: 'boolean' },
   'no-client-challenges': { type: 'boolean' },
   'require-uv': { type: 'boolean' },
@@ -118,6 +120,8 @@ function settingsFrom(v: Values): Partial<AppSettings> {
   if (v['no-require-wallet-proof']) s.requireWalletProof = false;
   if (v['chain-api'] !== undefined)
     s.chainApi = v['chain-api'] === 'none' ? null : httpUrl('chain-api', v['chain-api']);
+  if (v['eth-rpc'] !== undefined)
+    s.ethRpc = v['eth-rpc'] === 'none' ? null : httpUrl('eth-rpc', v['eth-rpc']);
   if (v['eth-chain-id']) s.ethChainIds = v['eth-chain-id'].map((x) => integer('eth-chain-id', x) as number);
   set('tokenTtlSec', integer('token-ttl', v['token-ttl']));
   set('refreshTtlSec', integer('refresh-ttl', v['refresh-ttl']));

@@ -8,6 +8,16 @@ import { parseEthSignature } from './signature.js';
 export { parseEthAddress, toChecksumAddress, addressFromPublicKey, type EthAddress } from './address.js';
 export { parseEthSignature, type EthSignature } from './signature.js';
 export {
+  EIP1271_MAGIC_VALUE,
+  EIP6492_SUFFIX,
+  MAX_CONTRACT_SIGNATURE_BYTES,
+  isEip6492Signature,
+  encodeIsValidSignatureCall,
+  encodeUniversalValidation,
+  readIsValidSignatureAnswer,
+  readUniversalValidationAnswer,
+} from './contractSignature.js';
+export {
   hashPersonalMessage,
   recoverPersonalSignAddress,
   verifyPersonalSign,
@@ -18,6 +28,7 @@ export {
   parseSiweFields,
   formatSiweMessage,
   verifySiwe,
+  verifySiweClaims,
   parseRfc3339,
   MAX_SIWE_MESSAGE_LENGTH,
   type SiweMessage,

@@ -412,16 +412,7 @@ export function verifySiwe(input: {
   signature: unknown;
   expected: SiweExpectations;
 }): Verified<{ address: EthAddress; fields: SiweMessage }> {
-  const { expected } = input;
-  const origins = expected.origins.map((o) => {
-    try {
-      return new URL(o);
-    } catch {
-      throw new TypeError(`verifySiwe: origin ${JSON.stringify(o)} is not a URL`);
-    }
-  });
-  if (!Number.isFinite(expected.now)) throw new TypeError('verifySiwe: expected.now must be a number');
-
+  const origins = parseOrigins(input.expected);
   const parsed = parseSiweMessage(input.message);
   if (!parsed.ok) return fail('message_invalid');
   const fields = parsed.value;
@@ -432,6 +423,48 @@ export function verifySiwe(input: {
   const recovered = recoverPersonalSignAddress(utf8Bytes(input.message as string), input.signature);
   const claimed = fields.address.toLowerCase() as EthAddress;
   if (recovered === null || recovered !== claimed) return fail('signature_invalid');
+  return checkSiweClaims(fields, input.expected, origins);
+}
+
+/**
+ * The claims half of {@link verifySiwe}, for a message whose signature was verified some other
+ * way: by the signer's contract wallet (EIP-1271 / EIP-6492, src/core/contractWallets.ts). It
+ * parses the message and checks, in verifySiwe's order, `address_mismatch` through
+ * `message_not_yet_valid`. **It checks no signature**: call it only after one has verified for
+ * the message's address.
+ *
+ * @example
+ * // after the wallet contract at the message's address accepted the signature:
+ * verifySiweClaims({ message, expected: { address, origins, nonce, now } })
+ */
+export function verifySiweClaims(input: {
+  message: unknown;
+  expected: SiweExpectations;
+}): Verified<{ address: EthAddress; fields: SiweMessage }> {
+  const origins = parseOrigins(input.expected);
+  const parsed = parseSiweMessage(input.message);
+  if (!parsed.ok) return fail('message_invalid');
+  return checkSiweClaims(parsed.value, input.expected, origins);
+}
+
+function parseOrigins(expected: SiweExpectations): URL[] {
+  const origins = expected.origins.map((o) => {
+    try {
+      return new URL(o);
+    } catch {
+      throw new TypeError(`verifySiwe: origin ${JSON.stringify(o)} is not a URL`);
+    }
+  });
+  if (!Number.isFinite(expected.now)) throw new TypeError('verifySiwe: expected.now must be a number');
+  return origins;
+}
+
+function checkSiweClaims(
+  fields: SiweMessage,
+  expected: SiweExpectations,
+  origins: URL[],
+): Verified<{ address: EthAddress; fields: SiweMessage }> {
+  const claimed = fields.address.toLowerCase() as EthAddress;
   if (expected.address !== undefined && expected.address.toLowerCase() !== claimed) {
     return fail('address_mismatch');
   }
