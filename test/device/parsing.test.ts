@@ -102,6 +102,12 @@ test('non-canonical DER of a real key is refused, not read leniently as OpenSSL 
       spkiOf(rsaAlg, pkcs1Of(Buffer.concat([Buffer.of(0, 0), n]))),
     ],
     ['EC point followed by a byte', spkiOf(ecAlg, Buffer.concat([point, Buffer.of(0)]))],
+    // X9.62 hybrid form (0x06 | parity of y): OpenSSL reads it and writes it back unchanged, so
+    // only an explicit check keeps it from being a second spelling of the same key.
+    [
+      'EC point in hybrid form',
+      spkiOf(ecAlg, Buffer.concat([Buffer.of(0x06 | (point[64]! & 1)), point.subarray(1)])),
+    ],
   ];
   for (const [why, der] of cases) {
     refusedAs(b64(der), 'invalid_request', why);

@@ -144,7 +144,15 @@ function importCanonical(der: Uint8Array, type: 'spki' | 'pkcs1'): KeyObject | n
   } catch {
     return null;
   }
-  return again.equals(der) ? key : null;
+  if (!again.equals(der)) return null;
+  // X9.62 "hybrid" points (0x06 / 0x07: both coordinates and y's parity) survive OpenSSL's round
+  // trip byte for byte, but SEC 1 and every platform that makes device keys use 0x04 (or a
+  // compressed 0x02 / 0x03): a hybrid P-256 SPKI would be a second spelling of one key.
+  if (key.asymmetricKeyType === 'ec' && der.length >= 65) {
+    const form = der[der.length - 65];
+    if (form === 0x06 || form === 0x07) return null;
+  }
+  return key;
 }
 
 /** Imports DER bytes of a bare (non-PEM) key: an uncompressed P-256 point, SPKI or PKCS#1. */
