@@ -73,7 +73,7 @@ function run(
   });
 }
 
-test('README has runnable walkthroughs for every scheme, MYKEY and Sign-In with Ethereum', () => {
+test('README has runnable walkthroughs for every scheme, MYKEY, Sign-In with Ethereum, RFC 9421, transactions and refresh', () => {
   const all = runnableBlocks()
     .map((b) => b.code)
     .join('\n');
@@ -86,6 +86,10 @@ test('README has runnable walkthroughs for every scheme, MYKEY and Sign-In with 
     'Chain ID: 1',
     '/v1/mykey/sessions',
     'webauthn/registration/options',
+    '\\"transaction\\":$TX',
+    '--scheme http-signature',
+    '/v1/tokens/refresh',
+    'X-Signet-Poll-Secret',
   ]) {
     assert.ok(all.includes(needle), needle);
   }
