@@ -397,6 +397,15 @@ describe('discovery', () => {
       assert.equal(doc.token_endpoint, `${h.deps.issuer}/v1/tokens/refresh`);
       assert.equal(doc.introspection_endpoint, `${h.deps.issuer}/v1/tokens/introspect`);
       assert.equal(doc.revocation_endpoint, `${h.deps.issuer}/v1/tokens/revoke`);
+      // Both ways of signing a server-API call are announced for the two server-API endpoints.
+      assert.deepEqual(doc.introspection_endpoint_auth_methods_supported, [
+        'tiniapp_signature',
+        'http_message_signature',
+      ]);
+      assert.deepEqual(doc.revocation_endpoint_auth_methods_supported, [
+        'tiniapp_signature',
+        'http_message_signature',
+      ]);
       assert.deepEqual(doc.id_token_signing_alg_values_supported, ['EdDSA']);
     }
     // Never taken from the Host header.

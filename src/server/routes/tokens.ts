@@ -28,8 +28,9 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     revocation_endpoint: `${base}/v1/tokens/revoke`,
     grant_types_supported: ['refresh_token'],
     token_endpoint_auth_methods_supported: ['none'],
-    introspection_endpoint_auth_methods_supported: ['tiniapp_signature'],
-    revocation_endpoint_auth_methods_supported: ['tiniapp_signature'],
+    // Both server-API signatures: Tiniapp headers, or RFC 9421 (no registered name for either).
+    introspection_endpoint_auth_methods_supported: ['tiniapp_signature', 'http_message_signature'],
+    revocation_endpoint_auth_methods_supported: ['tiniapp_signature', 'http_message_signature'],
     id_token_signing_alg_values_supported: ['EdDSA'],
     subject_types_supported: ['public'],
     claims_supported: ['iss', 'aud', 'sub', 'amr', 'cid', 'sid', 'txn', 'iat', 'exp', 'jti'],
