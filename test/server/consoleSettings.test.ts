@@ -302,3 +302,44 @@ describe('the audit vocabulary covers this round', () => {
     );
   });
 });
+
+describe('the dead letters route takes its query as a browser sends it', () => {
+  test('limit and before page through the dead letters; bad values answer 400 invalid_request', async () => {
+    const created = await call('POST', 'apps', { name: 'Hooks', origins: ['https://hooks.example'] });
+    assert.equal(created.status, 201);
+    const id = created.json.app.appId;
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) {
+      await store.webhooks.enqueue({
+        id: `msg_page_${i}`,
+        appId: id,
+        type: 'login.failed',
+        payload: '{}',
+        createdAt: t0 - 10_000,
+      });
+    }
+    const claimed = await store.webhooks.claim('lease_page', 100, 60_000);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(claimed.some((m) => m.id === `msg_page_${i}`));
+      assert.ok(await store.webhooks.markDead(`msg_page_${i}`, 'lease_page', t0 + i, 'timeout'));
+    }
+    const first = await call('GET', `apps/${id}/webhooks/dead?limit=2`);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(
+      first.json.messages.map((m: any) => m.id),
+      ['msg_page_2', 'msg_page_1'],
+    );
+    const next = await call('GET', `apps/${id}/webhooks/dead?limit=2&before=${t0 + 1}`);
+    assert.equal(next.status, 200, next.text);
+    assert.deepEqual(
+      next.json.messages.map((m: any) => m.id),
+      ['msg_page_0'],
+    );
+    assert.equal((await call('GET', `apps/${id}/webhooks/dead`)).json.messages.length, 3);
+    for (const q of ['limit=0', 'limit=1001', 'limit=x', 'limit=-1', 'before=x', 'before=1e3', 'other=1']) {
+      const r = await call('GET', `apps/${id}/webhooks/dead?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.error.code, 'invalid_request', q);
+    }
+  });
+});
