@@ -224,7 +224,13 @@ describe("the console's parts of this round", () => {
     const form = '#settings-form';
     assert.equal(await page.isChecked(`${form} [name=requireWalletProof]`), true);
     assert.equal(await page.inputValue(`${form} [name=refreshTtlSec]`), String(30 * 86_400));
+    // One control per setting (a duplicated name would make the form read a RadioNodeList).
+    for (const f of ['#settings-form', '#app-create-form']) {
+      const names = await page.$$eval(`${f} [name]`, (els) => els.map((e) => e.getAttribute('name')));
+      assert.deepEqual(names, [...new Set(names)], `${f} names each control once`);
+    }
     await page.uncheck(`${form} [name=requireWalletProof]`);
+    await page.check(`${form} [name=clientChallenges]`);
     await page.fill(`${form} [name=refreshTtlSec]`, '86400');
     await page.fill(`${form} [name=ethChainIds]`, '1, 8453 10');
     await page.click(`${form} button[type=submit]`);
@@ -233,6 +239,7 @@ describe("the console's parts of this round", () => {
     );
     const app = await stack.store.apps.get(stack.app.id);
     assert.equal(app?.settings.requireWalletProof, false);
+    assert.equal(app?.settings.clientChallenges, true);
     assert.equal(app?.settings.refreshTtlSec, 86_400);
     assert.deepEqual(app?.settings.ethChainIds, [1, 8453, 10]);
     assert.equal(await page.inputValue(`${form} [name=ethChainIds]`), '1, 8453, 10');

@@ -126,7 +126,6 @@ export function consolePage(mount: string): string {
         <label>Clock skew (ms) <input name="skewMs" type="number" min="1" max="3600000" required></label>
         <label>Lockout: failures <input name="lockoutMaxFailures" type="number" min="1" max="1000000" required></label>
         <label>Lockout: window (ms) <input name="lockoutWindowMs" type="number" min="1" max="86400000" required></label>
-        <label class="check"><input name="clientChallenges" type="checkbox"> Client-built device challenges</label>
         <label>Session lifetime, refresh tokens (s) <input name="refreshTtlSec" type="number" min="1" max="31536000" required></label>
         <label>Ethereum chain ids <input name="ethChainIds" inputmode="numeric" maxlength="600" placeholder="any chain" autocomplete="off" title="Chain ids separated by commas or spaces; empty: any"></label>
         <label class="check"><input name="clientChallenges" type="checkbox"> Client-built device challenges</label>
