@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { createSignetClient } from '../../src/client/createSignetClient.js';
-import { updateApp } from '../../src/core/apps.js';
+import { createApp, updateApp } from '../../src/core/apps.js';
 import { setAppWebhook } from '../../src/core/appWebhooks.js';
 import { launchBrowser, startStack, type Browser, type Stack } from './support.js';
 
@@ -287,6 +287,34 @@ describe("the console's parts of this round", () => {
     assert.equal(await page.textContent('#ro-webhook-url'), 'none (webhooks off)');
     await page.waitForSelector('#dead tbody td.empty');
     // Back to the first app for the next cases.
+    await page.selectOption('#app-select', stack.app.id);
+    await page.waitForFunction(
+      (name) => (document.getElementById('settings-app')?.textContent ?? '').includes(name),
+      stack.app.name,
+    );
+  });
+
+  test('an app stored before this round shows the default refresh lifetime and saves', async () => {
+    const { app: old } = await createApp(stack.deps, { name: 'Old app', origins: ['https://old.example'] });
+    const { refreshTtlSec: _r, requireWalletProof: _w, ...settings } = old.settings;
+    await stack.store.apps.update({ ...old, settings: settings as typeof old.settings });
+    await page.reload();
+    await page.waitForSelector('#dashboard:not([hidden])');
+    await page.selectOption('#app-select', old.id);
+    await page.waitForFunction(() =>
+      (document.getElementById('settings-app')?.textContent ?? '').includes('Old app'),
+    );
+    assert.equal(await page.inputValue('#settings-form [name=refreshTtlSec]'), String(30 * 86_400));
+    assert.equal(await page.isChecked('#settings-form [name=requireWalletProof]'), false, 'as core reads it');
+    await page.fill('#settings-form [name=tokenTtlSec]', '600');
+    await page.click('#settings-form button[type=submit]');
+    await page.waitForFunction(() =>
+      /^Saved/.test(document.getElementById('settings-message')?.textContent ?? ''),
+    );
+    const stored = await stack.store.apps.get(old.id);
+    assert.equal(stored?.settings.tokenTtlSec, 600);
+    assert.equal(stored?.settings.refreshTtlSec, 30 * 86_400);
+    assert.equal(stored?.settings.requireWalletProof, false);
     await page.selectOption('#app-select', stack.app.id);
     await page.waitForFunction(
       (name) => (document.getElementById('settings-app')?.textContent ?? '').includes(name),

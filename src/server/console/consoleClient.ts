@@ -318,6 +318,8 @@ const NUMBER_SETTINGS = [
   'lockoutMaxFailures',
   'lockoutWindowMs',
 ] as const;
+/** The refresh-token lifetime of an app that sets none (src/core/sessions.ts, docs/tokens.md). */
+const DEFAULT_REFRESH_TTL_SEC = 30 * 86_400;
 const FLAG_SETTINGS = ['clientChallenges', 'requireUserVerification', 'requireWalletProof'] as const;
 
 /** Chain ids as typed: numbers separated by commas or spaces. A word that is no number is sent
@@ -346,7 +348,9 @@ function fillSettings(app: AppView): void {
   field(form, 'name').value = app.name;
   field(form, 'rpId').value = app.rpId ?? '';
   field(form, 'origins').value = app.origins.join('\n');
-  for (const k of NUMBER_SETTINGS) field(form, k).value = String(app.settings[k] ?? '');
+  // An app stored before refresh tokens has no refreshTtlSec: sessions then last the default.
+  for (const k of NUMBER_SETTINGS)
+    field(form, k).value = String(app.settings[k] ?? (k === 'refreshTtlSec' ? DEFAULT_REFRESH_TTL_SEC : ''));
   for (const k of FLAG_SETTINGS) field<HTMLInputElement>(form, k).checked = app.settings[k] === true;
   field(form, 'ethChainIds').value = (app.settings.ethChainIds ?? []).join(', ');
   byId('end-rotation').hidden = app.activeSecrets < 2;
