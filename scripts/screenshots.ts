@@ -1,12 +1,14 @@
 // `npm run screenshots`: regenerates docs/screenshots/*.png on demand (never from `npm test`).
 // Starts a real Signet on 127.0.0.1 with an in-memory store, seeds a day of audit records and a
 // credential, runs the demo app in front of it, and takes the pictures in headless Chromium
-// (/usr/bin/chromium through playwright-core): the console at desktop width (overview, then app
-// settings with a new app's one-time secret) and at 390 px, and the demo page after a passkey login.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+// (/usr/bin/chromium through playwright-core): the console at desktop width (overview, a user's
+// credentials and sessions, the app's CLI-set settings and webhook dead letters, then app settings
+// with a new app's one-time secret) and at 390 px, and the demo page after a passkey login.
+import { createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { setAppWebhook } from '../src/core/appWebhooks.js';
 import { seedConsoleAudit } from '../test/browser/consoleSeed.js';
 import {
   addAuthenticator,
@@ -34,6 +36,29 @@ async function signIn(page: Page, url: string): Promise<void> {
   await page.waitForSelector('#chart svg rect[data-count]');
 }
 
+/** A device-key login over HTTP (a session for the user view's picture). */
+async function deviceLogin(url: string, appId: string, userId: string, key: KeyObject): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const r = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, json: (await r.json()) as Record<string, string> };
+  };
+  const ch = await post('/v1/challenges', { appId, type: 'device', userId });
+  check(ch.status === 200, `a challenge answered ${ch.status}`);
+  const signature = createSign('sha256').update(ch.json['challenge']!).sign(key).toString('base64');
+  const ok = await post('/v1/verify', {
+    appId,
+    type: 'device',
+    challengeId: ch.json['challengeId'],
+    userId,
+    signature,
+  });
+  check(ok.status === 200, `a device login answered ${ok.status}`);
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const browser = await launchBrowser();
@@ -41,15 +66,34 @@ async function main(): Promise<void> {
   const written: string[] = [];
   try {
     await seedConsoleAudit(stack.store, stack.app.id);
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      .publicKey.export({ format: 'der', type: 'spki' })
-      .toString('base64');
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
     const device = await stack.client.registerCredential('alice', {
       type: 'device',
       publicKey: key,
       label: 'Pixel 8',
     });
     check(device.status === 201, `registering a device key answered ${device.status}`);
+    // Two sessions of alice, a webhook URL and one dead letter, for the user view and the app view.
+    for (let i = 0; i < 2; i++) await deviceLogin(stack.signetUrl, stack.app.id, 'alice', pair.privateKey);
+    await setAppWebhook(stack.deps, stack.app.id, { url: 'https://notes.example/hooks/signet' });
+    const deadId = 'msg_2c8f1e0b7a9d4e6f';
+    await stack.store.webhooks.enqueue({
+      id: deadId,
+      appId: stack.app.id,
+      type: 'credential.deleted',
+      payload: JSON.stringify({
+        type: 'credential.deleted',
+        timestamp: new Date().toISOString(),
+        data: { userId: 'alice', credentialId: 'cred_8YxQ2m', type: 'device' },
+      }),
+      createdAt: Date.now() - 3 * 3600_000,
+    });
+    await stack.store.webhooks.claim('lease_screenshots', 100, 60_000);
+    check(
+      await stack.store.webhooks.markDead(deadId, 'lease_screenshots', Date.now() - 600_000, 'http_503'),
+      'dead-lettering the sample message',
+    );
 
     // The console at desktop width: the overview and the top of the audit log.
     const page = await browser.newPage();
@@ -62,6 +106,37 @@ async function main(): Promise<void> {
       clip: { x: 0, y: 0, width: 1280, height: 1480 },
     });
     written.push('console.png');
+
+    // A user's credentials and sessions, with "Sign out everywhere".
+    await page.fill('#user-id', 'alice');
+    await page.click('#user-form button[type=submit]');
+    await page.waitForSelector('#sessions tbody tr[data-session-id]');
+    const userTop = await page.$eval('#user-card', (e) => e.getBoundingClientRect().top + window.scrollY);
+    const userBottom = await page.$eval(
+      '#user-card',
+      (e) => e.getBoundingClientRect().bottom + window.scrollY,
+    );
+    await page.screenshot({
+      path: join(OUT, 'console-user.png'),
+      fullPage: true,
+      clip: { x: 0, y: Math.max(0, userTop - 12), width: 1280, height: userBottom - userTop + 24 },
+    });
+    written.push('console-user.png');
+
+    // The app's settings set with the CLI (read-only) and its webhook dead letters.
+    await page.waitForSelector('#dead tbody tr[data-message-id]');
+    await page.click('#dead tbody tr[data-message-id] details summary');
+    const hooksTop = await page.$eval('#app-readonly', (e) => e.getBoundingClientRect().top + window.scrollY);
+    const hooksBottom = await page.$eval(
+      '#webhooks-card',
+      (e) => e.getBoundingClientRect().bottom + window.scrollY,
+    );
+    await page.screenshot({
+      path: join(OUT, 'console-webhooks.png'),
+      fullPage: true,
+      clip: { x: 0, y: Math.max(0, hooksTop - 40), width: 1280, height: hooksBottom - hooksTop + 52 },
+    });
+    written.push('console-webhooks.png');
 
     // App settings and a new app whose secret is shown once.
     await page.click('#app-new');

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createApp, describeApp, rotateAppSecret, updateApp, type AppPatch } from '../../core/apps.js';
 import type { Deps } from '../../core/deps.js';
-import type { AppSettings } from '../../store/types.js';
+import type { App, AppSettings } from '../../store/types.js';
 import { errorResponses } from '../schemas.js';
 import {
   appParams,
@@ -13,6 +13,31 @@ import {
   updateAppBody,
 } from './schemas.js';
 
+/**
+ * An Ethereum JSON-RPC URL as the console shows it: scheme, host and port only. Providers put
+ * their API key in the path (`https://mainnet.infura.io/v3/<key>`) or the query, so the rest is
+ * replaced by `/…`; user info is dropped.
+ */
+export function redactRpcUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const rest = u.pathname !== '/' || u.search !== '' || u.username !== '' || u.password !== '';
+    return rest ? `${u.origin}/…` : u.origin;
+  } catch {
+    return '(unreadable)';
+  }
+}
+
+/** An app as the console shows it: `describeApp` (no secret), the RPC URL's key cut off. */
+function consoleApp(app: App): Record<string, unknown> {
+  const view = describeApp(app) as { settings: Record<string, unknown> };
+  const rpc = view.settings['ethRpc'];
+  return {
+    ...view,
+    settings: { ...view.settings, ethRpc: typeof rpc === 'string' ? redactRpcUrl(rpc) : null },
+  };
+}
+
 interface AppBody {
   name: string;
   origins?: string[];
@@ -22,7 +47,7 @@ interface AppBody {
 
 /**
  * The console's app routes: list, create (the secret in the answer, once), edit (name, origins,
- * rpId, lockout, TTLs; ending a rotation) and rotate the secret (the new one in the answer, once).
+ * rpId, lockout, TTLs, wallet proofs, chain ids; ending a rotation) and rotate the secret (the new one in the answer, once).
  * Secrets are never logged and no other answer carries one.
  */
 export function registerConsoleAppRoutes(admin: FastifyInstance, deps: () => Deps): void {
@@ -40,7 +65,7 @@ export function registerConsoleAppRoutes(admin: FastifyInstance, deps: () => Dep
     },
     async () => {
       const apps = await deps().store.apps.list();
-      return { apps: apps.sort((a, b) => a.createdAt - b.createdAt).map(describeApp) };
+      return { apps: apps.sort((a, b) => a.createdAt - b.createdAt).map(consoleApp) };
     },
   );
 
@@ -64,7 +89,7 @@ export function registerConsoleAppRoutes(admin: FastifyInstance, deps: () => Dep
         ...(settings ? { settings } : {}),
       });
       request.log.info({ appId: app.id }, 'console: app created');
-      return reply.status(201).send({ app: describeApp(app), secret });
+      return reply.status(201).send({ app: consoleApp(app), secret });
     },
   );
 
@@ -94,7 +119,7 @@ export function registerConsoleAppRoutes(admin: FastifyInstance, deps: () => Dep
         { appId: app.id, fields: Object.keys(request.body), settings: Object.keys(settings ?? {}) },
         'console: app updated',
       );
-      return { app: describeApp(app) };
+      return { app: consoleApp(app) };
     },
   );
 
@@ -112,7 +137,7 @@ export function registerConsoleAppRoutes(admin: FastifyInstance, deps: () => Dep
     async (request, reply) => {
       const { app, secret } = await rotateAppSecret(deps(), request.params.appId);
       request.log.info({ appId: app.id }, 'console: app secret rotated');
-      return reply.status(201).send({ app: describeApp(app), secret });
+      return reply.status(201).send({ app: consoleApp(app), secret });
     },
   );
 }

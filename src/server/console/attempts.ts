@@ -2,19 +2,39 @@ import type { AuditRecord, AuditStore } from '../../store/types.js';
 
 /**
  * What an audit action counts as in the console: every way of logging in (`login`, the MYKEY
- * callback and SDK check), registrations apart from them, and the rest (server-API
- * authentication, anything newer) as `other`.
+ * callback and SDK check), registrations (`register`, wallets with their proofs included) apart
+ * from them, session events (`refresh`, `logout`, `revoke`: docs/tokens.md), server-API
+ * authentication (`server_api`, Tiniapp and RFC 9421 `http-signature`), and anything unknown as
+ * `other`.
  */
-export type AttemptKind = 'login' | 'registration' | 'other';
+export type AttemptKind = 'login' | 'registration' | 'session' | 'server_api' | 'other';
+
+/** The audit actions of each kind but `other` (`mykey_*` actions are logins too). */
+export const ACTION_KINDS: Readonly<Record<string, Exclude<AttemptKind, 'other'>>> = {
+  login: 'login',
+  mykey_callback: 'login',
+  mykey_verify: 'login',
+  register: 'registration',
+  refresh: 'session',
+  logout: 'session',
+  revoke: 'session',
+  server_api: 'server_api',
+};
 
 /** The chart group of an audit action. */
 export function attemptKind(action: string): AttemptKind {
-  if (action === 'register') return 'registration';
-  if (action === 'login' || action.startsWith('mykey_')) return 'login';
+  if (Object.hasOwn(ACTION_KINDS, action)) return ACTION_KINDS[action]!;
+  if (action.startsWith('mykey_')) return 'login';
   return 'other';
 }
 
-const KIND_ORDER: Record<AttemptKind, number> = { login: 0, registration: 1, other: 2 };
+const KIND_ORDER: Record<AttemptKind, number> = {
+  login: 0,
+  registration: 1,
+  session: 2,
+  server_api: 3,
+  other: 4,
+};
 
 /** One bar segment of the chart: a kind, a scheme and an outcome, counted per time bucket. */
 export interface AttemptSeries {
@@ -47,7 +67,7 @@ export interface AttemptChart {
   to: number;
   bucketMs: number;
   series: AttemptSeries[];
-  /** One entry per kind seen, in the order login, registration, other. */
+  /** One entry per kind seen, in the order login, registration, session, server_api, other. */
   summary: KindSummary[];
   /** The most frequent failure reasons, most frequent first (at most {@link TOP_REASONS}). */
   reasons: ReasonCount[];

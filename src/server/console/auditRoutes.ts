@@ -6,7 +6,7 @@ import { SignetError } from '../../errors/SignetError.js';
 import { SCHEMES } from '../../schemes/registry.js';
 import type { AuditQuery, AuditRecord } from '../../store/types.js';
 import { auditRecord, errorResponses } from '../schemas.js';
-import { collectAttempts, chartWindow } from './attempts.js';
+import { ACTION_KINDS, collectAttempts, chartWindow } from './attempts.js';
 import { appParams, AUDIT_CURSOR, auditQuery, chartView, noQuery } from './schemas.js';
 
 interface AuditQuerystring {
@@ -21,8 +21,11 @@ interface AuditQuerystring {
   cursor?: string;
 }
 
-/** The audit actions Signet writes (core/login.ts, core/mykey.ts, webauthnRegistration, server/auth). */
-export const AUDIT_ACTIONS = ['login', 'register', 'mykey_callback', 'mykey_verify', 'server_api'];
+/**
+ * The audit actions Signet writes (core/login.ts, core/mykey.ts, core/credentials.ts,
+ * webauthnRegistration, core/sessions.ts, server/auth), each with its chart kind (attempts.ts).
+ */
+export const AUDIT_ACTIONS = Object.keys(ACTION_KINDS);
 
 /** The cursor that continues after `last`: `<at>.<id>` (see AUDIT_CURSOR). */
 export function auditCursor(last: Pick<AuditRecord, 'at' | 'id'>): string {

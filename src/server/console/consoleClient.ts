@@ -12,6 +12,14 @@ interface AppSettingsView {
   lockoutWindowMs: number;
   clientChallenges: boolean;
   requireUserVerification: boolean;
+  requireWalletProof?: boolean;
+  refreshTtlSec?: number;
+  ethChainIds?: number[];
+  attestation?: string;
+  httpSignatureKey?: string | null;
+  /** Scheme, host and port only (the console's API cuts the rest off). */
+  ethRpc?: string | null;
+  webhookUrl?: string | null;
   [other: string]: unknown;
 }
 
@@ -22,7 +30,29 @@ interface AppView {
   origins: string[];
   settings: AppSettingsView;
   activeSecrets: number;
+  activeWebhookSecrets?: number;
   createdAt: string;
+}
+
+interface SessionView {
+  id: string;
+  userId: string;
+  credentialId: string | null;
+  amr: string;
+  createdAt: string;
+  expiresAt: string;
+  refreshedAt: string | null;
+}
+
+interface DeadLetterView {
+  id: string;
+  type: string;
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  deadAt: string | null;
+  lastError: string | null;
+  payload: string;
 }
 
 interface CredentialView {
@@ -45,7 +75,7 @@ interface AuditView {
   ip: string | null;
 }
 
-type Kind = 'login' | 'registration' | 'other';
+type Kind = 'login' | 'registration' | 'session' | 'server_api' | 'other';
 
 interface SeriesView {
   kind: Kind;
@@ -84,11 +114,14 @@ const SCHEME_COLORS: Record<string, string> = {
   eos: '#e8590c',
   mykey: '#c2255c',
   tiniapp: '#5c940d',
+  'http-signature': '#1098ad',
 };
 const KIND_TITLES: Record<Kind, string> = {
   login: 'Logins',
   registration: 'Registrations',
-  other: 'Server API and other',
+  session: 'Sessions (refresh, sign-out, revoke)',
+  server_api: 'Server API',
+  other: 'Other',
 };
 const colorOf = (scheme: string): string => SCHEME_COLORS[scheme] ?? '#868e96';
 const hatchId = (kind: string, scheme: string): string =>
@@ -266,23 +299,37 @@ async function selectApp(appId: string): Promise<void> {
   byId<HTMLSelectElement>('app-select').value = appId;
   byId('chart-app').textContent = `· ${app.name}`;
   byId('settings-app').textContent = `· ${app.name}`;
+  byId('webhooks-app').textContent = `· ${app.name}`;
   byId('credentials').hidden = true;
+  byId('sessions-box').hidden = true;
   byId('user-message').textContent = '';
   byId('settings-message').textContent = '';
   fillSettings(app);
-  await Promise.all([loadChart(), loadAudit()]);
+  await Promise.all([loadChart(), loadAudit(), loadDeadLetters()]);
 }
 
 // --- Settings --------------------------------------------------------------------------------
 
 const NUMBER_SETTINGS = [
   'tokenTtlSec',
+  'refreshTtlSec',
   'challengeTtlMs',
   'skewMs',
   'lockoutMaxFailures',
   'lockoutWindowMs',
 ] as const;
-const FLAG_SETTINGS = ['clientChallenges', 'requireUserVerification'] as const;
+/** The refresh-token lifetime of an app that sets none (src/core/sessions.ts, docs/tokens.md). */
+const DEFAULT_REFRESH_TTL_SEC = 30 * 86_400;
+const FLAG_SETTINGS = ['clientChallenges', 'requireUserVerification', 'requireWalletProof'] as const;
+
+/** Chain ids as typed: numbers separated by commas or spaces. A word that is no number is sent
+ * as it is, and the server refuses it (`invalid_request`) as `signet app set` would. */
+function chainIds(text: string): unknown[] {
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((w) => (/^[0-9]{1,16}$/.test(w) ? Number(w) : w));
+}
 
 function field<T extends HTMLInputElement | HTMLTextAreaElement>(form: HTMLFormElement, name: string): T {
   const found = form.elements.namedItem(name);
@@ -301,17 +348,33 @@ function fillSettings(app: AppView): void {
   field(form, 'name').value = app.name;
   field(form, 'rpId').value = app.rpId ?? '';
   field(form, 'origins').value = app.origins.join('\n');
-  for (const k of NUMBER_SETTINGS) field(form, k).value = String(app.settings[k]);
-  for (const k of FLAG_SETTINGS) field<HTMLInputElement>(form, k).checked = app.settings[k];
+  // An app stored before refresh tokens has no refreshTtlSec: sessions then last the default.
+  for (const k of NUMBER_SETTINGS)
+    field(form, k).value = String(app.settings[k] ?? (k === 'refreshTtlSec' ? DEFAULT_REFRESH_TTL_SEC : ''));
+  for (const k of FLAG_SETTINGS) field<HTMLInputElement>(form, k).checked = app.settings[k] === true;
+  field(form, 'ethChainIds').value = (app.settings.ethChainIds ?? []).join(', ');
   byId('end-rotation').hidden = app.activeSecrets < 2;
+  // Read-only: set with `signet app set`; key material and secrets are never shown.
+  const s = app.settings;
+  byId('ro-attestation').textContent = s.attestation ?? 'none';
+  byId('ro-httpsig').textContent =
+    typeof s.httpSignatureKey === 'string' && s.httpSignatureKey !== '' ? 'registered' : 'none';
+  byId('ro-eth-rpc').replaceChildren(s.ethRpc ? mono(s.ethRpc) : document.createTextNode('none'));
+  byId('ro-webhook-url').replaceChildren(
+    s.webhookUrl ? mono(s.webhookUrl) : document.createTextNode('none (webhooks off)'),
+  );
+  const n = app.activeWebhookSecrets ?? 0;
+  byId('ro-webhook-secrets').textContent =
+    n === 0 ? 'none' : `${n} active${n > 1 ? ' (a rotation is under way)' : ''}; never shown here`;
 }
 
 async function saveSettings(): Promise<void> {
   if (selectedApp === null) return;
   const form = byId<HTMLFormElement>('settings-form');
-  const settings: Record<string, number | boolean> = {};
+  const settings: Record<string, unknown> = {};
   for (const k of NUMBER_SETTINGS) settings[k] = Number(field(form, k).value);
   for (const k of FLAG_SETTINGS) settings[k] = field<HTMLInputElement>(form, k).checked;
+  settings['ethChainIds'] = chainIds(field(form, 'ethChainIds').value);
   const rpId = field(form, 'rpId').value.trim();
   const { app } = await api<{ app: AppView }>('PATCH', `apps/${seg(selectedApp)}`, {
     name: field(form, 'name').value.trim(),
@@ -339,10 +402,17 @@ function hideSecret(): void {
 async function createApp(): Promise<void> {
   const form = byId<HTMLFormElement>('app-create-form');
   const rpId = field(form, 'rpId').value.trim();
+  const settings: Record<string, unknown> = {
+    requireWalletProof: field<HTMLInputElement>(form, 'requireWalletProof').checked,
+    ethChainIds: chainIds(field(form, 'ethChainIds').value),
+  };
+  const refreshTtl = field(form, 'refreshTtlSec').value.trim();
+  if (refreshTtl !== '') settings['refreshTtlSec'] = Number(refreshTtl);
   const { app, secret } = await api<{ app: AppView; secret: string }>('POST', 'apps', {
     name: field(form, 'name').value.trim(),
     origins: originLines(field(form, 'origins').value),
     ...(rpId ? { rpId } : {}),
+    settings,
   });
   form.reset();
   form.hidden = true;
@@ -416,7 +486,8 @@ function drawOverview(chart: ChartView): void {
   const charts = byId('chart');
   charts.replaceChildren();
   for (const kind of kinds) {
-    if (kind === 'other' && !chart.series.some((s) => s.kind === 'other')) continue;
+    // Logins and registrations always have a panel; the other kinds only when they happened.
+    if (kind !== 'login' && kind !== 'registration' && !chart.series.some((s) => s.kind === kind)) continue;
     charts.append(
       drawPanel(
         chart,
@@ -688,6 +759,115 @@ async function loadCredentials(): Promise<void> {
       row([c.type, mono(c.id), c.label ?? '', when(c.createdAt), when(c.lastUsedAt), revoke], labels),
     );
   }
+  await loadSessions(appId, userId);
+}
+
+// --- Sessions (refresh-token families, docs/tokens.md) ----------------------------------------
+
+async function loadSessions(appId: string, userId: string): Promise<void> {
+  const { sessions } = await api<{ sessions: SessionView[] }>(
+    'GET',
+    `apps/${seg(appId)}/users/${seg(userId)}/sessions`,
+  );
+  if (selectedApp !== appId || byId<HTMLInputElement>('user-id').value.trim() !== userId) return;
+  const table = byId<HTMLTableElement>('sessions');
+  const labels = headers(table);
+  const body = table.tBodies[0]!;
+  body.replaceChildren();
+  for (const s of sessions) {
+    const tr = row(
+      [
+        mono(s.id),
+        s.amr,
+        s.credentialId ? mono(s.credentialId) : '—',
+        when(s.createdAt),
+        when(s.refreshedAt),
+        when(s.expiresAt),
+      ],
+      labels,
+    );
+    tr.dataset['sessionId'] = s.id;
+    body.append(tr);
+  }
+  if (sessions.length === 0) body.append(emptyRow(`${userId} has no active sessions.`, 6));
+  const button = byId<HTMLButtonElement>('sign-out-everywhere');
+  button.hidden = sessions.length === 0;
+  button.dataset['userId'] = userId;
+  byId('sessions-message').textContent =
+    sessions.length === 0 ? '' : `${sessions.length} active session${sessions.length === 1 ? '' : 's'}.`;
+  byId('sessions-box').hidden = false;
+}
+
+async function signOutEverywhere(): Promise<void> {
+  if (selectedApp === null) return;
+  const appId = selectedApp;
+  const userId = byId('sign-out-everywhere').dataset['userId'];
+  if (!userId) return;
+  if (
+    !confirm(
+      `Sign ${userId} out everywhere? Every session of the user ends: its refresh tokens stop working at once, and its access tokens when they expire or at introspection.`,
+    )
+  )
+    return;
+  const { revoked } = await api<{ revoked: number }>(
+    'DELETE',
+    `apps/${seg(appId)}/users/${seg(userId)}/sessions`,
+  );
+  await loadSessions(appId, userId);
+  byId('sessions-message').textContent = `Signed out of ${revoked} session${revoked === 1 ? '' : 's'}.`;
+}
+
+// --- Webhook dead letters --------------------------------------------------------------------
+
+/** The event's `data` of a dead letter, pretty-printed; the body as sent when it is not JSON. */
+function prettyPayload(payload: string): string {
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    return payload;
+  }
+}
+
+async function loadDeadLetters(): Promise<void> {
+  if (selectedApp === null) return;
+  const appId = selectedApp;
+  const { messages } = await api<{ messages: DeadLetterView[] }>(
+    'GET',
+    `apps/${seg(appId)}/webhooks/dead?limit=100`,
+  );
+  if (selectedApp !== appId) return;
+  const table = byId<HTMLTableElement>('dead');
+  const labels = headers(table);
+  const body = table.tBodies[0]!;
+  body.replaceChildren();
+  for (const m of messages) {
+    const redeliver = el('button', 'Redeliver', 'secondary');
+    redeliver.type = 'button';
+    redeliver.dataset['messageId'] = m.id;
+    redeliver.addEventListener('click', () => {
+      redeliver.disabled = true;
+      void api('POST', `apps/${seg(appId)}/webhooks/${seg(m.id)}/redeliver`)
+        .then(async () => {
+          await loadDeadLetters();
+          byId('webhook-message').textContent = `${m.id} is queued for delivery again.`;
+        })
+        .catch((e: unknown) => {
+          redeliver.disabled = false;
+          report(e, 'webhook-message');
+        });
+    });
+    const details = el('details', undefined, 'payload');
+    details.append(el('summary', m.id), el('pre', prettyPayload(m.payload)));
+    const tr = row(
+      [when(m.deadAt), m.type, String(m.attempts), m.lastError ?? '—', details, redeliver],
+      labels,
+    );
+    tr.dataset['messageId'] = m.id;
+    body.append(tr);
+  }
+  if (messages.length === 0)
+    body.append(emptyRow('No dead letters: every event was delivered or is still being tried.', 6));
+  byId('webhook-message').textContent = messages.length === 100 ? 'The newest 100 dead letters.' : '';
 }
 
 function report(error: unknown, where = 'user-message'): void {
@@ -751,6 +931,8 @@ async function start(): Promise<void> {
   });
   onClick('audit-more', () => loadAudit(true));
   onSubmit('settings-form', saveSettings, 'settings-message');
+  onClick('sign-out-everywhere', signOutEverywhere, 'sessions-message');
+  onClick('dead-refresh', loadDeadLetters, 'webhook-message');
   onClick('rotate-secret', rotateSecret, 'settings-message');
   onClick('end-rotation', endRotation, 'settings-message');
   onClick('app-new', () => {

@@ -86,15 +86,27 @@ export function consolePage(mount: string): string {
       </div>
       <button type="button" id="audit-more" class="secondary wide" hidden>Load older records</button>
     </section>
-    <section class="card">
-      <h2>A user's credentials</h2>
+    <section class="card" id="user-card">
+      <h2>A user's credentials and sessions</h2>
       <form id="user-form" class="row left">
         <label class="inline">User id <input id="user-id" name="userId" required maxlength="128" autocomplete="off"></label>
         <button type="submit">Show</button>
       </form>
       <p id="user-message" class="muted" role="status"></p>
-      <div class="scroll">
-        <table id="credentials" class="stack" hidden><thead><tr><th>Type</th><th>Id</th><th>Label</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
+      <div class="user-view">
+        <div class="user-part">
+          <h3>Credentials</h3>
+          <div class="scroll">
+            <table id="credentials" class="stack" hidden><thead><tr><th>Type</th><th>Id</th><th>Label</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
+          </div>
+        </div>
+        <div class="user-part" id="sessions-box" hidden>
+          <div class="row"><h3>Sessions</h3><button type="button" id="sign-out-everywhere" class="danger">Sign out everywhere</button></div>
+          <p id="sessions-message" class="muted" role="status"></p>
+          <div class="scroll">
+            <table id="sessions" class="stack"><thead><tr><th>Session</th><th>Signed in with</th><th>Credential</th><th>Started</th><th>Last refreshed</th><th>Expires</th></tr></thead><tbody></tbody></table>
+          </div>
+        </div>
       </div>
     </section>
     <section class="card" id="settings-card">
@@ -114,11 +126,32 @@ export function consolePage(mount: string): string {
         <label>Clock skew (ms) <input name="skewMs" type="number" min="1" max="3600000" required></label>
         <label>Lockout: failures <input name="lockoutMaxFailures" type="number" min="1" max="1000000" required></label>
         <label>Lockout: window (ms) <input name="lockoutWindowMs" type="number" min="1" max="86400000" required></label>
+        <label>Session lifetime, refresh tokens (s) <input name="refreshTtlSec" type="number" min="1" max="31536000" required></label>
+        <label>Ethereum chain ids <input name="ethChainIds" inputmode="numeric" maxlength="600" placeholder="any chain" autocomplete="off" title="Chain ids separated by commas or spaces; empty: any"></label>
         <label class="check"><input name="clientChallenges" type="checkbox"> Client-built device challenges</label>
         <label class="check"><input name="requireUserVerification" type="checkbox"> Require WebAuthn user verification</label>
+        <label class="check"><input name="requireWalletProof" type="checkbox"> Wallet registrations must prove possession</label>
         <div class="span2 buttons"><button type="submit">Save settings</button></div>
       </form>
       <p id="settings-message" class="muted" role="status"></p>
+      <h3>Set with the CLI (<code>signet app set</code>)</h3>
+      <dl id="app-readonly" class="readonly">
+        <dt>Passkey attestation</dt><dd id="ro-attestation"></dd>
+        <dt>HTTP signature key</dt><dd id="ro-httpsig"></dd>
+        <dt>Ethereum RPC</dt><dd id="ro-eth-rpc"></dd>
+        <dt>Webhook URL</dt><dd id="ro-webhook-url"></dd>
+        <dt>Webhook secrets</dt><dd id="ro-webhook-secrets"></dd>
+      </dl>
+    </section>
+    <section class="card" id="webhooks-card">
+      <div class="row">
+        <h2>Webhook dead letters <span id="webhooks-app" class="muted"></span></h2>
+        <button type="button" id="dead-refresh" class="secondary">Refresh</button>
+      </div>
+      <p id="webhook-message" class="muted" role="status"></p>
+      <div class="scroll">
+        <table id="dead" class="stack"><thead><tr><th>Dead since</th><th>Event</th><th>Attempts</th><th>Last error</th><th>Message</th><th></th></tr></thead><tbody></tbody></table>
+      </div>
     </section>
     <section class="card">
       <div class="row">
@@ -129,6 +162,9 @@ export function consolePage(mount: string): string {
         <label>Name <input name="name" required maxlength="100"></label>
         <label>WebAuthn rpId <input name="rpId" maxlength="253" placeholder="from the first origin" autocomplete="off"></label>
         <label class="span2">Origins, one a line <textarea name="origins" rows="2" spellcheck="false" placeholder="https://app.example"></textarea></label>
+        <label>Session lifetime, refresh tokens (s) <input name="refreshTtlSec" type="number" min="1" max="31536000" placeholder="2592000 (30 days)"></label>
+        <label>Ethereum chain ids <input name="ethChainIds" inputmode="numeric" maxlength="600" placeholder="any chain" autocomplete="off"></label>
+        <label class="check span2"><input name="requireWalletProof" type="checkbox" checked> Wallet registrations must prove possession</label>
         <div class="span2 buttons"><button type="submit">Create app</button><button type="button" id="app-create-cancel" class="secondary">Cancel</button></div>
       </form>
       <p id="app-message" class="error" role="alert"></p>
@@ -215,6 +251,16 @@ button.wide { width: 100%; margin-top: 10px; }
 .secret dt { color: var(--muted); }
 .secret dd { margin: 0; min-width: 0; }
 .secret code { word-break: break-all; font-size: 13px; }
+.user-view { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.user-part { min-width: 0; }
+.user-part .row { margin-bottom: 4px; }
+.user-part h3 { margin: 0 0 6px; }
+.readonly { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; font-size: 13px; }
+.readonly dt { color: var(--muted); }
+.readonly dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.readonly code { font-size: 12px; }
+details.payload summary { cursor: pointer; color: var(--accent); }
+details.payload pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; margin: 4px 0 0; max-width: 100%; }
 .scroll { width: 100%; overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -229,6 +275,7 @@ tbody tr.clickable { cursor: pointer; }
   .filters { grid-template-columns: 1fr 1fr; }
   .filters label:first-child, .filter-buttons { grid-column: 1 / -1; }
   .settings { grid-template-columns: 1fr; }
+  .user-view { grid-template-columns: 1fr; }
 }
 @media (max-width: 640px) {
   .bar { padding: 8px 12px; gap: 8px; }
@@ -248,5 +295,7 @@ tbody tr.clickable { cursor: pointer; }
   table.stack td::before { content: attr(data-label); color: var(--muted); font-size: 12px; }
   table.stack td.empty { display: block; }
   table.stack td.empty::before { content: none; }
+  .readonly { grid-template-columns: 1fr; gap: 0; }
+  .readonly dd { margin-bottom: 6px; }
 }
 `;

@@ -24,6 +24,8 @@ export const appView = {
     origins: { type: 'array', items: { type: 'string' } },
     settings: { type: 'object', additionalProperties: true },
     activeSecrets: { type: 'integer' },
+    /** Webhook signing secrets in use (two during a rotation); never the secrets themselves. */
+    activeWebhookSecrets: { type: 'integer' },
     createdAt: { type: 'string' },
   },
 } as const;
@@ -34,7 +36,12 @@ export const appWithSecret = {
   properties: { app: appView, secret: { type: 'string' } },
 } as const;
 
-/** The settings an operator may set from the console (AppSettings, bounded as core checks them). */
+/**
+ * The settings an operator may set from the console (AppSettings, bounded as core checks them;
+ * `updateApp`/`createApp` then run core's own checks, the ones `signet app set` runs). Key
+ * material and URLs that may carry a provider's key (`httpSignatureKey`, attestation roots,
+ * `ethRpc`, the webhook URL and its secrets) are set with the CLI only (docs/console.md).
+ */
 export const settingsPatch = {
   type: 'object',
   additionalProperties: false,
@@ -42,10 +49,14 @@ export const settingsPatch = {
     challengeTtlMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
     skewMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
     tokenTtlSec: { type: 'integer', minimum: 1, maximum: 30 * 86_400 },
+    /** Refresh-token family lifetime (docs/tokens.md): 1 s to 365 days. */
+    refreshTtlSec: { type: 'integer', minimum: 1, maximum: 365 * 86_400 },
     lockoutMaxFailures: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     lockoutWindowMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
     clientChallenges: { type: 'boolean' },
     requireUserVerification: { type: 'boolean' },
+    /** Wallet registrations must prove possession (docs/api.md). */
+    requireWalletProof: { type: 'boolean' },
     ethChainIds: {
       type: 'array',
       maxItems: 32,

@@ -54,7 +54,7 @@ function view(m: WebhookMessage): Record<string, unknown> {
  * registerConsoleWebhookRoutes(admin, () => ctx.deps);
  */
 export function registerConsoleWebhookRoutes(admin: FastifyInstance, deps: () => Deps): void {
-  admin.get<{ Params: { appId: string }; Querystring: { limit?: number; before?: number } }>(
+  admin.get<{ Params: { appId: string }; Querystring: { limit?: string; before?: string } }>(
     '/api/apps/:appId/webhooks/dead',
     {
       schema: {
@@ -63,10 +63,12 @@ export function registerConsoleWebhookRoutes(admin: FastifyInstance, deps: () =>
         querystring: {
           type: 'object',
           additionalProperties: false,
+          // Strings, as every console query: the server's validator does not coerce types, so an
+          // `integer` here refused every `?limit=` a browser or curl sends.
           properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
             /** Paging: dead letters dead before this Unix ms (the last page's oldest `deadAt`). */
-            before: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
+            before: { type: 'string', pattern: '^[0-9]{1,15}$' },
           },
         },
         response: {
@@ -77,7 +79,9 @@ export function registerConsoleWebhookRoutes(admin: FastifyInstance, deps: () =>
     },
     async (request) => {
       const app = await requireApp(deps(), request.params.appId);
-      const { limit = 100, before } = request.query;
+      const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+      if (limit < 1 || limit > 1000) throw new SignetError('invalid_request', 'limit must be 1-1000');
+      const before = request.query.before === undefined ? undefined : Number(request.query.before);
       const dead = await deps().store.webhooks.listDead(app.id, {
         limit,
         ...(before === undefined ? {} : { before }),
