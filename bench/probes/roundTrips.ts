@@ -35,14 +35,45 @@ const redisUrl = `${values.redis}${values.redis.includes('?') ? '&' : '?'}prefix
 
 let pgQueries = 0;
 let redisCommands = 0;
+// Sequential waits: a request waits for one round trip each time it issues a query or command
+// while none of its others is in flight (writes issued together run side by side on pool
+// connections or go out pipelined); this counts the times the in-flight count leaves zero.
+let waits = 0;
+let inFlight = 0;
+function issued(): () => void {
+  if (inFlight++ === 0) waits++;
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      inFlight--;
+    }
+  };
+}
 const pgQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   pgQueries++;
-  return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+  const settle = issued();
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    // pg's Pool.query passes a callback.
+    args[args.length - 1] = (...r: unknown[]) => {
+      settle();
+      return (last as (...a: unknown[]) => unknown)(...r);
+    };
+    return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+  }
+  const result = (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+  if (result instanceof Promise) result.then(settle, settle);
+  else settle();
+  return result;
 } as typeof pgQuery;
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<typeof sendCommand>) {
   redisCommands++;
+  const settle = issued();
+  const command = args[0] as { promise?: Promise<unknown> };
+  command.promise?.then(settle, settle);
   return sendCommand.apply(this, args);
 };
 
@@ -95,18 +126,29 @@ async function verify(c: { challengeId: string; challenge: string }): Promise<vo
 // Warm-up: caches (app, signing key, parsed public key) filled as in a running server.
 for (let i = 0; i < 20; i++) await verify(await challenge());
 
-const counts = { challengePg: 0, challengeRedis: 0, verifyPg: 0, verifyRedis: 0 };
+const counts = {
+  challengePg: 0,
+  challengeRedis: 0,
+  challengeWaits: 0,
+  verifyPg: 0,
+  verifyRedis: 0,
+  verifyWaits: 0,
+};
 for (let i = 0; i < logins; i++) {
   let pg0 = pgQueries;
   let r0 = redisCommands;
+  let w0 = waits;
   const c = await challenge();
   counts.challengePg += pgQueries - pg0;
   counts.challengeRedis += redisCommands - r0;
+  counts.challengeWaits += waits - w0;
   pg0 = pgQueries;
   r0 = redisCommands;
+  w0 = waits;
   await verify(c);
   counts.verifyPg += pgQueries - pg0;
   counts.verifyRedis += redisCommands - r0;
+  counts.verifyWaits += waits - w0;
 }
 const per = (n: number) => (n / logins).toFixed(2);
 const t0 = performance.now();
@@ -123,9 +165,9 @@ const ms = performance.now() - t0;
 process.stdout.write(
   [
     `round trips per login on Postgres + Redis, ${logins} logins one at a time (after 20 to warm up):`,
-    `  POST /v1/challenges: ${per(counts.challengePg)} Postgres queries, ${per(counts.challengeRedis)} Redis commands`,
-    `  POST /v1/verify:     ${per(counts.verifyPg)} Postgres queries, ${per(counts.verifyRedis)} Redis commands`,
-    `  a login:             ${per(counts.challengePg + counts.verifyPg)} Postgres, ${per(counts.challengeRedis + counts.verifyRedis)} Redis`,
+    `  POST /v1/challenges: ${per(counts.challengePg)} Postgres queries, ${per(counts.challengeRedis)} Redis commands, ${per(counts.challengeWaits)} sequential waits`,
+    `  POST /v1/verify:     ${per(counts.verifyPg)} Postgres queries, ${per(counts.verifyRedis)} Redis commands, ${per(counts.verifyWaits)} sequential waits`,
+    `  a login:             ${per(counts.challengePg + counts.verifyPg)} Postgres, ${per(counts.challengeRedis + counts.verifyRedis)} Redis, ${per(counts.challengeWaits + counts.verifyWaits)} sequential waits`,
     `${logins} logins 32 at a time through inject: ${((logins / ms) * 1000).toFixed(0)} logins/s`,
     '',
   ].join('\n'),
