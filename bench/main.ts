@@ -6,6 +6,7 @@ import { runHttp, type HttpResult } from './http/runHttp.js';
 import { runBatchJobs, type BatchJobsResult } from './batchJobs.js';
 import { runAuditGrowth, type AuditGrowthResult } from './auditGrowth.js';
 import { runIndependent, type IndependentResult } from './http/independent.js';
+import { runSoak, type SoakResult } from './soak.js';
 import { runMicroRow, type MicroResult } from './micro.js';
 import { renderText, type BenchReport, type Machine } from './report.js';
 import { rsaDeviceRow, p256DeviceRow } from './rows/device.js';
@@ -27,7 +28,9 @@ import { eosBatchRow, ethBatchRow, rsaBatchRow, tiniappBatchRow } from './rows/b
  *   --only <row>   run one row (or several, comma-separated): a micro row id, `batch-jobs`,
  *                  `audit-growth` (logins/s at 0, 100k and 1M audit records; not in a default run:
  *                  pre-filling takes a minute), `http` or `http-autocannon` (the /v1/verify row
- *                  again, loaded by autocannon in its own process)
+ *                  again, loaded by autocannon in its own process) or `soak` (only when named:
+ *                  /v1/verify logins at a steady rate, RSS and p99 sampled; --soak-seconds
+ *                  (default 600), --soak-rate logins/s (default 200), --soak-sample s (default 30))
  *   --no-http      skip the HTTP rows
  *   --dist         start `signet` from dist/ (after `npm run build`) instead of src/ through tsx
  *   --connections N  keep-alive connections of the load generator (default 32)
@@ -54,7 +57,7 @@ const MICRO_ROWS: Record<string, () => MicroRow> = {
 };
 
 /** Rows that are not single-thread micro rows. */
-const EXTRA_ROWS = ['batch-jobs', 'audit-growth', 'http', 'http-autocannon'];
+const EXTRA_ROWS = ['batch-jobs', 'audit-growth', 'http', 'http-autocannon', 'soak'];
 
 function machine(): Machine {
   const list = cpus();
@@ -86,6 +89,9 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       db: { type: 'string' },
       redis: { type: 'string' },
+      'soak-seconds': { type: 'string' },
+      'soak-rate': { type: 'string' },
+      'soak-sample': { type: 'string' },
     },
   });
   if (values.render !== undefined) {
@@ -176,6 +182,22 @@ async function main(): Promise<number> {
     });
   }
 
+  let soak: SoakResult | null = null;
+  if (only?.has('soak')) {
+    const num = (v: string | undefined, d: number, name: string) => {
+      const n = v === undefined ? d : Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`bench: --${name} must be a positive number`);
+      return n;
+    };
+    soak = await runSoak({
+      runner: values.dist ? 'dist' : 'src',
+      seconds: num(values['soak-seconds'], 600, 'soak-seconds'),
+      ratePerSec: num(values['soak-rate'], 200, 'soak-rate'),
+      sampleSec: num(values['soak-sample'], 30, 'soak-sample'),
+      progress,
+    });
+  }
+
   const targets: BenchReport['targets'] = [];
   for (const r of micro) {
     if (!r.target) continue;
@@ -236,6 +258,7 @@ async function main(): Promise<number> {
     auditGrowth,
     http,
     independent,
+    soak,
     targets,
     durationSec: (performance.now() - started) / 1000,
   };

@@ -4,6 +4,7 @@ import type { MicroResult } from './micro.js';
 import type { BatchJobsResult } from './batchJobs.js';
 import type { AuditGrowthResult } from './auditGrowth.js';
 import type { IndependentResult } from './http/independent.js';
+import type { SoakResult } from './soak.js';
 
 /** Where and with what the run happened. */
 export interface Machine {
@@ -35,6 +36,7 @@ export interface BenchReport {
   http: HttpResult | null;
   /** The `/v1/verify` row under autocannon in its own process (absent in older runs). */
   independent?: IndependentResult | null;
+  soak?: SoakResult | null;
   /** Every target of issue 5 with its measured ratio. */
   targets: Array<{ id: string; title: string; against: string; ratio: number; min: number; met: boolean }>;
   durationSec: number;
@@ -216,6 +218,18 @@ export function renderText(report: BenchReport): string {
         true,
         true,
       ]),
+    );
+  }
+  const soak = report.soak;
+  if (soak) {
+    out.push(
+      '',
+      `Soak: /v1/verify logins at ${soak.ratePerSec}/s for ${soak.seconds} s, ${soak.failures} failures; RSS last/first ${soak.rssGrowth.toFixed(2)}x, p99 last/first ${soak.p99Growth.toFixed(2)}x`,
+      '| at s | RSS MiB | verifies | p50 ms | p99 ms | load |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...soak.samples.map(
+        (x) => `| ${x.atSec} | ${x.rssMiB} | ${x.verifies} | ${x.p50Ms} | ${x.p99Ms} | ${x.load} |`,
+      ),
     );
   }
   const ac = report.independent;

@@ -100,7 +100,18 @@ async function main(): Promise<void> {
     };
     const port = await freePort();
     const server = await spawnNode(
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...cli, 'serve', '--port', String(port), '--db', db],
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        ...cli,
+        'serve',
+        '--port',
+        String(port),
+        '--db',
+        db,
+        '--issue-limit',
+        '0',
+      ],
       { ready: /listening on http:\/\//, which: 'stderr' },
     );
     const url = `http://127.0.0.1:${port}`;

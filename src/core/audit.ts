@@ -49,6 +49,7 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
   deps.onAttempt?.(attempt.scheme, outcome, attempt.reason);
   const at = deps.clock();
   const aggregate = outcome === 'failure' && attempt.userId === null;
+  let written: Promise<unknown>;
   try {
     const record: AuditRecord = {
       id: aggregate
@@ -78,21 +79,28 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
       credentialId: attempt.credentialId,
       ip: attempt.ip,
     };
-    await (aggregate ? deps.store.audit.aggregate(record) : deps.store.audit.append(record));
-  } catch {
-    deps.log.warn({ appId: attempt.app.id }, 'audit write failed');
+    written = aggregate ? deps.store.audit.aggregate(record) : deps.store.audit.append(record);
+  } catch (e) {
+    written = Promise.reject(e);
   }
   // Logins go to the app's webhook too (only when it has a URL: no store work otherwise).
   // Failures that name no user are not sent: anyone can cause them, and the audit log
-  // aggregates them (docs/protocols.md "Signed webhooks").
-  if (LOGIN_ACTIONS.has(attempt.action) && (outcome === 'success' || attempt.userId !== null)) {
-    const { userId, credentialId, scheme, reason, ip } = attempt;
-    await notifyApp(deps, attempt.app, outcome === 'success' ? 'login.succeeded' : 'login.failed', {
-      userId,
-      credentialId,
-      scheme,
-      ...(outcome === 'failure' ? { reason } : {}),
-      ip,
-    });
+  // aggregates them (docs/protocols.md "Signed webhooks"). The event's enqueue is issued beside
+  // the audit write, so both share one group commit on SQLite; `notifyApp` never throws.
+  const notified =
+    LOGIN_ACTIONS.has(attempt.action) && (outcome === 'success' || attempt.userId !== null)
+      ? notifyApp(deps, attempt.app, outcome === 'success' ? 'login.succeeded' : 'login.failed', {
+          userId: attempt.userId,
+          credentialId: attempt.credentialId,
+          scheme: attempt.scheme,
+          ...(outcome === 'failure' ? { reason: attempt.reason } : {}),
+          ip: attempt.ip,
+        })
+      : undefined;
+  try {
+    await written;
+  } catch {
+    deps.log.warn({ appId: attempt.app.id }, 'audit write failed');
   }
+  await notified;
 }

@@ -125,6 +125,11 @@ const deviceFlow: Flow<{
   claimedUser: (p) => p.userId,
   async verify(deps, app, p, txn) {
     let message: string;
+    // The user's keys are read beside the consume (a read that does not depend on it: one
+    // round trip less on Postgres + Redis); the consume still decides before any check.
+    const listed = deps.store.credentials.listByUser(app.id, p.userId);
+    // Settled by the awaits below; a consume that throws leaves this read's outcome unobserved.
+    listed.catch(() => {});
     if (p.challengeId !== null) {
       const challenge = await consumeChallenge(deps, app, p.challengeId, 'device', txn);
       if (challenge.userId !== null && challenge.userId !== p.userId)
@@ -148,9 +153,7 @@ const deviceFlow: Flow<{
         return failure('timestamp_skew', p.userId);
       message = p.challenge as string;
     }
-    const credentials = (await deps.store.credentials.listByUser(app.id, p.userId)).filter(
-      (c) => c.type === 'device',
-    );
+    const credentials = (await listed).filter((c) => c.type === 'device');
     const bytes = utf8Bytes(message);
     let usable = 0;
     const outcome = firstVerifying(
@@ -390,7 +393,7 @@ export async function verifyLogin(
       (isSignetError(e, 'verification_failed') && e.reason !== undefined) ||
       rpcDown
     ) {
-      await recordAttempt(deps, {
+      const audited = recordAttempt(deps, {
         app,
         scheme: type,
         action: 'login',
@@ -404,21 +407,25 @@ export async function verifyLogin(
         credentialId: null,
         ip,
       });
-      if (!rpcDown) await countFailure(deps, app, keys);
+      // The audit record and the failure counters are independent writes: issued together, they
+      // share one group commit on SQLite (and run side by side on Postgres / Redis).
+      await Promise.all([audited, rpcDown ? undefined : countFailure(deps, app, keys)]);
     }
     throw e;
   }
   if (!outcome.ok) {
-    await recordAttempt(deps, {
-      app,
-      scheme: type,
-      action: 'login',
-      reason: outcome.reason,
-      userId: outcome.userId,
-      credentialId: outcome.credentialId,
-      ip,
-    });
-    await countFailure(deps, app, keys);
+    await Promise.all([
+      recordAttempt(deps, {
+        app,
+        scheme: type,
+        action: 'login',
+        reason: outcome.reason,
+        userId: outcome.userId,
+        credentialId: outcome.credentialId,
+        ip,
+      }),
+      countFailure(deps, app, keys),
+    ]);
     throw new SignetError('verification_failed', undefined, { reason: outcome.reason });
   }
   const { credential } = outcome;
@@ -443,16 +450,27 @@ export async function verifyLogin(
     });
     throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
   }
+  // The rest of the login is one unit of work: the session (family + refresh-token hash), the
+  // audit record and the webhook event are independent writes, issued in the same event-loop
+  // turn so that SQLite's group commit lands them in one transaction (Postgres / Redis run them
+  // side by side); the token is signed meanwhile. Nothing is answered before every one of them
+  // has committed (Promise.all), and all of it comes after the two writes whose outcome decides
+  // the login: the challenge consume and the counter compare-and-set above.
   // Each login starts a session (refresh-token family); its id is the token's `sid`. A signed
   // transaction is a one-off approval: its token carries `txn` and no session.
-  const issued: { token: string; expiresAt: number; refreshToken?: string; refreshExpiresAt?: number } =
+  const issuing: Promise<{
+    token: string;
+    expiresAt: number;
+    refreshToken?: string;
+    refreshExpiresAt?: number;
+  }> =
     transaction === null
-      ? await startSession(deps, tokens, app, {
+      ? startSession(deps, tokens, app, {
           userId: credential.userId,
           credentialId: credential.id,
           amr: type,
         })
-      : await tokens.issue({
+      : tokens.issue({
           appId: app.id,
           userId: credential.userId,
           amr: type,
@@ -460,15 +478,18 @@ export async function verifyLogin(
           ttlSec: app.settings.tokenTtlSec,
           txn: transaction.txn,
         });
-  await recordAttempt(deps, {
-    app,
-    scheme: type,
-    action: 'login',
-    reason: null,
-    userId: credential.userId,
-    credentialId: credential.id,
-    ip,
-  });
+  const [issued] = await Promise.all([
+    issuing,
+    recordAttempt(deps, {
+      app,
+      scheme: type,
+      action: 'login',
+      reason: null,
+      userId: credential.userId,
+      credentialId: credential.id,
+      ip,
+    }),
+  ]);
   return {
     verified: true,
     userId: credential.userId,

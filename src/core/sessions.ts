@@ -115,8 +115,13 @@ export async function startSession(
     revokedReason: null,
   };
   const refreshToken = newRefreshToken(deps);
-  await deps.store.sessions.create(family, hashRefreshToken(refreshToken));
-  const { token, expiresAt } = await tokens.issue(accessClaims(app, family));
+  // The family's write is issued first and the token signed while it waits for its commit
+  // (a login's other writes join the same group commit: src/core/login.ts); the tokens are
+  // handed out only once the family is durable.
+  const [, { token, expiresAt }] = await Promise.all([
+    deps.store.sessions.create(family, hashRefreshToken(refreshToken)),
+    tokens.issue(accessClaims(app, family)),
+  ]);
   return {
     token,
     expiresAt,

@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deps } from '../core/deps.js';
@@ -168,6 +173,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         .join('')}/?$`,
     );
     for (const method of methods) routes.push({ method, pattern });
+    // Server-API authentication runs on server routes only (as their first preValidation hook),
+    // so public routes such as /v1/verify carry no hook for it at all.
+    if ((route.config as { side?: string } | undefined)?.side === 'server') {
+      const own = route.preValidation;
+      route.preValidation = [
+        authenticateServer,
+        ...(own === undefined ? [] : Array.isArray(own) ? own : [own]),
+      ];
+    }
   });
   server.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -180,28 +194,29 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     void reply.status(404).send(errorBody('not_found'));
   });
-  server.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw new SignetError('uri_too_long');
+  // Per-request hooks are callback-style: no promise each for a check that never awaits.
+  server.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.length > MAX_URL_LENGTH ? new SignetError('uri_too_long') : undefined);
   });
   registerCors(server, deps);
 
   // Server API: the signature first, before the schema or any look-up (docs/api.md "Abuse
   // resistance"). Authentication spends the signature whatever follows, so a request that then
   // fails validation cannot be sent again elsewhere; a DELETE carries no body.
-  server.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config?.side !== 'server') return;
+  async function authenticateServer(request: FastifyRequest): Promise<void> {
     request.signetApp = await authenticateServerRequest(deps, request, authOptions);
     if (request.bodyError) throw request.bodyError;
     if (request.method === 'DELETE' && request.rawBody !== undefined && request.rawBody.length > 0)
       throw new SignetError('invalid_request', 'A DELETE request carries no body.');
-  });
-  server.addHook('onResponse', async (request, reply) => {
+  }
+  server.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.countRequest(
       request.routeOptions.url ?? 'unmatched',
       request.method,
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   await server.register(swagger, {

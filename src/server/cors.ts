@@ -27,21 +27,27 @@ export function registerCors(server: FastifyInstance, deps: Deps): void {
     return known.origins.has(origin);
   }
 
-  server.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: a request that is no preflight passes without a promise.
+  server.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (request.method !== 'OPTIONS' || typeof origin !== 'string') return;
-    if (!request.headers['access-control-request-method']) return;
-    if (await anyAppOrigin(origin)) {
-      void reply.header('access-control-allow-origin', origin);
-      void reply.header('access-control-allow-methods', 'GET, POST, DELETE');
-      void reply.header('access-control-allow-headers', 'content-type, x-signet-poll-secret');
-      void reply.header('access-control-max-age', '600');
-      void reply.header('vary', 'Origin');
-    }
-    await reply.status(204).send();
+    if (request.method !== 'OPTIONS' || typeof origin !== 'string') return done();
+    if (!request.headers['access-control-request-method']) return done();
+    anyAppOrigin(origin).then(
+      (allowed) => {
+        if (allowed) {
+          void reply.header('access-control-allow-origin', origin);
+          void reply.header('access-control-allow-methods', 'GET, POST, DELETE');
+          void reply.header('access-control-allow-headers', 'content-type, x-signet-poll-secret');
+          void reply.header('access-control-max-age', '600');
+          void reply.header('vary', 'Origin');
+        }
+        void reply.status(204).send();
+      },
+      (e: unknown) => done(e as Error),
+    );
   });
 
-  server.addHook('onSend', async (request, reply, payload) => {
+  server.addHook('onSend', (request, reply, payload, done) => {
     const origin = request.headers.origin;
     if (typeof origin === 'string' && request.corsApp?.origins.includes(origin)) {
       void reply.header('access-control-allow-origin', origin);
@@ -49,6 +55,6 @@ export function registerCors(server: FastifyInstance, deps: Deps): void {
       void reply.header('access-control-expose-headers', 'retry-after');
       void reply.header('vary', 'Origin');
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -22,15 +22,20 @@ export function createMetrics(): Metrics {
   const attempts = new Map<string, number>();
   const hist = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  // Label strings are built once per route, method and status (not per request).
+  const requestLabels = new Map<string, string>();
+  const routeLabels = new Map<string, string>();
   return {
     countRequest(route, method, status, seconds) {
-      inc(requests, labels({ route, method, status }));
-      const key = labels({ route });
+      const id = `${route}\u0000${method}\u0000${status}`;
+      let l = requestLabels.get(id);
+      if (l === undefined) requestLabels.set(id, (l = labels({ route, method, status })));
+      inc(requests, l);
+      let key = routeLabels.get(route);
+      if (key === undefined) routeLabels.set(route, (key = labels({ route })));
       let h = hist.get(key);
       if (!h) hist.set(key, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-      BUCKETS.forEach((b, i) => {
-        if (seconds <= b) h.buckets[i]! += 1;
-      });
+      for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]! += 1;
       h.sum += seconds;
       h.count += 1;
     },

@@ -19,9 +19,17 @@ export function buildSessionSql(schema: string) {
   const families = `${s}.session_families`;
   const tokens = `${s}.refresh_tokens`;
   return {
-    insertFamily: `INSERT INTO ${families}
+    /**
+     * A family and its first refresh token in one statement (one round trip, atomic): the
+     * token row is inserted from the family row the CTE returns. $1 appId, $2 id, $3 userId,
+     * $4 credentialId, $5 amr, $6 createdAt, $7 expiresAt, $8 refreshedAt, $9 revokedAt,
+     * $10 revokedReason, $11 the token hash.
+     */
+    createFamily: `WITH f AS (INSERT INTO ${families}
       (app_id, id, user_id, credential_id, amr, created_at, expires_at, refreshed_at, revoked_at, revoked_reason)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING app_id, id, created_at)
+      INSERT INTO ${tokens} (hash, app_id, family_id, issued_at, used_at)
+      SELECT $11, app_id, id, created_at, NULL FROM f`,
     /** $1 hash, $2 appId, $3 familyId, $4 at. */
     insertToken: `INSERT INTO ${tokens} (hash, app_id, family_id, issued_at, used_at) VALUES ($1, $2, $3, $4, NULL)`,
     getFamily: `SELECT * FROM ${families} WHERE app_id = $1 AND id = $2`,
@@ -72,22 +80,21 @@ export interface PostgresRunner {
 export function createPostgresSessionStore(schema: string, db: PostgresRunner): SessionStore {
   const sql = buildSessionSql(schema);
   return {
-    create: (f, tokenHash) =>
-      db.transaction(async (q) => {
-        await q.query(sql.insertFamily, [
-          f.appId,
-          f.id,
-          f.userId,
-          f.credentialId,
-          f.amr,
-          f.createdAt,
-          f.expiresAt,
-          f.refreshedAt,
-          f.revokedAt,
-          f.revokedReason,
-        ]);
-        await q.query(sql.insertToken, [tokenHash, f.appId, f.id, f.createdAt]);
-      }),
+    create: async (f, tokenHash) => {
+      await db.query(sql.createFamily, [
+        f.appId,
+        f.id,
+        f.userId,
+        f.credentialId,
+        f.amr,
+        f.createdAt,
+        f.expiresAt,
+        f.refreshedAt,
+        f.revokedAt,
+        f.revokedReason,
+        tokenHash,
+      ]);
+    },
     async get(appId, familyId) {
       const row = (await db.query<Row>(sql.getFamily, [appId, familyId])).rows[0];
       return row ? toFamily(row) : null;

@@ -47,7 +47,15 @@ const toFamily = createFamilyMapper((n: number) => n);
  * @example
  * const sessions = createSqliteSessionStore(db, run);
  */
-export function createSqliteSessionStore(db: Database, run: <T>(work: () => T) => Promise<T>): SessionStore {
+export function createSqliteSessionStore(
+  db: Database,
+  run: <T>(work: () => T) => Promise<T>,
+  /**
+   * Runs a write: the store's group commit (`createSqliteStore`), so a login's session joins the
+   * transaction of its other writes; `run` when not given.
+   */
+  write: <T>(work: () => T) => Promise<T> = run,
+): SessionStore {
   const s = {
     insertFamily: db.prepare<[Record<string, unknown>]>(SESSION_SQL.insertFamily),
     insertToken: db.prepare<[{ hash: string; appId: string; familyId: string; at: number }]>(
@@ -104,7 +112,7 @@ export function createSqliteSessionStore(db: Database, run: <T>(work: () => T) =
   });
 
   return {
-    create: (family, tokenHash) => run(() => createFamily.immediate(family, tokenHash)),
+    create: (family, tokenHash) => write(() => createFamily.immediate(family, tokenHash)),
     get: (appId, familyId) =>
       run(() => {
         const row = s.getFamily.get(appId, familyId);
@@ -115,17 +123,17 @@ export function createSqliteSessionStore(db: Database, run: <T>(work: () => T) =
         const row = s.findByToken.get(appId, tokenHash);
         return row ? toFamily(row) : null;
       }),
-    rotate: (appId, tokenHash, nextHash, at) => run(() => rotate.immediate(appId, tokenHash, nextHash, at)),
+    rotate: (appId, tokenHash, nextHash, at) => write(() => rotate.immediate(appId, tokenHash, nextHash, at)),
     revoke: (appId, familyId, reason, at) =>
-      run(() => s.revokeFamily.run({ appId, id: familyId, reason, at }).changes === 1),
+      write(() => s.revokeFamily.run({ appId, id: familyId, reason, at }).changes === 1),
     revokeByUser: (appId, userId, reason, at) =>
-      run(() => s.revokeByUser.run({ appId, userId, reason, at }).changes),
+      write(() => s.revokeByUser.run({ appId, userId, reason, at }).changes),
     revokeByCredential: (appId, credentialId, reason, at) =>
-      run(() => s.revokeByCredential.run({ appId, credentialId, reason, at }).changes),
+      write(() => s.revokeByCredential.run({ appId, credentialId, reason, at }).changes),
     listActiveByUser: (appId, userId, now) =>
       run(() => s.listActiveByUser.all({ appId, userId, now, limit: SESSION_LIST_LIMIT }).map(toFamily)),
     prune: (before) =>
-      run(() => {
+      write(() => {
         let total = 0;
         for (;;) {
           const n = s.pruneFamilies.run({ before, limit: SESSION_PRUNE_BATCH }).changes;

@@ -506,7 +506,7 @@ export function createSqliteStore({
       revoke: (kid, at) => write(() => s.revokeSigningKey.run({ kid, at }).changes === 1),
     },
 
-    sessions: createSqliteSessionStore(db, run),
+    sessions: createSqliteSessionStore(db, run, write),
 
     rateLimits: {
       async hit(key, windowMs) {
@@ -524,7 +524,7 @@ export function createSqliteStore({
       },
     },
 
-    webhooks: createSqliteWebhookOutbox(db, clock, run),
+    webhooks: createSqliteWebhookOutbox(db, clock, run, write),
 
     ping: () => run(() => void s.ping.get()),
 

@@ -62,6 +62,8 @@ export function createSqliteWebhookOutbox(
   db: Database,
   clock: Clock,
   run: <T>(work: () => T) => Promise<T>,
+  /** Runs `enqueue`: the store's group commit, so an event joins the writes that caused it. */
+  write: <T>(work: () => T) => Promise<T> = run,
 ): WebhookOutboxStore {
   const s = {
     enqueue: db.prepare(WEBHOOK_SQL.enqueue),
@@ -81,7 +83,7 @@ export function createSqliteWebhookOutbox(
   };
   return {
     enqueue: (m) =>
-      run(
+      write(
         () =>
           void s.enqueue.run({
             id: m.id,
