@@ -252,7 +252,8 @@ describe('device', () => {
     const signIo = captureIo();
     assert.equal(
       await runCli(
-        ['device', 'sign', '--challenge', ch.body.challenge, '--key-file', keyFile, '--json'],
+        // `=`: a base64url challenge may begin with '-', which would read as an option.
+        ['device', 'sign', `--challenge=${ch.body.challenge}`, '--key-file', keyFile, '--json'],
         signIo,
       ),
       0,

@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util';
 import { UsageError, type CliIo } from '../io.js';
 
 export const deviceUsage = `signet device create-key [--type rsa|p256] [--key-file F] [--json]
-signet device sign --challenge C [--key-file F] [--json]
+signet device sign --challenge=C [--key-file F] [--json]
 signet device delete-key [--key-file F] [--json]
   A software stand-in for the phone side of my.bioMetrics: create-key replaces any earlier key
   (as createKey does) and prints the public key (base64 DER SPKI, as Android's getEncoded());
   sign prints the RSA PKCS#1 v1.5 SHA-256 (or P-256 ECDSA, DER) signature of the challenge's
-  UTF-8 bytes in base64. The private key stays in the key file (default ./.signet/device-key.pem).`;
+  UTF-8 bytes in base64 (give it as --challenge=C: a base64url challenge may begin with '-').
+  The private key stays in the key file (default ./.signet/device-key.pem).`;
 
 const DEFAULT_KEY_FILE = './.signet/device-key.pem';
 
