@@ -182,7 +182,8 @@ function singleOwner(
 /**
  * The keys that may sign for an EOS account, each with the user a signature by it names:
  * - with a chain API, the account's current Reserved key (`mykeymanager` / `keydata`, index 3),
- *   naming the account's single registered owner (or nobody);
+ *   naming the account's registered owner when that credential's key is the Reserved key
+ *   (a registration proves a key, not the account), else nobody (`mykey:eos:ACCOUNT`);
  * - otherwise each registered `eos` credential's key, naming that credential's owner: the
  *   token's subject is the owner of the key that verified, never another row's.
  */
@@ -196,8 +197,7 @@ async function eosSignersFor(
 > {
   const registered = await deps.store.credentials.findByAccount(app.id, 'eos', account);
   if (app.settings.chainApi) {
-    const owner = singleOwner(registered);
-    if (!owner.ok) return { ambiguous: true };
+    if (!singleOwner(registered).ok) return { ambiguous: true };
     const answer = await deps
       .chainFetch(`${app.settings.chainApi.replace(/\/+$/, '')}/v1/chain/get_table_rows`, {
         json: true,
@@ -217,10 +217,24 @@ async function eosSignersFor(
       : undefined;
     const pub = (row?.['key'] as Record<string, unknown> | undefined)?.['pubkey'] ?? row?.['pubkey'];
     const parsed = parseEosPublicKey(pub);
+    if (!parsed.ok) return { signers: [] };
+    // An `eos` registration proves a key, never the account (anyone may register any account
+    // name with a key of their own), so it names the user only when its key is the Reserved
+    // key the chain gives: otherwise nobody proved the account, and the account names itself.
+    const owner = singleOwner(
+      registered.filter((c) => {
+        const key = parseEosPublicKey(c.publicKey['key']);
+        return key.ok && key.value.string === parsed.value.string;
+      }),
+    );
     return {
-      signers: parsed.ok
-        ? [{ key: parsed.value, userId: owner.userId, credentialId: owner.credentialId }]
-        : [],
+      signers: [
+        {
+          key: parsed.value,
+          userId: owner.ok ? owner.userId : null,
+          credentialId: owner.ok ? owner.credentialId : null,
+        },
+      ],
     };
   }
   const signers: Array<{ key: EosPublicKey; userId: string | null; credentialId: string | null }> = [];

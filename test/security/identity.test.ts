@@ -246,7 +246,9 @@ describe('finding 1: MYKEY names the owner of the key that verified, never the f
       settings: { chainApi: chain, requireWalletProof: false } as never,
     });
     const c = createSignetClient({ baseUrl, appId: app.id, secret, now: h.clock });
-    const own = PrivateKey.generate('K1');
+    // Registered with the account's Reserved key: a registration proves a key, not the account,
+    // so only a key the chain names lets it name the user (test/security/redteam.test.ts).
+    const own = chainKey;
     assert.equal(
       (
         await c.registerCredential('chain-owner', {

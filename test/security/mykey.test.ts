@@ -678,10 +678,11 @@ describe('racing completions of one MYKEY session', () => {
       });
       const appId = made.app.id;
       const c = createSignetClient({ baseUrl, appId, secret: made.secret, now: h.clock });
+      // Registered with the Reserved key: only then does the chain's login name the user.
       const reg = await c.registerCredential('mk-race', {
         type: 'eos',
         account: 'mkrace',
-        publicKey: PrivateKey.generate('K1').toPublic().toString(),
+        publicKey: chainKey.toPublic().toString(),
       });
       assert.equal(reg.status, 201, JSON.stringify(reg.body));
       const s = await startSession(appId);

@@ -1,0 +1,171 @@
+// A fresh red-team pass (round 3), against a real listening Signet (SQLite file, 127.0.0.1, real
+// HTTP) with real signers (@wharfkit/antelope for EOS) and a real HTTP chain API. Each `finding`
+// block replays an attack that worked before its fix; `holds` blocks keep attacks that failed.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { Bytes, PrivateKey } from '@wharfkit/antelope';
+import { createApp } from '../../src/core/apps.js';
+import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import { fetchChainJson } from '../../src/cli/chainFetch.js';
+import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+
+const ORIGIN = 'https://app.example';
+
+let h: Harness;
+let baseUrl: string;
+let dir: ReturnType<typeof tempDir>;
+/** The MYKEY accounts' keydata on the (real HTTP) chain: account name -> Reserved key (index 3). */
+const reserved = new Map<string, PrivateKey>();
+let chainApi: Server;
+let chainUrl: string;
+
+async function publicCall(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(baseUrl + path, {
+    method,
+    ...(body === undefined
+      ? { headers }
+      : { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => resolve(body));
+  });
+}
+
+async function tokenSubject(appId: string, token: string): Promise<string | undefined> {
+  const jwks = createRemoteJWKSet(new URL(baseUrl + '/.well-known/jwks.json'));
+  const { payload } = await jwtVerify(token, jwks, { issuer: h.deps.issuer, audience: appId });
+  return payload.sub;
+}
+
+const seconds = () => String(Math.floor(h.clock() / 1000));
+
+/** An EOS proof of possession for a registration: `key` signs a challenge issued for `userId`. */
+async function eosProof(appId: string, userId: string, key: PrivateKey) {
+  const ch = await publicCall('POST', '/v1/challenges', { appId, type: 'eos', userId });
+  assert.equal(ch.status, 200, JSON.stringify(ch.body));
+  return {
+    challengeId: ch.body.challengeId as string,
+    signature: key.signMessage(Bytes.from(ch.body.challenge, 'utf8')).toString(),
+  };
+}
+
+/** MYKEY's server calling back for `account`, signed by `key`; the page's poll of the session. */
+async function mykeyLogin(appId: string, account: string, key: PrivateKey) {
+  const session = await publicCall('POST', '/v1/mykey/sessions', { appId });
+  assert.equal(session.status, 200);
+  const uuID = session.body.uuID as string;
+  const timestamp = seconds();
+  const answer = await publicCall('POST', `/v1/mykey/callback/${appId}`, {
+    uuID,
+    ref: 'mykey',
+    timestamp,
+    account,
+    chain: 'EOS',
+    sign: key.signMessage(Bytes.from(timestamp + account + uuID + 'mykey', 'utf8')).toString(),
+  });
+  const view = await publicCall('GET', `/v1/mykey/sessions/${uuID}?appId=${appId}`, undefined, {
+    'x-signet-poll-secret': session.body.pollSecret as string,
+  });
+  return { answer: answer.body as { code: number }, view: view.body as { status: string; token?: string } };
+}
+
+before(async () => {
+  dir = tempDir();
+  // A real Antelope chain API: mykeymanager/keydata holds each MYKEY account's Reserved key.
+  chainApi = createServer(async (req, res) => {
+    const q = JSON.parse(await readBody(req));
+    const key = q.code === 'mykeymanager' && q.table === 'keydata' ? reserved.get(q.scope) : undefined;
+    const rows = key ? [{ index: 3, key: { pubkey: key.toPublic().toString(), status: 1 } }] : [];
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ rows, more: false }));
+  });
+  await new Promise<void>((r) => chainApi.listen(0, '127.0.0.1', r));
+  chainUrl = `http://127.0.0.1:${(chainApi.address() as { port: number }).port}`;
+  h = await startHarness({
+    dbPath: join(dir.dir, 'signet.db'),
+    app: { origins: [ORIGIN] },
+    // The production chain client (`signet serve` uses it).
+    chainFetch: fetchChainJson,
+  });
+  baseUrl = await listen(h);
+});
+
+after(async () => {
+  await new Promise<void>((r) => chainApi.close(() => r()));
+  await h.close();
+  dir.remove();
+});
+
+describe('finding 1: a registered EOS account does not take over MYKEY logins the chain proves', () => {
+  // The attack: with a chain API, a MYKEY login is proved by the account's Reserved key on chain,
+  // but the token used to name whoever had *registered* the account name in the app. An `eos`
+  // registration proves a key, never the account (docs/security.md), so any user could register
+  // the victim's account name with their own key: the victim's next MYKEY login then signed the
+  // victim into the attacker's account (and the victim could never register it: 409).
+  let app: { id: string };
+  let c: SignetClient;
+
+  before(async () => {
+    const made = await createApp(h.deps, {
+      name: 'mykey chain app',
+      origins: [ORIGIN],
+      settings: { chainApi: chainUrl } as never,
+    });
+    app = made.app;
+    c = createSignetClient({ baseUrl, appId: made.app.id, secret: made.secret, now: h.clock });
+  });
+
+  test('mallory registers the victim’s account with her own key (proof and all): the victim’s MYKEY login does not name her', async () => {
+    const victimReserved = PrivateKey.generate('K1');
+    reserved.set('rtvictim', victimReserved);
+    const malloryKey = PrivateKey.generate('K1');
+    const squat = await c.registerWallet('rt-mallory', {
+      type: 'eos',
+      account: 'rtvictim',
+      publicKey: malloryKey.toPublic().toString(),
+      proof: await eosProof(app.id, 'rt-mallory', malloryKey),
+    });
+    assert.equal(squat.status, 201, 'an eos registration proves a key, not the account (documented)');
+
+    const login = await mykeyLogin(app.id, 'rtvictim', victimReserved);
+    assert.equal(login.answer.code, 0, 'the chain proves the account: the login itself goes on');
+    const subject = await tokenSubject(app.id, login.view.token!);
+    assert.notEqual(subject, 'rt-mallory', 'the victim was signed into the attacker’s account');
+    assert.equal(subject, 'mykey:eos:rtvictim', 'nobody proved the account: the account names itself');
+
+    // Mallory's key is no MYKEY key of the account: her own callbacks are refused.
+    const forged = await mykeyLogin(app.id, 'rtvictim', malloryKey);
+    assert.equal(forged.answer.code, 2);
+    assert.equal(forged.view.token, undefined);
+  });
+
+  test('the owner who registered the account with its Reserved key is still named', async () => {
+    const key = PrivateKey.generate('K1');
+    reserved.set('rtowner', key);
+    const reg = await c.registerWallet('rt-owner', {
+      type: 'eos',
+      account: 'rtowner',
+      publicKey: key.toPublic().toString(),
+      proof: await eosProof(app.id, 'rt-owner', key),
+    });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const login = await mykeyLogin(app.id, 'rtowner', key);
+    assert.equal(login.answer.code, 0);
+    assert.equal(await tokenSubject(app.id, login.view.token!), 'rt-owner');
+  });
+});
