@@ -7,7 +7,8 @@ const MAX_BYTES = 256 * 1024;
 /**
  * POSTs JSON to an Antelope chain API (`/v1/chain/get_table_rows`, MYKEY reserved-key look-ups)
  * or an Ethereum JSON-RPC (`eth_call`, contract wallets) with a 5 s timeout and a size bound.
- * Any failure, a non-2xx answer or a body that is not JSON rejects; core maps that to 503.
+ * Any failure, a redirect, a non-2xx answer or a body that is not JSON rejects; core maps that
+ * to 503.
  */
 export const fetchChainJson: ChainFetch = async (url, body) => {
   const response = await fetch(url, {
@@ -15,6 +16,9 @@ export const fetchChainJson: ChainFetch = async (url, body) => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
+    // A chain API or RPC never needs a redirect; following one would send this POST (307) or a
+    // GET (302) wherever a third party says, internal addresses included (docs/security.md).
+    redirect: 'error',
   });
   if (!response.ok) throw new Error(`chain API answered ${response.status}`);
   const text = await response.text();

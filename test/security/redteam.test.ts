@@ -7,12 +7,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
-import { createApp } from '../../src/core/apps.js';
+import { createApp, updateApp } from '../../src/core/apps.js';
+import { setAppWebhook } from '../../src/core/appWebhooks.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { fetchChainJson } from '../../src/cli/chainFetch.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
 const ORIGIN = 'https://app.example';
+const ADMIN_TOKEN = 'red-team-console-admin-token-0123456789';
 
 let h: Harness;
 let baseUrl: string;
@@ -101,6 +103,7 @@ before(async () => {
     app: { origins: [ORIGIN] },
     // The production chain client (`signet serve` uses it).
     chainFetch: fetchChainJson,
+    server: { adminToken: ADMIN_TOKEN },
   });
   baseUrl = await listen(h);
 });
@@ -167,5 +170,93 @@ describe('finding 1: a registered EOS account does not take over MYKEY logins th
     const login = await mykeyLogin(app.id, 'rtowner', key);
     assert.equal(login.answer.code, 0);
     assert.equal(await tokenSubject(app.id, login.view.token!), 'rt-owner');
+  });
+});
+
+describe('finding 2: the chain API and Ethereum RPC client follows no redirect', () => {
+  // The attack: the chain API / RPC is a third party the operator names; an answer of 307 sent
+  // Signet's POST (and a 302 a GET) on to any address, internal ones included (a cloud metadata
+  // service, an admin port on localhost), and the internal answer was read as the chain's.
+  test('a chain API answering 307 to an internal address: nothing reaches it, the login fails closed', async () => {
+    const internalHits: string[] = [];
+    const internal = createServer(async (req, res) => {
+      internalHits.push(`${req.method} ${req.url} ${await readBody(req)}`);
+      res.setHeader('content-type', 'application/json');
+      // What an internal service might answer: read as the chain's, it would even verify.
+      const key = reserved.get('rtredirect');
+      res.end(
+        JSON.stringify({ rows: key ? [{ index: 3, key: { pubkey: key.toPublic().toString() } }] : [] }),
+      );
+    });
+    await new Promise<void>((r) => internal.listen(0, '127.0.0.1', r));
+    const internalUrl = `http://127.0.0.1:${(internal.address() as { port: number }).port}/internal/admin`;
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = 307;
+        res.setHeader('location', internalUrl);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    try {
+      const made = await createApp(h.deps, {
+        name: 'redirected chain',
+        origins: [ORIGIN],
+        settings: {
+          chainApi: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`,
+        } as never,
+      });
+      reserved.set('rtredirect', PrivateKey.generate('K1'));
+      const session = await publicCall('POST', '/v1/mykey/sessions', { appId: made.app.id });
+      const timestamp = seconds();
+      const text = timestamp + 'rtredirect' + session.body.uuID + 'mykey';
+      const answer = await publicCall('POST', `/v1/mykey/callback/${made.app.id}`, {
+        uuID: session.body.uuID,
+        ref: 'mykey',
+        timestamp,
+        account: 'rtredirect',
+        chain: 'EOS',
+        sign: reserved.get('rtredirect')!.signMessage(Bytes.from(text, 'utf8')).toString(),
+      });
+      assert.deepEqual(internalHits, [], 'the redirect was followed to the internal address');
+      assert.equal(answer.status, 503, JSON.stringify(answer.body));
+      assert.equal(answer.body.error.code, 'store_unavailable');
+    } finally {
+      await new Promise<void>((r) => redirecting.close(() => r()));
+      await new Promise<void>((r) => internal.close(() => r()));
+    }
+  });
+});
+
+describe('finding 3: the console shows no URL part that may carry a provider key', () => {
+  // The attack: the console already cut the Ethereum RPC URL to its scheme and host (providers
+  // put API keys in the path or query), but showed the chain API URL, the FIDO metadata URL and
+  // the webhook URL's query whole, to anyone with a console session or a look at the screen.
+  test('chain API, metadata and webhook URLs are cut like the RPC URL; the stored ones are untouched', async () => {
+    const KEY = 'prov1derApiKey0123456789';
+    const made = await createApp(h.deps, { name: 'keys in urls', origins: [ORIGIN] });
+    await updateApp(h.deps, made.app.id, {
+      settings: {
+        chainApi: `https://eos.provider.example/v1/${KEY}`,
+        fidoMds: `https://mds.mirror.example/blob?key=${KEY}`,
+      },
+    });
+    await setAppWebhook(h.deps, made.app.id, { url: `https://hooks.example/signet?token=${KEY}` });
+    const r = await fetch(`${baseUrl}/console/api/apps`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    const app = (
+      JSON.parse(text) as { apps: Array<{ appId: string; settings: Record<string, unknown> }> }
+    ).apps.find((a) => a.appId === made.app.id)!;
+    assert.ok(!text.includes(KEY), 'a provider key reached the console');
+    assert.equal(app.settings['chainApi'], 'https://eos.provider.example/…');
+    assert.equal(app.settings['fidoMds'], 'https://mds.mirror.example/…');
+    assert.equal(app.settings['webhookUrl'], 'https://hooks.example/signet?…');
+    const stored = (await h.store.apps.get(made.app.id))!.settings;
+    assert.equal(stored.chainApi, `https://eos.provider.example/v1/${KEY}`);
+    assert.equal(stored.webhookUrl, `https://hooks.example/signet?token=${KEY}`);
   });
 });

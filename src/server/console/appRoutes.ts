@@ -28,13 +28,40 @@ export function redactRpcUrl(url: string): string {
   }
 }
 
-/** An app as the console shows it: `describeApp` (no secret), the RPC URL's key cut off. */
+/**
+ * A webhook URL as the console shows it: its path stays (the operator tells receivers apart by
+ * it), its query, where receivers put access tokens, is replaced by `?…`.
+ */
+export function redactWebhookUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}${u.search === '' ? '' : '?…'}`;
+  } catch {
+    return '(unreadable)';
+  }
+}
+
+/**
+ * An app as the console shows it: `describeApp` (no secret), and every URL that may carry a
+ * provider's key cut down: the Ethereum RPC, the chain API and an http(s) FIDO metadata source
+ * to scheme and host, the webhook URL to its path (a metadata file path stays as it is).
+ */
 function consoleApp(app: App): Record<string, unknown> {
   const view = describeApp(app) as { settings: Record<string, unknown> };
-  const rpc = view.settings['ethRpc'];
+  const cut = (name: string, redact: (url: string) => string): string | null => {
+    const value = view.settings[name];
+    if (typeof value !== 'string') return null;
+    return /^https?:\/\//i.test(value) ? redact(value) : value;
+  };
   return {
     ...view,
-    settings: { ...view.settings, ethRpc: typeof rpc === 'string' ? redactRpcUrl(rpc) : null },
+    settings: {
+      ...view.settings,
+      ethRpc: cut('ethRpc', redactRpcUrl),
+      chainApi: cut('chainApi', redactRpcUrl),
+      fidoMds: cut('fidoMds', redactRpcUrl),
+      webhookUrl: cut('webhookUrl', redactWebhookUrl),
+    },
   };
 }
 
