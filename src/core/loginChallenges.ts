@@ -1,3 +1,4 @@
+import { decodeBase64Url, encodeBase64Url } from '../encoding/base64.js';
 import { SignetError } from '../errors/SignetError.js';
 import { authenticationOptions } from '../schemes/webauthn/index.js';
 import type { App } from '../store/types.js';
@@ -6,6 +7,31 @@ import { checkUserId } from './users.js';
 import type { Deps } from './deps.js';
 import { requireRpId } from './apps.js';
 import { parseTransaction, transactionChallengeData } from './transactions.js';
+
+/**
+ * Credential-id lengths (bytes) of common authenticators: Android and Google Password Manager
+ * 16, Apple 20, Windows Hello 32, security keys 64.
+ */
+const DECOY_ID_LENGTHS = [16, 20, 32, 64] as const;
+
+/**
+ * The `allowCredentials` id that stands in for a user without a passkey (WebAuthn L3 §14.6.2,
+ * username enumeration): stable for the app and user (MACs under the master key), and as long
+ * as a common authenticator's id, the length picked by the MAC, so that the length of the answer
+ * does not tell a decoy from a real passkey. (A fixed 32-byte decoy did: a 16- or 20-byte id
+ * meant a user with a passkey.) Two or more ids still mean a real user: docs/security.md.
+ *
+ * @example
+ * decoyCredentialIds(deps, app.id, 'nobody') // ['q3v…'] (16, 20, 32 or 64 bytes, base64url)
+ */
+export function decoyCredentialIds(deps: Pick<Deps, 'sealer'>, appId: string, userId: string): string[] {
+  const bytes = new Uint8Array(64);
+  bytes.set(decodeBase64Url(deps.sealer.mac(`decoy:${appId}:${userId}`)) as Uint8Array, 0);
+  bytes.set(decodeBase64Url(deps.sealer.mac(`decoy:${appId}:${userId}:tail`)) as Uint8Array, 32);
+  const pick = decodeBase64Url(deps.sealer.mac(`decoy:${appId}:${userId}:length`)) as Uint8Array;
+  const length = DECOY_ID_LENGTHS[(pick[0] as number) % DECOY_ID_LENGTHS.length] as number;
+  return [encodeBase64Url(bytes.subarray(0, length))];
+}
 
 export interface IssuedChallenge {
   challengeId: string;
@@ -19,8 +45,9 @@ export interface IssuedChallenge {
 /**
  * `POST /v1/challenges`: a login challenge. Issued the same way whether or not the user exists
  * (docs/api.md): for a webauthn challenge naming a user with no passkey, `allowCredentials`
- * holds a decoy id derived from the user id under the master key, stable across calls, so the
- * answer does not reveal who has credentials. With a `transaction` (a JSON object of at most
+ * holds a decoy id derived from the user id under the master key, stable across calls and as
+ * long as a real authenticator's ({@link decoyCredentialIds}), so the answer does not reveal who
+ * has a passkey. With a `transaction` (a JSON object of at most
  * 4 KiB canonical, `parseTransaction`) the challenge is bound to it: stored with its hash, its
  * value committing to the hash (`challengeValue`), completed only by a `/v1/verify` naming the
  * same transaction.
@@ -57,8 +84,7 @@ export async function issueLoginChallenge(
       const passkeys = (await deps.store.credentials.listByUser(app.id, userId)).filter(
         (c) => c.type === 'webauthn',
       );
-      allow =
-        passkeys.length > 0 ? passkeys.map((c) => c.id) : [deps.sealer.mac(`decoy:${app.id}:${userId}`)];
+      allow = passkeys.length > 0 ? passkeys.map((c) => c.id) : decoyCredentialIds(deps, app.id, userId);
     }
     issued.options = authenticationOptions({
       rpId,

@@ -12,6 +12,7 @@ import { setAppWebhook } from '../../src/core/appWebhooks.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { fetchChainJson } from '../../src/cli/chainFetch.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { makeCredential, register } from '../webauthn/softAuthenticator.js';
 
 const ORIGIN = 'https://app.example';
 const ADMIN_TOKEN = 'red-team-console-admin-token-0123456789';
@@ -258,5 +259,43 @@ describe('finding 3: the console shows no URL part that may carry a provider key
     const stored = (await h.store.apps.get(made.app.id))!.settings;
     assert.equal(stored.chainApi, `https://eos.provider.example/v1/${KEY}`);
     assert.equal(stored.webhookUrl, `https://hooks.example/signet?token=${KEY}`);
+  });
+});
+
+describe('finding 4: the decoy for a user without a passkey is not told apart by its length', () => {
+  // The attack: `POST /v1/challenges { type: "webauthn", userId }` answers the user's passkey ids,
+  // or one decoy for anyone else. The decoy was always 32 bytes, while Android / Google Password
+  // Manager ids are 16 bytes and Apple's 20: anyone could ask for a name and read from the
+  // length alone that the person has a passkey (docs/api.md promised "asking reveals nothing").
+  test('one 16-byte passkey looks like the decoys of users who have none; decoys are stable', async () => {
+    const made = await createApp(h.deps, { name: 'passkeys', origins: [ORIGIN], rpId: 'app.example' });
+    const c = createSignetClient({ baseUrl, appId: made.app.id, secret: made.secret, now: h.clock });
+    const options = (await c.webauthnRegistrationOptions({ userId: 'rt-passkey', userName: 'rt-passkey' }))
+      .body as { challengeId: string; options: { challenge: string } };
+    const credential = makeCredential('ES256', 0x42); // a 16-byte id, as Android's
+    const registered = await c.webauthnRegistrationVerify({
+      challengeId: options.challengeId,
+      response: register(credential, {
+        challenge: Buffer.from(options.options.challenge, 'base64url'),
+        origin: ORIGIN,
+        rpId: 'app.example',
+      }),
+    });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const allowed = async (userId: string): Promise<string[]> => {
+      const ch = await publicCall('POST', '/v1/challenges', { appId: made.app.id, type: 'webauthn', userId });
+      assert.equal(ch.status, 200, JSON.stringify(ch.body));
+      return (ch.body.options.allowCredentials as Array<{ id: string }>).map((a) => a.id);
+    };
+    const shape = (ids: string[]) => ids.map((id) => Buffer.from(id, 'base64url').length).join(',');
+    const real = await allowed('rt-passkey');
+    assert.deepEqual(real, [credential.idB64]);
+
+    const decoys = new Map<string, string[]>();
+    for (let i = 0; i < 64; i++) decoys.set(`rt-nobody-${i}`, await allowed(`rt-nobody-${i}`));
+    const shapes = new Set([...decoys.values()].map(shape));
+    assert.ok(shapes.has(shape(real)), `decoy shapes ${[...shapes].join(' / ')}: a 16-byte id is a tell`);
+    for (const s of shapes) assert.ok(['16', '20', '32', '64'].includes(s), s);
+    assert.deepEqual(await allowed('rt-nobody-7'), decoys.get('rt-nobody-7'), 'a decoy is stable');
   });
 });
