@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
@@ -11,6 +13,7 @@ import { createApp, updateApp } from '../../src/core/apps.js';
 import { setAppWebhook } from '../../src/core/appWebhooks.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { fetchChainJson } from '../../src/cli/chainFetch.js';
+import { signTiniappRequest, TINIAPP_HEADERS } from '../../src/schemes/tiniapp/index.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 import { makeCredential, register } from '../webauthn/softAuthenticator.js';
 
@@ -297,5 +300,139 @@ describe('finding 4: the decoy for a user without a passkey is not told apart by
     assert.ok(shapes.has(shape(real)), `decoy shapes ${[...shapes].join(' / ')}: a 16-byte id is a tell`);
     for (const s of shapes) assert.ok(['16', '20', '32', '64'].includes(s), s);
     assert.deepEqual(await allowed('rt-nobody-7'), decoys.get('rt-nobody-7'), 'a decoy is stable');
+  });
+});
+
+describe('holds: attacks of this pass that failed, kept as regression tests', () => {
+  let c: SignetClient;
+  before(() => {
+    c = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
+  });
+
+  /** One raw HTTP/1.1 exchange (repeated headers stay repeated); answers status and body. */
+  function rawHttp(request: string): Promise<{ status: number; body: string }> {
+    const { port } = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () =>
+        resolve({
+          status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]),
+          body: text.split('\r\n\r\n')[1] ?? '',
+        }),
+      );
+    });
+  }
+
+  async function enrolDevice(userId: string): Promise<KeyObject> {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const r = await c.registerCredential(userId, {
+      type: 'device',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return privateKey;
+  }
+
+  async function deviceLogin(userId: string, key: KeyObject) {
+    const ch = await publicCall('POST', '/v1/challenges', { appId: h.app.id, type: 'device', userId });
+    return publicCall('POST', '/v1/verify', {
+      appId: h.app.id,
+      type: 'device',
+      userId,
+      challengeId: ch.body.challengeId,
+      signature: nodeSign('sha256', Buffer.from(ch.body.challenge), key).toString('base64'),
+    });
+  }
+
+  test('a Tiniapp header sent twice (one good value, one bad) authenticates nothing', async () => {
+    const s = signTiniappRequest({
+      clientId: h.app.id,
+      secret: h.secret,
+      timestamp: h.clock(),
+      path: '/v1/audit',
+    });
+    const request = (signatures: string[]) =>
+      [
+        'GET /v1/audit HTTP/1.1',
+        'Host: 127.0.0.1',
+        `X-Tiniapp-Client-Id: ${s.headers[TINIAPP_HEADERS.clientId]}`,
+        `X-Tiniapp-Timestamp: ${s.headers[TINIAPP_HEADERS.timestamp]}`,
+        ...signatures.map((v) => `X-Tiniapp-Signature: ${v}`),
+        'Connection: close',
+      ].join('\r\n') + '\r\n\r\n';
+    const twice = await rawHttp(request(['0'.repeat(64), s.signature]));
+    assert.equal(twice.status, 401, twice.body);
+    assert.equal(JSON.parse(twice.body).error.code, 'unauthenticated');
+    // The good value alone authenticates (and the refused request above did not spend it).
+    const once = await rawHttp(request([s.signature]));
+    assert.equal(once.status, 200, once.body);
+  });
+
+  test('HEAD on a server-API route is authenticated like its GET', async () => {
+    for (const path of ['/v1/audit', '/v1/users/alice/credentials']) {
+      const r = await fetch(baseUrl + path, { method: 'HEAD' });
+      assert.equal(r.status, 401, path);
+    }
+  });
+
+  test('headers past 16 KiB answer 431 in the error shape, never a 5xx', async () => {
+    const r = await rawHttp(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.equal(r.status, 431);
+    assert.equal(JSON.parse(r.body).error.code, 'headers_too_large');
+  });
+
+  test('userIds are compared as given: NFC "é" and NFD "é" are two users, a lone surrogate is no user', async () => {
+    const nfc = 'rt-caf\u00e9';
+    const nfd = 'rt-cafe\u0301';
+    const key = await enrolDevice(nfc);
+    const own = await deviceLogin(nfc, key);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal(await tokenSubject(h.app.id, own.body.token), nfc);
+    const other = await deviceLogin(nfd, key);
+    assert.equal(other.status, 401, 'the NFD spelling is another user, holding no key');
+    const lone = await deviceLogin('rt-\ud800', key);
+    assert.ok(lone.status === 400 || lone.status === 401, String(lone.status));
+  });
+
+  test('two refreshes racing with one token: never two winners', async () => {
+    const key = await enrolDevice('rt-racer');
+    const s = await deviceLogin('rt-racer', key);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        publicCall('POST', '/v1/tokens/refresh', { appId: h.app.id, refreshToken: s.body.refreshToken }),
+      ),
+    );
+    assert.equal(
+      answers.filter((a) => a.status === 200).length,
+      1,
+      JSON.stringify(answers.map((a) => a.status)),
+    );
+    assert.ok(answers.every((a) => a.status === 200 || a.status === 401));
+  });
+
+  test('a "__proto__" member of a transaction is hashed as a member, not hidden as a prototype', async () => {
+    const plain = await publicCall('POST', '/v1/challenges', {
+      appId: h.app.id,
+      type: 'device',
+      transaction: { amount: 5 },
+    });
+    const sneaky = await fetch(baseUrl + '/v1/challenges', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"appId":"${h.app.id}","type":"device","transaction":{"amount":5,"__proto__":{"amount":1}}}`,
+    });
+    assert.equal(plain.status, 200);
+    assert.equal(sneaky.status, 200);
+    assert.notEqual(((await sneaky.json()) as { txn: string }).txn, plain.body.txn);
+    const polluted = await fetch(baseUrl + '/v1/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"appId":"${h.app.id}","type":"device","__proto__":{"userId":"alice"}}`,
+    });
+    assert.equal(polluted.status, 400);
+    assert.equal(({} as Record<string, unknown>)['userId'], undefined, 'Object.prototype untouched');
   });
 });
