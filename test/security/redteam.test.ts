@@ -436,3 +436,98 @@ describe('holds: attacks of this pass that failed, kept as regression tests', ()
     assert.equal(({} as Record<string, unknown>)['userId'], undefined, 'Object.prototype untouched');
   });
 });
+
+describe('holds: no secret, token or refresh token reaches a log line', () => {
+  test('a run of logins, refreshes, reuse, logout, introspection, MYKEY polls and console sign-ins at trace level', async () => {
+    const lines: string[] = [];
+    const ADMIN = 'log-test-admin-token-0123456789abcdef';
+    const METRICS = 'log-test-metrics-token-0123456789abcdef';
+    const logged = await startHarness({
+      app: { origins: [ORIGIN] },
+      server: {
+        adminToken: ADMIN,
+        metricsToken: METRICS,
+        // As `signet serve` configures it (src/cli/commands/serve.ts), at the most verbose level.
+        logger: { level: 'trace', stream: { write: (line: string) => void lines.push(line) } },
+      },
+    });
+    const base = await listen(logged);
+    try {
+      const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+        const r = await fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+        const text = await r.text();
+        return { status: r.status, body: text ? JSON.parse(text) : null };
+      };
+      const c = createSignetClient({
+        baseUrl: base,
+        appId: logged.app.id,
+        secret: logged.secret,
+        now: logged.clock,
+      });
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await c.registerCredential('log-user', {
+        type: 'device',
+        publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      });
+      const ch = await post('/v1/challenges', { appId: logged.app.id, type: 'device', userId: 'log-user' });
+      const login = await post('/v1/verify', {
+        appId: logged.app.id,
+        type: 'device',
+        userId: 'log-user',
+        challengeId: ch.body.challengeId,
+        signature: nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64'),
+      });
+      assert.equal(login.status, 200);
+      const next = await post('/v1/tokens/refresh', {
+        appId: logged.app.id,
+        refreshToken: login.body.refreshToken,
+      });
+      assert.equal(next.status, 200);
+      await c.introspect(next.body.token);
+      // Reuse of the spent token (logged as a warning), then an unknown one, then a logout.
+      assert.equal(
+        (await post('/v1/tokens/refresh', { appId: logged.app.id, refreshToken: login.body.refreshToken }))
+          .status,
+        401,
+      );
+      await post('/v1/tokens/refresh', { appId: logged.app.id, refreshToken: `srt_${'A'.repeat(43)}` });
+      await post('/v1/logout', { appId: logged.app.id, refreshToken: next.body.refreshToken });
+      const mykey = await post('/v1/mykey/sessions', { appId: logged.app.id });
+      await fetch(`${base}/v1/mykey/sessions/${mykey.body.uuID}?appId=${logged.app.id}`, {
+        headers: { 'x-signet-poll-secret': mykey.body.pollSecret },
+      });
+      await post('/console/api/session', { token: 'wrong-admin-token-but-long-enough-000' });
+      const signIn = await fetch(`${base}/console/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: ADMIN }),
+      });
+      assert.equal(signIn.status, 204);
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+      await fetch(`${base}/console/api/apps`, { headers: { cookie } });
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+      await fetch(`${base}/v1/audit`, { headers: { 'x-tiniapp-client-id': logged.app.id } });
+
+      const log = lines.join('');
+      assert.ok(lines.length > 5, 'the run was logged');
+      const secrets: Array<[string, string]> = [
+        ['app secret', logged.secret],
+        ['access token', login.body.token],
+        ['refreshed access token', next.body.token],
+        ['refresh token', login.body.refreshToken],
+        ['rotated refresh token', next.body.refreshToken],
+        ['poll secret', mykey.body.pollSecret],
+        ['admin token', ADMIN],
+        ['console cookie', cookie.split('=')[1]!],
+        ['metrics token', METRICS],
+      ];
+      for (const [name, value] of secrets) assert.ok(!log.includes(value), `the ${name} is in the log`);
+    } finally {
+      await logged.close();
+    }
+  });
+});
