@@ -227,6 +227,11 @@ async function eosSignersFor(
         return key.ok && key.value.string === parsed.value.string;
       }),
     );
+    if (registered.length > 0 && (!owner.ok || owner.userId === null))
+      deps.log.info(
+        { appId: app.id, account, credentialId: registered[0]!.id },
+        'MYKEY login: the registered eos credential is not the Reserved key; the account names itself',
+      );
     return {
       signers: [
         {
