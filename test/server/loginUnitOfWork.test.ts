@@ -1,7 +1,7 @@
 // A login's writes as one unit of work (issue 13, docs/benchmarks.md "the login path"): on a
-// real listening Signet over SQLite, the writes after the challenge consume and the counter
-// compare-and-set (session family, audit record, webhook event) commit together, after those
-// two, and nothing is answered before the commit.
+// real listening Signet over SQLite, the challenge consume, the counter compare-and-set, the
+// session family, the audit record and the webhook event commit as one transaction
+// (store.logins.commit), and nothing is answered before the commit.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -58,9 +58,11 @@ test('a device login: session, audit record and webhook event commit as one grou
     signature: sign('sha256', Buffer.from(String(ch.body['challenge'])), privateKey).toString('base64'),
   });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  // The consume and the compare-and-set commit alone (no group); the session, the audit record
-  // and the webhook event then commit together: one group of three.
-  assert.deepEqual(commits, [3]);
+  // The whole login is one write of the group commit (store.logins.commit): the challenge
+  // consume, the compare-and-set, the session, the audit record and the webhook event in one
+  // transaction, alone in its turn here: one commit of one write. (Before the store-level unit of
+  // work: the consume and the compare-and-set committed alone, then a group of three.)
+  assert.deepEqual(commits, [1]);
   const sessions = await h.store.sessions.listActiveByUser(h.app.id, 'ada', h.clock());
   assert.equal(sessions.length, 1);
   const audit = await h.store.audit.list(h.app.id, { limit: 10, userId: 'ada', outcome: 'success' });
