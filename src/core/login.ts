@@ -53,9 +53,16 @@ type Outcome =
 
 /**
  * Reads the challenge a login proof names and checks it (as `consumeChallenge` does); the login's
- * unit of work consumes it (`store.logins`). `txn`: the transaction hash the caller completes.
+ * unit of work consumes it (`store.logins`), a failure spends it. `txn`: the transaction hash the
+ * caller completes. `consumeFirst`: consume it now instead, before the proof is checked, for a
+ * check that may cost more than a local signature verification (an RPC call).
  */
-type ClaimChallenge = (challengeId: string, type: LoginType, txn: string | null) => Promise<Challenge>;
+type ClaimChallenge = (
+  challengeId: string,
+  type: LoginType,
+  txn: string | null,
+  consumeFirst?: 'consumeFirst',
+) => Promise<Challenge>;
 
 interface Flow<P> {
   /** Strict parse of the proof (throws `invalid_request`). */
@@ -268,7 +275,10 @@ const ethFlow: WalletFlow<EthProof> = {
   subject: (p) => `eth:${p.address}`,
   claimedUser: () => null,
   async verify(deps, app, p, txn, claim) {
-    const challenge = await claim(p.challengeId, 'eth', txn);
+    // A contract wallet's check is an RPC call to the app's node (src/core/contractWallets.ts):
+    // the challenge is consumed before it, so one issued challenge pays for at most one call
+    // (read only, several concurrent copies of one proof could each make one).
+    const challenge = await claim(p.challengeId, 'eth', txn, 'consumeFirst');
     return ethFlow.check(
       deps,
       app,
@@ -396,7 +406,8 @@ export async function verifyLogin(
 
   // The challenge the proof names, once read: the unit of work consumes it, a failure spends it.
   let claimed: string | null = null;
-  const claim: ClaimChallenge = async (challengeId, challengeType, txn) => {
+  const claim: ClaimChallenge = async (challengeId, challengeType, txn, consumeFirst) => {
+    if (consumeFirst) return consumeChallenge(deps, app, challengeId, challengeType, txn);
     const challenge = await deps.store.logins.claim(app.id, challengeId);
     if (challenge !== null) claimed = challengeId;
     return checkChallenge(deps, challenge, challengeType, txn);
