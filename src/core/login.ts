@@ -141,7 +141,7 @@ const deviceFlow: Flow<{
     // The user's keys are read beside the challenge (a read that does not depend on it: one
     // round trip less on Postgres + Redis).
     const listed = deps.store.credentials.listByUser(app.id, p.userId);
-    // Settled by the awaits below; a consume that throws leaves this read's outcome unobserved.
+    // Settled by the awaits below; a claim that throws leaves this read's outcome unobserved.
     listed.catch(() => {});
     if (p.challengeId !== null) {
       const challenge = await claim(p.challengeId, 'device', txn);
@@ -277,7 +277,7 @@ const ethFlow: WalletFlow<EthProof> = {
   async verify(deps, app, p, txn, claim) {
     // A contract wallet's check is an RPC call to the app's node (src/core/contractWallets.ts):
     // the challenge is consumed before it, so one issued challenge pays for at most one call
-    // (read only, several concurrent copies of one proof could each make one).
+    // (were it only read, several concurrent copies of one proof could each make one).
     const challenge = await claim(p.challengeId, 'eth', txn, 'consumeFirst');
     return ethFlow.check(
       deps,
