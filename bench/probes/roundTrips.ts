@@ -15,7 +15,11 @@ import { buildServer } from '../../src/server/buildServer.js';
  * `POST /v1/challenges` then `POST /v1/verify`, one login at a time (so the counts are exact),
  * then the same logins 32 at a time for the wall time. Prints the counts per request.
  *
- *   node --import tsx bench/probes/roundTrips.ts [--db postgres://…] [--redis redis://…] [--logins 200]
+ *   node --import tsx bench/probes/roundTrips.ts [--db postgres://…] [--redis redis://…|none] [--logins 200] [--webhook]
+ *
+ * `--redis none` runs on Postgres alone (challenges, replay and rate limits in Postgres too);
+ * `--webhook` gives the app a webhook URL, so each login also enqueues its `login.succeeded`
+ * event (nothing delivers it here).
  *
  * A fresh schema and key prefix are made and the schema dropped at the end.
  */
@@ -25,8 +29,10 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     logins: { type: 'string', default: '200' },
+    webhook: { type: 'boolean', default: false },
   },
 });
+const withRedis = values.redis !== 'none';
 const logins = Number(values.logins);
 const schema = `bench_rt_${process.pid}_${Date.now()}`;
 const prefix = `${schema}:`;
@@ -86,9 +92,13 @@ const io: CliIo = {
     SIGNET_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
   },
 };
-const runtime = await openRuntime({ db: databaseUrl, redis: redisUrl }, io);
+const runtime = await openRuntime({ db: databaseUrl, ...(withRedis ? { redis: redisUrl } : {}) }, io);
 const { deps } = runtime;
-const { app } = await createApp(deps, { name: 'round-trips' });
+const created = await createApp(deps, { name: 'round-trips' });
+const app = values.webhook
+  ? { ...created.app, settings: { ...created.app.settings, webhookUrl: 'https://hooks.example/signet' } }
+  : created.app;
+if (values.webhook) await deps.store.apps.update(app);
 const device = generateKeyPairSync('rsa', { modulusLength: 2048 });
 await registerCredential(deps, app, 'rt-user', {
   type: 'device',
@@ -164,7 +174,7 @@ await Promise.all(
 const ms = performance.now() - t0;
 process.stdout.write(
   [
-    `round trips per login on Postgres + Redis, ${logins} logins one at a time (after 20 to warm up):`,
+    `round trips per login on ${withRedis ? 'Postgres + Redis' : 'Postgres alone'}${values.webhook ? ', app with a webhook URL' : ''}, ${logins} logins one at a time (after 20 to warm up):`,
     `  POST /v1/challenges: ${per(counts.challengePg)} Postgres queries, ${per(counts.challengeRedis)} Redis commands, ${per(counts.challengeWaits)} sequential waits`,
     `  POST /v1/verify:     ${per(counts.verifyPg)} Postgres queries, ${per(counts.verifyRedis)} Redis commands, ${per(counts.verifyWaits)} sequential waits`,
     `  a login:             ${per(counts.challengePg + counts.verifyPg)} Postgres, ${per(counts.challengeRedis + counts.verifyRedis)} Redis, ${per(counts.challengeWaits + counts.verifyWaits)} sequential waits`,
@@ -178,7 +188,9 @@ const admin = new pg.Client({ connectionString: values.db });
 await admin.connect();
 await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 await admin.end();
-const cleanup = new Redis(values.redis);
-const keys = await cleanup.keys(`${prefix}*`);
-if (keys.length > 0) await cleanup.del(...keys);
-cleanup.disconnect();
+if (withRedis) {
+  const cleanup = new Redis(values.redis);
+  const keys = await cleanup.keys(`${prefix}*`);
+  if (keys.length > 0) await cleanup.del(...keys);
+  cleanup.disconnect();
+}

@@ -1,9 +1,10 @@
 import type { ReasonCode } from '../errors/codes.js';
-import type { App, AuditRecord } from '../store/types.js';
+import type { App, AuditRecord, NewWebhookMessage } from '../store/types.js';
 import type { Deps } from './deps.js';
-import { timeKey, timeOrderedId } from './ids.js';
+import { randomId, timeKey, timeOrderedId } from './ids.js';
 import { clientKey } from './rateLimit.js';
 import { notifyApp } from './appWebhooks.js';
+import { buildWebhookPayload } from './webhooks/index.js';
 
 /**
  * Anonymous failures (no user named) of one client, scheme, action and reason within this
@@ -35,18 +36,7 @@ export interface Attempt {
  * bounded by the failure limits per client.
  */
 export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void> {
-  const outcome = attempt.reason === null ? 'success' : 'failure';
-  deps.log.info(
-    {
-      appId: attempt.app.id,
-      scheme: attempt.scheme,
-      action: attempt.action,
-      outcome,
-      reason: attempt.reason,
-    },
-    'verification attempt',
-  );
-  deps.onAttempt?.(attempt.scheme, outcome, attempt.reason);
+  const outcome = logAttempt(deps, attempt);
   const at = deps.clock();
   const aggregate = outcome === 'failure' && attempt.userId === null;
   let written: Promise<unknown>;
@@ -103,4 +93,71 @@ export async function recordAttempt(deps: Deps, attempt: Attempt): Promise<void>
     deps.log.warn({ appId: attempt.app.id }, 'audit write failed');
   }
   await notified;
+}
+
+/**
+ * Logs an attempt (code and reason only) and counts it in the metrics; returns its outcome.
+ *
+ * @example
+ * logAttempt(deps, { app, scheme: 'device', action: 'login', reason: null, userId, credentialId, ip });
+ */
+export function logAttempt(deps: Deps, attempt: Attempt): 'success' | 'failure' {
+  const outcome = attempt.reason === null ? 'success' : 'failure';
+  deps.log.info(
+    {
+      appId: attempt.app.id,
+      scheme: attempt.scheme,
+      action: attempt.action,
+      outcome,
+      reason: attempt.reason,
+    },
+    'verification attempt',
+  );
+  deps.onAttempt?.(attempt.scheme, outcome, attempt.reason);
+  return outcome;
+}
+
+/**
+ * A successful login's audit record and its `login.succeeded` webhook event (null when the app
+ * has no webhook URL), built as {@link recordAttempt} would write them, for the login's unit of
+ * work (`store.logins.commit`) to write. Nothing is logged here: {@link logAttempt} once committed.
+ *
+ * @example
+ * const { record, event } = describeLoginSuccess(deps, attempt);
+ */
+export function describeLoginSuccess(
+  deps: Deps,
+  attempt: Attempt & { reason: null },
+): { record: AuditRecord; event: NewWebhookMessage | null } {
+  const at = deps.clock();
+  const record: AuditRecord = {
+    id: timeOrderedId(deps.random, 'au', at),
+    appId: attempt.app.id,
+    at,
+    scheme: attempt.scheme,
+    action: attempt.action,
+    outcome: 'success',
+    reason: null,
+    userId: attempt.userId,
+    credentialId: attempt.credentialId,
+    ip: attempt.ip,
+  };
+  // As `notifyApp` (appWebhooks.ts) and `emitWebhookEvent` (webhooks/events.ts) build it.
+  const event: NewWebhookMessage | null =
+    attempt.app.settings.webhookUrl && LOGIN_ACTIONS.has(attempt.action)
+      ? {
+          id: randomId(deps.random, 'msg', 24),
+          appId: attempt.app.id,
+          type: 'login.succeeded',
+          payload: buildWebhookPayload('login.succeeded', at, {
+            appId: attempt.app.id,
+            userId: attempt.userId,
+            credentialId: attempt.credentialId,
+            scheme: attempt.scheme,
+            ip: attempt.ip,
+          }),
+          createdAt: at,
+        }
+      : null;
+  return { record, event };
 }

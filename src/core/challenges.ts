@@ -80,7 +80,22 @@ export async function consumeChallenge(
   type: Challenge['type'],
   txn: string | null = null,
 ): Promise<Challenge> {
-  const challenge = await deps.store.challenges.consume(app.id, challengeId);
+  return checkChallenge(deps, await deps.store.challenges.consume(app.id, challengeId), type, txn);
+}
+
+/**
+ * The checks {@link consumeChallenge} makes on a challenge it got, for a challenge got another
+ * way (a login reads it with `store.logins.claim` and consumes it in its unit of work).
+ *
+ * @example
+ * const challenge = checkChallenge(deps, await deps.store.logins.claim(app.id, id), 'device', null);
+ */
+export function checkChallenge(
+  deps: Deps,
+  challenge: Challenge | null,
+  type: Challenge['type'],
+  txn: string | null = null,
+): Challenge {
   if (!challenge || challenge.type !== type) throw new SignetError('challenge_unknown');
   if (challenge.expiresAt <= deps.clock()) throw new SignetError('challenge_expired');
   const bound = readBoundTransaction(challenge.data);

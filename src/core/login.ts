@@ -16,15 +16,15 @@ import {
   type CredentialPublicKey,
 } from '../schemes/webauthn/index.js';
 import type { App, Challenge, Credential } from '../store/types.js';
-import { recordAttempt } from './audit.js';
-import { consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
+import { describeLoginSuccess, logAttempt, recordAttempt, type Attempt } from './audit.js';
+import { checkChallenge, consumeChallenge, LOGIN_TYPES, type LoginType } from './challenges.js';
 import { isRpcFailure, verifyEthProof } from './contractWallets.js';
 import { requireRpId } from './apps.js';
 import type { Deps } from './deps.js';
 import { createKeyCache } from './keyCache.js';
 import { checkUserId, userHandleFor } from './users.js';
 import { checkRateLimit, countFailure, limitKeys } from './rateLimit.js';
-import { startSession } from './sessions.js';
+import { issueSessionToken, newSession } from './sessions.js';
 import type { TokenService } from './tokens.js';
 import { parseTransaction, transactionResource } from './transactions.js';
 
@@ -51,6 +51,19 @@ type Outcome =
   | { ok: true; credential: Credential; counter: number }
   | { ok: false; reason: ReasonCode; userId: string | null; credentialId: string | null };
 
+/**
+ * Reads the challenge a login proof names and checks it (as `consumeChallenge` does); the login's
+ * unit of work consumes it (`store.logins`), a failure spends it. `txn`: the transaction hash the
+ * caller completes. `consumeFirst`: consume it now instead, before the proof is checked, for a
+ * check that may cost more than a local signature verification (an RPC call).
+ */
+type ClaimChallenge = (
+  challengeId: string,
+  type: LoginType,
+  txn: string | null,
+  consumeFirst?: 'consumeFirst',
+) => Promise<Challenge>;
+
 interface Flow<P> {
   /** Strict parse of the proof (throws `invalid_request`). */
   parse(body: Record<string, unknown>): P;
@@ -59,7 +72,7 @@ interface Flow<P> {
   /** The user the proof claims to be (device proofs name one), for the audit of early failures. */
   claimedUser(proof: P): string | null;
   /** `txn`: the transaction hash the caller completes, null for a plain login (`consumeChallenge`). */
-  verify(deps: Deps, app: App, proof: P, txn: string | null): Promise<Outcome>;
+  verify(deps: Deps, app: App, proof: P, txn: string | null, claim: ClaimChallenge): Promise<Outcome>;
 }
 
 // Parsed keys per process: the store hands back key material as JSON; parsing is paid once.
@@ -123,15 +136,15 @@ const deviceFlow: Flow<{
   },
   subject: (p) => p.userId,
   claimedUser: (p) => p.userId,
-  async verify(deps, app, p, txn) {
+  async verify(deps, app, p, txn, claim) {
     let message: string;
-    // The user's keys are read beside the consume (a read that does not depend on it: one
-    // round trip less on Postgres + Redis); the consume still decides before any check.
+    // The user's keys are read beside the challenge (a read that does not depend on it: one
+    // round trip less on Postgres + Redis).
     const listed = deps.store.credentials.listByUser(app.id, p.userId);
-    // Settled by the awaits below; a consume that throws leaves this read's outcome unobserved.
+    // Settled by the awaits below; a claim that throws leaves this read's outcome unobserved.
     listed.catch(() => {});
     if (p.challengeId !== null) {
-      const challenge = await consumeChallenge(deps, app, p.challengeId, 'device', txn);
+      const challenge = await claim(p.challengeId, 'device', txn);
       if (challenge.userId !== null && challenge.userId !== p.userId)
         return failure('challenge_mismatch', p.userId);
       message = challenge.value;
@@ -221,8 +234,8 @@ const eosFlow: WalletFlow<EosProof> = {
   }),
   subject: (p) => `eos:${p.account}`,
   claimedUser: () => null,
-  async verify(deps, app, p, txn) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eos', txn);
+  async verify(deps, app, p, txn, claim) {
+    const challenge = await claim(p.challengeId, 'eos', txn);
     return eosFlow.check(
       deps,
       app,
@@ -261,8 +274,11 @@ const ethFlow: WalletFlow<EthProof> = {
   },
   subject: (p) => `eth:${p.address}`,
   claimedUser: () => null,
-  async verify(deps, app, p, txn) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'eth', txn);
+  async verify(deps, app, p, txn, claim) {
+    // A contract wallet's check is an RPC call to the app's node (src/core/contractWallets.ts):
+    // the challenge is consumed before it, so one issued challenge pays for at most one call
+    // (were it only read, several concurrent copies of one proof could each make one).
+    const challenge = await claim(p.challengeId, 'eth', txn, 'consumeFirst');
     return ethFlow.check(
       deps,
       app,
@@ -305,8 +321,8 @@ const webauthnFlow: Flow<{
   },
   subject: (p) => `webauthn:${p.response.value.id}`,
   claimedUser: () => null,
-  async verify(deps, app, p, txn) {
-    const challenge = await consumeChallenge(deps, app, p.challengeId, 'webauthn', txn);
+  async verify(deps, app, p, txn, claim) {
+    const challenge = await claim(p.challengeId, 'webauthn', txn);
     const credential = await deps.store.credentials.get(app.id, p.response.value.id);
     if (!credential || credential.type !== 'webauthn') return failure('credential_unknown', challenge.userId);
     if (challenge.userId !== null && challenge.userId !== credential.userId) {
@@ -351,9 +367,16 @@ const FLOWS: { [K in LoginType]: Flow<never> } = {
 };
 
 /**
- * Verifies a login proof (docs/api.md `POST /v1/verify`): rate limits, then the challenge
- * (consumed whatever follows), then the signature, then counters and replay; every attempt is
- * audited with its precise reason and answered `verification_failed` on failure.
+ * Verifies a login proof (docs/api.md `POST /v1/verify`): rate limits, then the challenge, then
+ * the signature, then counters and replay; every attempt is audited with its precise reason and
+ * answered `verification_failed` on failure. The challenge is single-use whatever the outcome: a
+ * failed attempt spends it; a successful one consumes it in its unit of work.
+ *
+ * A success is one store-level unit of work (`store.logins.commit`): the challenge consume, the
+ * counter compare-and-set, the session (family + refresh-token hash), the audit record and the
+ * webhook event commit together, or, when the consume or the compare-and-set loses to a
+ * concurrent login, none of them (the loser writes only its failure audit). The token is signed
+ * while the unit commits, and nothing is answered before the unit is durable.
  *
  * @example
  * const ok = await verifyLogin(deps, tokens, app, { type: 'device', challengeId, userId, signature }, ip);
@@ -381,10 +404,22 @@ export async function verifyLogin(
   const keys = limitKeys(app, flow.subject(proof), ip);
   await checkRateLimit(deps, app, keys);
 
+  // The challenge the proof names, once read: the unit of work consumes it, a failure spends it.
+  let claimed: string | null = null;
+  const claim: ClaimChallenge = async (challengeId, challengeType, txn, consumeFirst) => {
+    if (consumeFirst) return consumeChallenge(deps, app, challengeId, challengeType, txn);
+    const challenge = await deps.store.logins.claim(app.id, challengeId);
+    if (challenge !== null) claimed = challengeId;
+    return checkChallenge(deps, challenge, challengeType, txn);
+  };
+  const spendClaimed = (): Promise<void> | undefined =>
+    claimed === null ? undefined : deps.store.logins.spend(app.id, claimed);
+
   let outcome: Outcome;
   try {
-    outcome = await flow.verify(deps, app, proof, transaction?.txn ?? null);
+    outcome = await flow.verify(deps, app, proof, transaction?.txn ?? null, claim);
   } catch (e) {
+    const spent = spendClaimed();
     // An RPC that did not answer (contract wallets) is audited with its reason, not counted.
     const rpcDown = isSignetError(e, 'store_unavailable') && isRpcFailure(e.reason);
     if (
@@ -407,9 +442,13 @@ export async function verifyLogin(
         credentialId: null,
         ip,
       });
-      // The audit record and the failure counters are independent writes: issued together, they
-      // share one group commit on SQLite (and run side by side on Postgres / Redis).
-      await Promise.all([audited, rpcDown ? undefined : countFailure(deps, app, keys)]);
+      // The audit record, the failure counters and the spent challenge are independent writes:
+      // issued together, they share one group commit on SQLite (and run side by side on
+      // Postgres / Redis).
+      await Promise.all([audited, rpcDown ? undefined : countFailure(deps, app, keys), spent]);
+    } else {
+      // Another error (a store that is down...) answers as it is; the challenge is spent if it can be.
+      await spent?.catch(() => {});
     }
     throw e;
   }
@@ -425,79 +464,85 @@ export async function verifyLogin(
         ip,
       }),
       countFailure(deps, app, keys),
+      spendClaimed(),
     ]);
     throw new SignetError('verification_failed', undefined, { reason: outcome.reason });
   }
   const { credential } = outcome;
-  // Compare-and-set: of two logins racing with one counter value, one wins.
-  if (
-    !(await deps.store.credentials.markUsed(
-      app.id,
-      credential.id,
-      credential.counter,
-      outcome.counter,
-      deps.clock(),
-    ))
-  ) {
-    await recordAttempt(deps, {
-      app,
-      scheme: type,
-      action: 'login',
-      reason: 'replayed',
-      userId: credential.userId,
-      credentialId: credential.id,
-      ip,
-    });
-    throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
-  }
-  // The rest of the login is one unit of work: the session (family + refresh-token hash), the
-  // audit record and the webhook event are independent writes, issued in the same event-loop
-  // turn so that SQLite's group commit lands them in one transaction (Postgres / Redis run them
-  // side by side); the token is signed meanwhile. Nothing is answered before every one of them
-  // has committed (Promise.all), and all of it comes after the two writes whose outcome decides
-  // the login: the challenge consume and the counter compare-and-set above.
+  const attempt: Attempt & { reason: null } = {
+    app,
+    scheme: type,
+    action: 'login',
+    reason: null,
+    userId: credential.userId,
+    credentialId: credential.id,
+    ip,
+  };
   // Each login starts a session (refresh-token family); its id is the token's `sid`. A signed
   // transaction is a one-off approval: its token carries `txn` and no session.
-  const issuing: Promise<{
-    token: string;
-    expiresAt: number;
-    refreshToken?: string;
-    refreshExpiresAt?: number;
-  }> =
+  const session =
     transaction === null
-      ? startSession(deps, tokens, app, {
-          userId: credential.userId,
-          credentialId: credential.id,
-          amr: type,
-        })
+      ? newSession(deps, app, { userId: credential.userId, credentialId: credential.id, amr: type })
+      : null;
+  const { record, event } = describeLoginSuccess(deps, attempt);
+  // The token is signed while the unit commits; it is handed out only if the unit committed.
+  const signing =
+    session !== null
+      ? issueSessionToken(tokens, app, session.family)
       : tokens.issue({
           appId: app.id,
           userId: credential.userId,
           amr: type,
           credentialId: credential.id,
           ttlSec: app.settings.tokenTtlSec,
-          txn: transaction.txn,
+          txn: (transaction as { txn: string }).txn,
         });
-  const [issued] = await Promise.all([
-    issuing,
-    recordAttempt(deps, {
-      app,
-      scheme: type,
-      action: 'login',
-      reason: null,
-      userId: credential.userId,
-      credentialId: credential.id,
-      ip,
-    }),
-  ]);
+  // Settled below when the unit commits; after a loss its outcome is not needed.
+  signing.catch(() => {});
+  const committed = await deps.store.logins.commit({
+    challengeId: claimed,
+    // Compare-and-set: of two logins racing with one counter value, one wins.
+    credential: {
+      appId: app.id,
+      id: credential.id,
+      expected: credential.counter,
+      counter: outcome.counter,
+      at: record.at,
+    },
+    session: session === null ? null : { family: session.family, tokenHash: session.tokenHash },
+    audit: record,
+    webhook: event,
+  });
+  if (committed === 'challenge_lost') {
+    // A concurrent login with this challenge committed first: answered as a spent challenge.
+    await Promise.all([
+      recordAttempt(deps, {
+        app,
+        scheme: type,
+        action: 'login',
+        reason: 'challenge_unknown',
+        userId: flow.claimedUser(proof),
+        credentialId: null,
+        ip,
+      }),
+      countFailure(deps, app, keys),
+    ]);
+    throw new SignetError('challenge_unknown');
+  }
+  if (committed === 'counter_lost') {
+    await recordAttempt(deps, { ...attempt, reason: 'replayed' });
+    throw new SignetError('verification_failed', undefined, { reason: 'replayed' });
+  }
+  logAttempt(deps, attempt);
+  const issued = await signing;
   return {
     verified: true,
     userId: credential.userId,
     credentialId: credential.id,
     token: issued.token,
     expiresAt: issued.expiresAt,
-    ...(issued.refreshToken !== undefined && issued.refreshExpiresAt !== undefined
-      ? { refreshToken: issued.refreshToken, refreshExpiresAt: issued.refreshExpiresAt }
+    ...(session !== null
+      ? { refreshToken: session.refreshToken, refreshExpiresAt: Math.floor(session.family.expiresAt / 1000) }
       : {}),
     ...(transaction !== null ? { transaction: transaction.value } : {}),
   };

@@ -89,8 +89,64 @@ function accessClaims(app: App, family: SessionFamily) {
   };
 }
 
+/** A session made ready for a login's unit of work: nothing of it is stored yet. */
+export interface NewSession {
+  family: SessionFamily;
+  /** The refresh token, for the client (never stored). */
+  refreshToken: string;
+  /** What the store keeps of it: {@link hashRefreshToken}. */
+  tokenHash: string;
+}
+
 /**
- * Starts a family after a successful login and issues its first access and refresh tokens.
+ * A new family and its first refresh token, not yet stored: the login's unit of work
+ * (`store.logins.commit`, src/core/login.ts) writes it together with the login's other writes.
+ *
+ * @example
+ * const session = newSession(deps, app, { userId, credentialId, amr: 'device' });
+ */
+export function newSession(
+  deps: Deps,
+  app: App,
+  login: { userId: string; credentialId: string | null; amr: string },
+): NewSession {
+  const now = deps.clock();
+  const refreshToken = newRefreshToken(deps);
+  return {
+    family: {
+      id: randomId(deps.random, 'sid'),
+      appId: app.id,
+      userId: login.userId,
+      credentialId: login.credentialId,
+      amr: login.amr,
+      createdAt: now,
+      expiresAt: now + refreshTtlOf(app) * 1000,
+      refreshedAt: null,
+      revokedAt: null,
+      revokedReason: null,
+    },
+    refreshToken,
+    tokenHash: hashRefreshToken(refreshToken),
+  };
+}
+
+/**
+ * The access token of a family (its `sid`), signed: the first one of a login, and each refresh.
+ *
+ * @example
+ * const { token, expiresAt } = await issueSessionToken(tokens, app, session.family);
+ */
+export function issueSessionToken(
+  tokens: TokenService,
+  app: App,
+  family: SessionFamily,
+): Promise<{ token: string; expiresAt: number }> {
+  return tokens.issue(accessClaims(app, family));
+}
+
+/**
+ * Starts a family after a successful login and issues its first access and refresh tokens (the
+ * MYKEY flow; a signature login writes its session in its unit of work instead, `newSession`).
  *
  * @example
  * const { token, refreshToken } = await startSession(deps, tokens, app, { userId, credentialId, amr: 'device' });
@@ -101,26 +157,12 @@ export async function startSession(
   app: App,
   login: { userId: string; credentialId: string | null; amr: string },
 ): Promise<SessionTokens & { sessionId: string }> {
-  const now = deps.clock();
-  const family: SessionFamily = {
-    id: randomId(deps.random, 'sid'),
-    appId: app.id,
-    userId: login.userId,
-    credentialId: login.credentialId,
-    amr: login.amr,
-    createdAt: now,
-    expiresAt: now + refreshTtlOf(app) * 1000,
-    refreshedAt: null,
-    revokedAt: null,
-    revokedReason: null,
-  };
-  const refreshToken = newRefreshToken(deps);
-  // The family's write is issued first and the token signed while it waits for its commit
-  // (a login's other writes join the same group commit: src/core/login.ts); the tokens are
-  // handed out only once the family is durable.
+  const { family, refreshToken, tokenHash } = newSession(deps, app, login);
+  // The family's write is issued first and the token signed while it waits for its commit; the
+  // tokens are handed out only once the family is durable.
   const [, { token, expiresAt }] = await Promise.all([
-    deps.store.sessions.create(family, hashRefreshToken(refreshToken)),
-    tokens.issue(accessClaims(app, family)),
+    deps.store.sessions.create(family, tokenHash),
+    issueSessionToken(tokens, app, family),
   ]);
   return {
     token,

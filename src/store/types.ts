@@ -471,6 +471,67 @@ export interface WebhookOutboxStore {
   prune(before: number): Promise<number>;
 }
 
+/**
+ * A successful login's writes, committed by {@link LoginStore.commit} as one unit of work
+ * (src/core/login.ts): the challenge consume, the counter compare-and-set, then the session, the
+ * audit record and the webhook event. All are in one app.
+ */
+export interface LoginUnit {
+  /** The challenge the proof answered (read by `claim`); null for a client-built challenge. */
+  challengeId: string | null;
+  /** The counter compare-and-set, as {@link CredentialStore.markUsed} takes it. */
+  credential: { appId: string; id: string; expected: number; counter: number; at: number };
+  /** The session the login starts and the hash of its first refresh token; null for a signed transaction. */
+  session: { family: SessionFamily; tokenHash: string } | null;
+  /** The login's success record (appended: never an aggregate). */
+  audit: AuditRecord;
+  /** The `login.succeeded` event, when the app has a webhook URL. */
+  webhook: NewWebhookMessage | null;
+}
+
+/**
+ * What {@link LoginStore.commit} did: `committed` (every write of the unit is durable),
+ * `challenge_lost` (the challenge was gone: another login consumed it) or `counter_lost` (the
+ * stored counter no longer equals `expected`, or the credential is gone). After a loss nothing
+ * of the unit was written.
+ */
+export type LoginCommitOutcome = 'committed' | 'challenge_lost' | 'counter_lost';
+
+/**
+ * A login as one store-level unit of work (issue 13): of any number of logins naming one
+ * challenge, exactly one commits; a loser writes nothing.
+ *
+ * Where challenges live in the database that takes the login's writes (SQLite, Postgres),
+ * `claim` is a read and `commit` consumes the challenge in the same transaction as the rest, so
+ * a commit that loses the compare-and-set leaves the challenge as it was. Where they live apart
+ * (Redis in front of Postgres, `withShortLived`), `claim` is the atomic consume itself
+ * (get-and-delete): the challenge is spent whatever follows, and `commit` runs the
+ * compare-and-set and the inserts in one transaction of the durable store.
+ */
+export interface LoginStore {
+  /**
+   * True when `claim` consumes the challenge (it lives apart from the login's writes); false when
+   * `claim` only reads it and `commit` consumes it.
+   */
+  readonly claimConsumes: boolean;
+  /**
+   * The challenge a login proof names, to check the proof against (expired ones too: the caller
+   * answers `challenge_expired`); null when there is none.
+   */
+  claim(appId: string, challengeId: string): Promise<Challenge | null>;
+  /**
+   * Spends a challenge that `claim` returned to a login that failed (it is single-use whatever
+   * the outcome); nothing to do where `claim` consumed it.
+   */
+  spend(appId: string, challengeId: string): Promise<void>;
+  /**
+   * Runs the unit's writes as one transaction: the consume of `challengeId` (unless `claim`
+   * consumed it), the compare-and-set, then the session, the audit record and the webhook
+   * event. Resolves once it is durable, or with the loss and nothing written.
+   */
+  commit(unit: LoginUnit): Promise<LoginCommitOutcome>;
+}
+
 /** Everything the core needs, as one object. */
 export interface Store {
   readonly kind: string;
@@ -485,6 +546,8 @@ export interface Store {
   sessions: SessionStore;
   /** The webhook outbox (durable: it lives in SQLite or Postgres, never in Redis). */
   webhooks: WebhookOutboxStore;
+  /** A successful login's writes as one unit of work. */
+  logins: LoginStore;
   /** Resolves when every backing store answers; rejects with `store_unavailable` otherwise (`/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;

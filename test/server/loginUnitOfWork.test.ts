@@ -1,12 +1,22 @@
 // A login's writes as one unit of work (issue 13, docs/benchmarks.md "the login path"): on a
-// real listening Signet over SQLite, the writes after the challenge consume and the counter
-// compare-and-set (session family, audit record, webhook event) commit together, after those
-// two, and nothing is answered before the commit.
+// real listening Signet over SQLite, the challenge consume, the counter compare-and-set, the
+// session family, the audit record and the webhook event commit as one transaction
+// (store.logins.commit), and nothing is answered before the commit.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createPostgresStore } from '../../src/store/postgres/createPostgresStore.js';
+import { createRedisShortLived } from '../../src/store/redis/createRedisShortLived.js';
+import { withShortLived } from '../../src/store/redis/withShortLived.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import { createTestClock, listen, startHarness, type Harness } from '../support/harness.js';
+import {
+  deleteRedisPrefix,
+  dropSchema,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../cluster/services.js';
+import { createTestClock, errorCode, listen, startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -31,7 +41,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-test('a device login: session, audit record and webhook event commit as one group, the answer after it', async () => {
+test('a device login: consume, compare-and-set, session, audit record and webhook event commit as one transaction, the answer after it', async () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const reg = await h.signed('POST', '/v1/users/ada/credentials', {
     type: 'device',
@@ -58,9 +68,11 @@ test('a device login: session, audit record and webhook event commit as one grou
     signature: sign('sha256', Buffer.from(String(ch.body['challenge'])), privateKey).toString('base64'),
   });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  // The consume and the compare-and-set commit alone (no group); the session, the audit record
-  // and the webhook event then commit together: one group of three.
-  assert.deepEqual(commits, [3]);
+  // The whole login is one write of the group commit (store.logins.commit): the challenge
+  // consume, the compare-and-set, the session, the audit record and the webhook event in one
+  // transaction, alone in its turn here: one commit of one write. (Before the store-level unit of
+  // work: the consume and the compare-and-set committed alone, then a group of three.)
+  assert.deepEqual(commits, [1]);
   const sessions = await h.store.sessions.listActiveByUser(h.app.id, 'ada', h.clock());
   assert.equal(sessions.length, 1);
   const audit = await h.store.audit.list(h.app.id, { limit: 10, userId: 'ada', outcome: 'success' });
@@ -82,4 +94,58 @@ test('a device login: session, audit record and webhook event commit as one grou
   });
   assert.equal(again.status, 401);
   assert.equal((await h.store.sessions.listActiveByUser(h.app.id, 'ada', h.clock())).length, 1);
+});
+
+/** A device key registered for `userId` in the harness's app, and a signer over it. */
+async function deviceUser(hx: Harness, userId: string): Promise<(message: string) => string> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const reg = await hx.signed('POST', `/v1/users/${userId}/credentials`, {
+    type: 'device',
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
+  assert.equal(reg.statusCode, 201, reg.body);
+  return (message) => sign('sha256', Buffer.from(message), privateKey).toString('base64');
+}
+
+/**
+ * One proof sent 12 times at once: exactly one login commits (one 200, one session, one success
+ * record), the others are refused as a spent challenge and write only their failure records.
+ */
+async function raceOneProof(hx: Harness): Promise<void> {
+  const userId = `racer-${randomUUID()}`;
+  const signer = await deviceUser(hx, userId);
+  const ch = await hx.call('POST', '/v1/challenges', { appId: hx.app.id, type: 'device', userId });
+  assert.equal(ch.statusCode, 200, ch.body);
+  const { challengeId, challenge } = JSON.parse(ch.body) as { challengeId: string; challenge: string };
+  const body = { appId: hx.app.id, type: 'device', userId, challengeId, signature: signer(challenge) };
+  const answers = await Promise.all(Array.from({ length: 12 }, () => hx.call('POST', '/v1/verify', body)));
+  const statuses = answers.map((a) => a.statusCode);
+  assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(' '));
+  for (const a of answers) if (a.statusCode !== 200) assert.equal(errorCode(a), 'challenge_unknown', a.body);
+  assert.equal((await hx.store.sessions.listActiveByUser(hx.app.id, userId, hx.clock())).length, 1);
+  const records = await hx.store.audit.list(hx.app.id, { limit: 100, userId });
+  assert.equal(records.filter((r) => r.outcome === 'success').length, 1);
+  assert.deepEqual(
+    records.filter((r) => r.outcome === 'failure').map((r) => r.reason),
+    Array.from({ length: 11 }, () => 'challenge_unknown'),
+  );
+}
+
+test('12 copies of one proof at once on SQLite: one login commits, the others write only their failure', () =>
+  raceOneProof(h));
+
+test('12 copies of one proof at once on Postgres + Redis: one login commits, the others write only their failure', async () => {
+  const schema = uniqueName();
+  const prefix = `${uniqueName()}:`;
+  const clock = createTestClock();
+  const durable = await createPostgresStore({ url: TEST_DATABASE_URL, schema, clock });
+  const store = withShortLived(durable, await createRedisShortLived({ url: TEST_REDIS_URL, prefix, clock }));
+  const hx = await startHarness({ clock, store, server: { issueLimitPerMinute: 0 } });
+  try {
+    await raceOneProof(hx);
+  } finally {
+    await hx.close();
+    await dropSchema(schema);
+    await deleteRedisPrefix(prefix);
+  }
 });

@@ -25,6 +25,7 @@ import type {
   Challenge,
   Clock,
   Credential,
+  LoginUnit,
   MykeySession,
   SessionFamily,
   NewWebhookMessage,
@@ -1439,6 +1440,224 @@ export function runStoreConformance(name: string, open: OpenStore): void {
             (await store.webhooks.claim(uid('lease'), 100, LEASE)).filter((m) => ids.has(m.id)),
             [],
           );
+        }));
+    });
+
+    describe('login unit of work (store.logins)', () => {
+      /** A login's unit for `credential` naming `challengeId`, with its own session, audit and event ids. */
+      function loginUnit(
+        credential: Credential,
+        challengeId: string | null,
+        overrides: { expected?: number; counter?: number; withSession?: boolean; withWebhook?: boolean } = {},
+      ): LoginUnit {
+        const { expected = credential.counter, counter = credential.counter, withSession = true } = overrides;
+        const family = makeFamily(credential.appId, {
+          userId: credential.userId,
+          credentialId: credential.id,
+          createdAt: T0 + 10,
+        });
+        return {
+          challengeId,
+          credential: { appId: credential.appId, id: credential.id, expected, counter, at: T0 + 10 },
+          session: withSession ? { family, tokenHash: tokenHash() } : null,
+          audit: makeAudit(credential.appId, {
+            at: T0 + 10,
+            userId: credential.userId,
+            credentialId: credential.id,
+            ip: '203.0.113.9',
+          }),
+          webhook:
+            overrides.withWebhook === false
+              ? null
+              : {
+                  id: uid('msg'),
+                  appId: credential.appId,
+                  type: 'login.succeeded',
+                  payload: JSON.stringify({ type: 'login.succeeded', data: { userId: credential.userId } }),
+                  createdAt: T0 + 10,
+                },
+        };
+      }
+
+      /** Which of the unit's writes are in the store. */
+      async function landed(store: Store, u: LoginUnit) {
+        const appId = u.credential.appId;
+        const family = u.session ? await store.sessions.get(appId, u.session.family.id) : null;
+        const byToken = u.session ? await store.sessions.findByToken(appId, u.session.tokenHash) : null;
+        const audit = (await store.audit.list(appId, { limit: 1000 })).find((r) => r.id === u.audit.id);
+        const webhook = u.webhook ? await store.webhooks.get(appId, u.webhook.id) : null;
+        return { family, byToken, audit: audit ?? null, webhook };
+      }
+
+      async function nothingLanded(store: Store, u: LoginUnit, message: string): Promise<void> {
+        assert.deepEqual(
+          await landed(store, u),
+          { family: null, byToken: null, audit: null, webhook: null },
+          message,
+        );
+      }
+
+      it('claim reads the challenge (expired ones too); commit writes every part of the unit; the challenge is then gone', () =>
+        withStore(async (store, clock) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id, { type: 'webauthn', counter: 3 });
+          await store.credentials.create(credential);
+          const c = makeChallenge(app.id, { userId: credential.userId });
+          await store.challenges.put(c);
+          assert.equal(await store.logins.claim(app.id, uid('ch')), null);
+          assert.equal(await store.logins.claim(uid('app'), c.id), null, 'claim is scoped by app');
+          clock.set(c.expiresAt + 1);
+          assert.deepEqual(await store.logins.claim(app.id, c.id), c, 'an expired challenge reads too');
+          clock.set(T0 + 10);
+
+          const u = loginUnit(credential, store.logins.claimConsumes ? null : c.id, { counter: 4 });
+          assert.equal(await store.logins.commit(u), 'committed');
+          const got = await landed(store, u);
+          assert.deepEqual(got.family, u.session!.family);
+          assert.deepEqual(got.byToken, u.session!.family);
+          assert.deepEqual(got.audit, u.audit);
+          assert.equal(got.webhook?.status, 'pending');
+          assert.equal(got.webhook?.payload, u.webhook!.payload);
+          assert.equal(got.webhook?.nextAttemptAt, T0 + 10);
+          const used = await store.credentials.get(app.id, credential.id);
+          assert.equal(used?.counter, 4);
+          assert.equal(used?.lastUsedAt, T0 + 10);
+          assert.equal(await store.logins.claim(app.id, c.id), null, 'the challenge is consumed');
+          assert.equal(await store.challenges.consume(app.id, c.id), null);
+        }));
+
+      it('a second commit naming a consumed challenge loses (challenge_lost) and writes nothing', () =>
+        withStore(async (store) => {
+          if (store.logins.claimConsumes) return; // there the claim is the consume (next cases)
+          const app = await newApp(store);
+          const credential = makeCredential(app.id);
+          await store.credentials.create(credential);
+          const c = makeChallenge(app.id);
+          await store.challenges.put(c);
+          const first = loginUnit(credential, c.id);
+          const second = loginUnit(credential, c.id);
+          assert.equal(await store.logins.commit(first), 'committed');
+          assert.equal(await store.logins.commit(second), 'challenge_lost');
+          await nothingLanded(store, second, 'the loser wrote nothing');
+          const unknown = loginUnit(credential, uid('ch'));
+          assert.equal(await store.logins.commit(unknown), 'challenge_lost');
+          await nothingLanded(store, unknown, 'a unit naming no stored challenge wrote nothing');
+          assert.equal((await store.credentials.get(app.id, credential.id))?.lastUsedAt, T0 + 10);
+        }));
+
+      it('a lost compare-and-set (counter_lost) rolls the whole unit back, the consume included where commit consumes', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id, { type: 'webauthn', counter: 5 });
+          await store.credentials.create(credential);
+          const c = makeChallenge(app.id);
+          await store.challenges.put(c);
+          assert.deepEqual(await store.logins.claim(app.id, c.id), c);
+          const stale = loginUnit(credential, c.id, { expected: 4, counter: 6 });
+          assert.equal(await store.logins.commit(stale), 'counter_lost');
+          await nothingLanded(store, stale, 'no session, audit record or event after a lost compare-and-set');
+          assert.deepEqual(
+            await store.credentials.get(app.id, credential.id),
+            credential,
+            'counter untouched',
+          );
+          if (store.logins.claimConsumes) {
+            // The challenge lives apart from the login's writes: the claim spent it.
+            assert.equal(await store.logins.claim(app.id, c.id), null);
+          } else {
+            assert.deepEqual(await store.logins.claim(app.id, c.id), c, 'the consume was rolled back');
+            const fresh = loginUnit(credential, c.id, { counter: 6 });
+            assert.equal(await store.logins.commit(fresh), 'committed');
+            assert.equal((await store.credentials.get(app.id, credential.id))?.counter, 6);
+          }
+          const gone = loginUnit(makeCredential(app.id), null);
+          assert.equal(await store.logins.commit(gone), 'counter_lost', 'an unknown credential loses too');
+          await nothingLanded(store, gone, 'nothing written for an unknown credential');
+        }));
+
+      it('a unit without a challenge, a session or a webhook event commits what it has', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id);
+          await store.credentials.create(credential);
+          const u = loginUnit(credential, null, { withSession: false, withWebhook: false });
+          assert.equal(await store.logins.commit(u), 'committed');
+          assert.deepEqual((await landed(store, u)).audit, u.audit);
+          assert.deepEqual(await store.sessions.listActiveByUser(app.id, credential.userId, T0 + 10), []);
+          assert.equal((await store.credentials.get(app.id, credential.id))?.lastUsedAt, T0 + 10);
+        }));
+
+      it('spend makes a claimed challenge unusable', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id);
+          await store.credentials.create(credential);
+          const c = makeChallenge(app.id);
+          await store.challenges.put(c);
+          assert.deepEqual(await store.logins.claim(app.id, c.id), c);
+          await store.logins.spend(app.id, c.id);
+          await store.logins.spend(app.id, c.id);
+          assert.equal(await store.logins.claim(app.id, c.id), null);
+          const late = loginUnit(credential, store.logins.claimConsumes ? null : c.id);
+          if (!store.logins.claimConsumes) {
+            assert.equal(await store.logins.commit(late), 'challenge_lost');
+            await nothingLanded(store, late, 'a spent challenge commits nothing');
+          }
+        }));
+
+      it('30 logins racing on one challenge (claim, then commit): exactly one commits, the others write nothing', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id);
+          await store.credentials.create(credential);
+          const c = makeChallenge(app.id);
+          await store.challenges.put(c);
+          const units = Array.from({ length: 30 }, () => loginUnit(credential, c.id));
+          const outcomes = await Promise.all(
+            units.map(async (u) => {
+              const claimed = await store.logins.claim(app.id, c.id);
+              if (claimed === null) return 'challenge_lost';
+              return store.logins.commit(u);
+            }),
+          );
+          assert.equal(outcomes.filter((o) => o === 'committed').length, 1, outcomes.join(' '));
+          assert.ok(outcomes.every((o) => o === 'committed' || o === 'challenge_lost'));
+          const winner = units[outcomes.indexOf('committed')]!;
+          assert.deepEqual((await landed(store, winner)).family, winner.session!.family);
+          for (const u of units) if (u !== winner) await nothingLanded(store, u, 'a loser wrote nothing');
+          assert.deepEqual(
+            (await store.sessions.listActiveByUser(app.id, credential.userId, T0 + 10)).map((f) => f.id),
+            [winner.session!.family.id],
+          );
+        }));
+
+      it('10 logins of one credential with one counter value, each with its own challenge: one commits', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const credential = makeCredential(app.id, { type: 'webauthn', counter: 7 });
+          await store.credentials.create(credential);
+          const challenges = Array.from({ length: 10 }, () => makeChallenge(app.id));
+          await Promise.all(challenges.map((c) => store.challenges.put(c)));
+          const units = challenges.map((c) => loginUnit(credential, c.id, { counter: 8 }));
+          const outcomes = await Promise.all(
+            units.map(async (u) => {
+              const claimed = await store.logins.claim(app.id, u.challengeId!);
+              assert.ok(claimed !== null);
+              return store.logins.commit(u);
+            }),
+          );
+          assert.equal(outcomes.filter((o) => o === 'committed').length, 1, outcomes.join(' '));
+          assert.equal(outcomes.filter((o) => o === 'counter_lost').length, 9, outcomes.join(' '));
+          assert.equal((await store.credentials.get(app.id, credential.id))?.counter, 8);
+          for (const [i, u] of units.entries()) {
+            if (outcomes[i] === 'committed') continue;
+            await nothingLanded(store, u, 'a loser of the compare-and-set wrote nothing');
+            // Where commit consumes, a loser's challenge was rolled back with the rest.
+            assert.equal(
+              (await store.logins.claim(app.id, u.challengeId!)) !== null,
+              !store.logins.claimConsumes,
+            );
+          }
         }));
     });
 

@@ -698,8 +698,8 @@ describe('sqlite adapter: group commit', () => {
     const store = createSqliteStore({ path, clock: () => T0, onCommit: (n) => events.push(`commit ${n}`) });
     try {
       const a = makeApp();
-      await store.apps.create(a); // alone: its own transaction, no group
-      assert.equal(events.length, 0);
+      await store.apps.create(a); // alone: its own transaction, a "group" of one
+      assert.deepEqual(events, ['commit 1']);
       const c = makeChallenge(a.id);
       await store.challenges.put(c);
       events.length = 0;

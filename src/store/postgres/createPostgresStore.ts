@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SignetError } from '../../errors/SignetError.js';
@@ -7,6 +8,7 @@ import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
 import { applyPostgresMigrations } from './applyPostgresMigrations.js';
 import { checkoutClient } from './checkoutClient.js';
+import { createPostgresLoginStore, type Statement } from './createPostgresLoginStore.js';
 import { createPostgresSessionStore } from './createPostgresSessionStore.js';
 import { createPostgresWebhookOutbox } from './createPostgresWebhookOutbox.js';
 import { buildSql, PRUNE_BATCH, SWEEP_BATCH } from './sql.js';
@@ -185,13 +187,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
    * (a conflict is an answer, not a broken connection) and is destroyed after a connection failure.
    */
   async function query<R extends QueryResultRow>(
-    text: string,
+    statement: Statement,
     values: unknown[] = [],
   ): Promise<QueryResult<R>> {
     const client = await connect();
     let broken = false;
     try {
-      return await client.query<R>(text, values);
+      return await (typeof statement === 'string'
+        ? client.query<R>(statement, values)
+        : client.query<R>({ name: statement.name, text: statement.text, values }));
     } catch (e) {
       broken = isConnectionFailure(e);
       throw translatePgError(e);
@@ -199,6 +203,24 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       client.release(broken);
     }
   }
+
+  // Named (prepared) statements for the hot path: each connection parses and plans one once,
+  // then only binds and executes it. The name carries a hash of the schema, since two stores on
+  // one pool (a caller's pool, tests) may prepare the same statement for different schemas.
+  // Only statements whose result columns are fixed are named: a prepared `SELECT *` would fail
+  // on a live connection ("cached plan must not change result type") after a later migration
+  // adds a column, as in a rolling upgrade.
+  const namePrefix = `signet_${createHash('sha256').update(schema).digest('hex').slice(0, 12)}_`;
+  const named = (key: string, text: string): Statement => ({ name: namePrefix + key, text });
+  const hot = {
+    markCredentialUsed: named('markCredentialUsed', sql.markCredentialUsed),
+    insertChallenge: named('insertChallenge', sql.insertChallenge),
+    rememberReplay: named('rememberReplay', sql.rememberReplay),
+    insertAudit: named('insertAudit', sql.insertAudit),
+    aggregateAudit: named('aggregateAudit', sql.aggregateAudit),
+    hitRateLimit: named('hitRateLimit', sql.hitRateLimit),
+    peekRateLimit: named('peekRateLimit', sql.peekRateLimit),
+  };
 
   /** Runs `work` in one transaction (READ COMMITTED); any error rolls it back. */
   async function transaction<T>(work: (q: PoolClient) => Promise<T>): Promise<T> {
@@ -297,14 +319,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       },
       async markUsed(appId, credentialId, expected, counter, at) {
         return (
-          (await query(sql.markCredentialUsed, [appId, credentialId, expected, counter, at])).rowCount === 1
+          (await query(hot.markCredentialUsed, [appId, credentialId, expected, counter, at])).rowCount === 1
         );
       },
     },
 
     challenges: {
       async put(c) {
-        await query(sql.insertChallenge, [
+        await query(hot.insertChallenge, [
           c.appId,
           c.id,
           c.type,
@@ -326,7 +348,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       async remember(key, ttlMs) {
         requirePositiveInteger('replay.remember', 'ttlMs', ttlMs);
         const now = clock();
-        return (await query(sql.rememberReplay, [key, now + ttlMs, now, SWEEP_BATCH])).rowCount === 1;
+        return (await query(hot.rememberReplay, [key, now + ttlMs, now, SWEEP_BATCH])).rowCount === 1;
       },
     },
 
@@ -370,7 +392,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     audit: {
       async aggregate(r) {
-        await query(sql.aggregateAudit, [
+        await query(hot.aggregateAudit, [
           r.id,
           r.appId,
           r.at,
@@ -384,7 +406,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         ]);
       },
       async append(r) {
-        await query(sql.insertAudit, [
+        await query(hot.insertAudit, [
           r.id,
           r.appId,
           r.at,
@@ -448,20 +470,22 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         const now = clock();
         const windowStart = Math.floor(now / windowMs) * windowMs;
         const values = [key, windowMs, windowStart, windowStart + windowMs, now, SWEEP_BATCH];
-        const row = (await query<{ count: BigintColumn }>(sql.hitRateLimit, values)).rows[0];
+        const row = (await query<{ count: BigintColumn }>(hot.hitRateLimit, values)).rows[0];
         if (!row) throw new Error('rate limit upsert returned no row');
         return num(row.count);
       },
       async peek(key, windowMs) {
         requirePositiveInteger('rateLimits.peek', 'windowMs', windowMs);
         const windowStart = Math.floor(clock() / windowMs) * windowMs;
-        const row = (await query<{ count: BigintColumn }>(sql.peekRateLimit, [key, windowMs, windowStart]))
+        const row = (await query<{ count: BigintColumn }>(hot.peekRateLimit, [key, windowMs, windowStart]))
           .rows[0];
         return row ? num(row.count) : 0;
       },
     },
 
     webhooks: createPostgresWebhookOutbox(schema, query, clock),
+
+    logins: createPostgresLoginStore(schema, query, named),
 
     async ping() {
       await query(sql.ping);

@@ -34,6 +34,17 @@ export function withShortLived(durable: Store, shortLived: ShortLivedStore): Sto
     challenges: shortLived.challenges,
     replay: shortLived.replay,
     rateLimits: shortLived.rateLimits,
+    // The challenge lives in the short-lived store and the login's writes in the durable one: no
+    // transaction spans both. So the consume (one GETDEL: of any number of logins naming one
+    // challenge exactly one gets it) comes first, as the claim, and the challenge is spent
+    // whatever follows, a lost compare-and-set included; the commit is then one transaction of
+    // the durable store (compare-and-set, session, audit record, webhook event) with no consume.
+    logins: {
+      claimConsumes: true,
+      claim: (appId, challengeId) => shortLived.challenges.consume(appId, challengeId),
+      async spend() {},
+      commit: (unit) => durable.logins.commit({ ...unit, challengeId: null }),
+    },
     async ping() {
       await Promise.all([durable.ping(), shortLived.ping()]);
     },

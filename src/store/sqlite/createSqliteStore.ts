@@ -9,6 +9,7 @@ import { createSqliteSessionStore } from './createSqliteSessionStore.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { AUDIT_SQL, SQL } from './sql.js';
 import { createSqliteWebhookOutbox } from './createSqliteWebhookOutbox.js';
+import { createSqliteLoginStore } from './createSqliteLoginStore.js';
 
 /**
  * How long an expired challenge or MYKEY session stays readable before a sweep may delete it, ms.
@@ -34,7 +35,10 @@ export interface SqliteStoreOptions {
    * only after that commit. Off, each write commits alone (the behaviour before issue 13).
    */
   groupCommit?: boolean;
-  /** Called after each commit of a group with the number of writes in it (tests, benchmarks). */
+  /**
+   * Called after each commit with the number of writes in it (tests, benchmarks): 1 for a write
+   * that ran alone in its turn, more for a group.
+   */
   onCommit?: (writes: number) => void;
 }
 
@@ -237,11 +241,15 @@ export function createSqliteStore({
     if (batch.length === 1 || !db.open) {
       // Alone, a write is its own transaction: no BEGIN/SAVEPOINT/COMMIT around one statement.
       for (const w of batch) {
+        let value: unknown;
         try {
-          w.resolve(w.work());
+          value = w.work();
         } catch (e) {
           w.reject(translate(e));
+          continue;
         }
+        onCommit?.(1);
+        w.resolve(value);
       }
       return;
     }
@@ -525,6 +533,8 @@ export function createSqliteStore({
     },
 
     webhooks: createSqliteWebhookOutbox(db, clock, run, write),
+
+    logins: createSqliteLoginStore(db, run, write),
 
     ping: () => run(() => void s.ping.get()),
 
