@@ -202,6 +202,8 @@ export interface ChallengeStore {
 export interface ReplayStore {
   /** Atomic add-if-absent with a lifetime: true when `key` was new, false when already present. */
   remember(key: string, ttlMs: number): Promise<boolean>;
+  /** True when `key` was remembered and its record has not expired (a read; adds nothing). */
+  has(key: string): Promise<boolean>;
 }
 
 export type MykeyStatus = 'pending' | 'verified' | 'failed';

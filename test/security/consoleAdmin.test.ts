@@ -199,3 +199,35 @@ describe('console: audit filters and cursors stay inside the filter and the app'
     );
   });
 });
+
+describe('console: sign-out ends the session on the server, not only in the browser', () => {
+  test('a copied session cookie stops working once its session signs out; other sessions stay open', async () => {
+    const open = async (): Promise<string> => {
+      const r = await fetch(`${url}/console/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: TOKEN }),
+      });
+      assert.equal(r.status, 204);
+      return r.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const stolen = await open();
+    const other = await open();
+    assert.notEqual(stolen, other, 'each sign-in opens its own session');
+    assert.equal((await call('GET', 'apps', { cookie: stolen })).status, 200);
+
+    // The operator signs out; an attacker kept a copy of the cookie.
+    const out = await call('DELETE', 'session', { cookie: stolen, 'sec-fetch-site': 'same-origin' });
+    assert.equal(out.status, 204);
+    const replayed = await call('GET', 'apps', { cookie: stolen });
+    assert.equal(replayed.status, 401, replayed.text);
+    assert.equal(replayed.json.error.code, 'unauthenticated');
+    assert.equal((await call('GET', 'session', { cookie: stolen })).status, 401);
+    assert.equal((await call('GET', 'apps', { cookie: other })).status, 200, 'another session is untouched');
+
+    // A cross-site page cannot sign the operator out.
+    const cross = await call('DELETE', 'session', { cookie: other, 'sec-fetch-site': 'cross-site' });
+    assert.equal(cross.status, 401);
+    assert.equal((await call('GET', 'apps', { cookie: other })).status, 200);
+  });
+});

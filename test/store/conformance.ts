@@ -605,6 +605,20 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.equal(await store.replay.remember(key, 1000), false, 'the new record has the new lifetime');
         }));
 
+      it('has reads without adding: false before remember, true while the record lives, false from its expiry', () =>
+        withStore(async (store, clock) => {
+          const key = uid('rp');
+          assert.equal(await store.replay.has(key), false);
+          assert.equal(await store.replay.has(key), false, 'has added nothing');
+          assert.equal(await store.replay.remember(key, 1000), true, 'so remember still sees the key as new');
+          assert.equal(await store.replay.has(key), true);
+          assert.equal(await store.replay.has(uid('rp')), false, 'keys are independent');
+          clock.advance(999);
+          assert.equal(await store.replay.has(key), true, 'alive 1 ms before expiry');
+          clock.advance(1);
+          assert.equal(await store.replay.has(key), false, 'expired at expiresAt');
+        }));
+
       it('50 concurrent remember of one key: exactly one true (also when replacing an expired record)', () =>
         withStore(async (store, clock) => {
           const key = uid('rp');

@@ -63,13 +63,22 @@ export function mountConsole(api: FastifyInstance, options: ConsoleOptions): voi
   async function requireAdmin(request: FastifyRequest): Promise<void> {
     const key = await checkNotLimited(request);
     const proof = auth.authenticate(request.headers);
+    if (proof !== null && proof.kind === 'cookie' && (await signedOut(proof.sessionId))) {
+      throw new SignetError('unauthenticated', 'This console session was signed out.');
+    }
     if (proof === null) {
       // A wrong bearer token is a guess; a missing or expired cookie is a visit.
       if (typeof request.headers.authorization === 'string') await countFailure(key);
       throw new SignetError('unauthenticated', 'The admin credential is missing or wrong.');
     }
-    if (proof === 'cookie') refuseCrossSite(request);
+    if (proof.kind === 'cookie') refuseCrossSite(request);
   }
+
+  // Sign-out ends the session on every node, not only in the browser that drops its cookie (a
+  // copied cookie would otherwise work until it expires): the session id is kept in the store's
+  // replay set until the cookie's own expiry.
+  const signedOutKey = (sessionId: string): string => `console-signout:${sessionId}`;
+  const signedOut = (sessionId: string): Promise<boolean> => deps().store.replay.has(signedOutKey(sessionId));
 
   void api.register(
     async (scope) => {
@@ -129,11 +138,23 @@ export function mountConsole(api: FastifyInstance, options: ConsoleOptions): voi
             response: { 204: { type: 'null' }, ...errorResponses },
           },
         },
-        async (request, reply) =>
-          reply
+        async (request, reply) => {
+          const session = auth.readSession(request.headers.cookie);
+          if (session !== null) {
+            // Only the console's own pages may end its session (a cross-site request carries no
+            // cookie under SameSite=Strict anyway).
+            refuseCrossSite(request);
+            await deps().store.replay.remember(
+              signedOutKey(session.sessionId),
+              Math.max(1, session.expiresAt - deps().clock()),
+            );
+            request.log.info({ ip: request.ip }, 'console: signed out');
+          }
+          return reply
             .header('set-cookie', auth.clearCookie(overHttps(request)))
             .status(204)
-            .send(),
+            .send();
+        },
       );
 
       await scope.register(async (admin) => {

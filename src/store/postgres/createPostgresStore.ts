@@ -350,6 +350,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         const now = clock();
         return (await query(hot.rememberReplay, [key, now + ttlMs, now, SWEEP_BATCH])).rowCount === 1;
       },
+      async has(key) {
+        return (await query(sql.hasReplay, [key, clock()])).rowCount === 1;
+      },
     },
 
     mykey: {

@@ -113,6 +113,9 @@ export function buildSql(schema: string) {
       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE cur.expires_at <= $3
       RETURNING 1 AS fresh`,
 
+    /** $1 key, $2 now. */
+    hasReplay: `SELECT 1 AS present FROM ${t.replay} WHERE key = $1 AND expires_at > $2`,
+
     /** $1 app, $2 uuid, ..., $9 createdAt, $10 sweep before, $11 sweep limit, $12 poll hash. */
     insertMykeySession: `WITH swept AS (
         DELETE FROM ${t.mykey} m USING (

@@ -220,6 +220,12 @@ export async function createRedisShortLived(options: RedisShortLivedOptions): Pr
           return added === 1;
         });
       },
+      has: (key) =>
+        run(async () => {
+          // The record holds its expiry (REMEMBER): a key past it counts as absent, as in SQL.
+          const stored = await client.get(`${prefix}rp:${key}`);
+          return stored !== null && Number(stored) > clock();
+        }),
     },
 
     rateLimits: {

@@ -156,6 +156,7 @@ export function createSqliteStore({
     sweepChallenges: db.prepare<[Sweep]>(SQL.sweepChallenges),
     rememberReplay: db.prepare<[{ key: string; expiresAt: number; now: number }]>(SQL.rememberReplay),
     sweepReplay: db.prepare<[Sweep]>(SQL.sweepReplay),
+    hasReplay: db.prepare<[string, number], { present: number }>(SQL.hasReplay),
     insertMykeySession: db.prepare<[Record<string, unknown>]>(SQL.insertMykeySession),
     getMykeySession: db.prepare<[string, string], MykeyRow>(SQL.getMykeySession),
     completeMykeySession: db.prepare<[Record<string, unknown>]>(SQL.completeMykeySession),
@@ -423,6 +424,7 @@ export function createSqliteStore({
         const now = clock();
         return write(() => rememberKey.immediate(key, ttlMs, now));
       },
+      has: (key) => run(() => s.hasReplay.get(key, clock()) !== undefined),
     },
 
     mykey: {

@@ -51,6 +51,7 @@ export const SQL = {
   /** Inserts, or takes over a row that has expired; `changes` is 1 exactly when the key counts as new. */
   rememberReplay: `INSERT INTO replay_records (key, expires_at) VALUES (@key, @expiresAt)
     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_records.expires_at <= @now`,
+  hasReplay: 'SELECT 1 AS present FROM replay_records WHERE key = ? AND expires_at > ?',
   sweepReplay: `DELETE FROM replay_records WHERE rowid IN
     (SELECT rowid FROM replay_records WHERE expires_at <= @before LIMIT @limit)`,
 
