@@ -20,6 +20,7 @@ import { runCli } from '../../src/cli/runCli.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createSignetBrowserClient } from '../../src/browser/index.js';
 import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { listenOnLoopback } from '../support/liveServer.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -420,9 +421,7 @@ describe('console API: a user sessions and "sign out everywhere"', () => {
   test('GET lists the active sessions (no token material); DELETE revokes them all', async () => {
     const adminToken = randomBytes(32).toString('base64url');
     const consoleServer = await buildServer({ deps: h.deps, adminToken });
-    await consoleServer.listen({ port: 0, host: '127.0.0.1' });
-    const address = consoleServer.server.address();
-    const consoleUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const consoleUrl = await listenOnLoopback(consoleServer);
     const admin = (method: string, path: string, token = adminToken) =>
       fetch(consoleUrl + path, { method, headers: { authorization: `Bearer ${token}` } });
     try {
