@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { captureIo, tempDir } from '../support/harness.js';
 import { runCli } from '../../src/cli/runCli.js';
-import { freePort } from '../cluster/nodes.js';
+import { findFreePort } from '../support/network.js';
 import {
   addAuthenticator,
   clickAndSettle,
@@ -60,8 +60,8 @@ function start(
 before(async () => {
   browser = await launchBrowser();
   dir = tempDir();
-  signetPort = await freePort();
-  const demoPort = await freePort();
+  signetPort = await findFreePort();
+  const demoPort = await findFreePort();
   // The README's environment: no SIGNET_* variables at all.
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
