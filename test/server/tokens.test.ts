@@ -3,7 +3,7 @@
 // signing-key revocation, and discovery. Logins are real device-key signatures (node:crypto).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   createLocalJWKSet,
@@ -20,6 +20,8 @@ import { runCli } from '../../src/cli/runCli.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createSignetBrowserClient } from '../../src/browser/index.js';
 import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { enrolDeviceKey, logInWithDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { fetchJson } from '../support/http.js';
 import { listenOnLoopback } from '../support/liveServer.js';
 
 let h: Harness;
@@ -30,49 +32,11 @@ let dbPath: string;
 /** The master key the server and the CLI share (the CLI seals the successor of a revoked key). */
 const MASTER_KEY = randomBytes(32).toString('hex');
 
-async function call(path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(baseUrl + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const call = (path: string, body?: unknown) => fetchJson(baseUrl + path, { body });
 
-interface Device {
-  userId: string;
-  credentialId: string;
-  privateKey: KeyObject;
-}
+const enrol = (userId: string): Promise<DeviceKey> => enrolDeviceKey(client, userId);
 
-async function enrol(userId: string, c: SignetClient = client): Promise<Device> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const reg = await c.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(reg.status, 201, JSON.stringify(reg.body));
-  return { userId, credentialId: (reg.body as { id: string }).id, privateKey };
-}
-
-async function login(d: Device, appId = h.app.id): Promise<any> {
-  const ch = await call('/v1/challenges', { appId, type: 'device', userId: d.userId });
-  assert.equal(ch.status, 200);
-  const signature = nodeSign('sha256', Buffer.from(ch.body.challenge, 'utf8'), d.privateKey).toString(
-    'base64',
-  );
-  const ok = await call('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: ch.body.challengeId,
-    userId: d.userId,
-    signature,
-  });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  return ok.body;
-}
+const login = (d: DeviceKey): Promise<any> => logInWithDeviceKey(baseUrl, h.app.id, d);
 
 const refresh = (refreshToken: string, appId = h.app.id) =>
   call('/v1/tokens/refresh', { appId, refreshToken });

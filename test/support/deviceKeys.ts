@@ -14,16 +14,21 @@ export interface DeviceKey {
 
 /**
  * Generates a P-256 key and registers it (SPKI DER, base64) for `userId` through the app's server
- * API; asserts the 201.
+ * API, with an optional label or device id; asserts the 201.
  *
  * @example
- * const device = await enrolDeviceKey(client, 'alice');
+ * const device = await enrolDeviceKey(client, 'alice', { label: 'Laptop' });
  */
-export async function enrolDeviceKey(client: SignetClient, userId: string): Promise<DeviceKey> {
+export async function enrolDeviceKey(
+  client: SignetClient,
+  userId: string,
+  extra: { label?: string; deviceId?: string } = {},
+): Promise<DeviceKey> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const registered = await client.registerCredential(userId, {
     type: 'device',
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    ...extra,
   });
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
   return { userId, credentialId: (registered.body as { id: string }).id, privateKey };

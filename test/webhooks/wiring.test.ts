@@ -5,7 +5,7 @@
 // one with the `standardwebhooks` library; then rotation, dead letters and "redeliver" through the
 // console API, and webhooks turned off.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +23,8 @@ import {
   tempDir,
   type Harness,
 } from '../support/harness.js';
+import { attemptDeviceLogin, enrolDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { fetchJson } from '../support/http.js';
 import { eventually } from '../cluster/services.js';
 import { startReceiver, type ReceivedEvent, type Receiver } from './receiver.js';
 import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
@@ -48,24 +50,10 @@ async function cli(args: string[]) {
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-async function publicCall(path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(baseUrl + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const publicCall = (path: string, body: unknown) => fetchJson(baseUrl + path, { body });
 
-async function admin(method: string, path: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${baseUrl}/console/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (method: string, path: string) =>
+  fetchJson(`${baseUrl}/console/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 
 /** Waits for the next event of `type` after `seen` events of that type, and returns it. */
 async function nextEvent(type: string, seen: number): Promise<ReceivedEvent> {
@@ -81,28 +69,11 @@ function assertSigned(event: ReceivedEvent, secret = webhookSecret): void {
   assert.deepEqual(Object.keys(event.body).sort(), ['data', 'timestamp', 'type']);
 }
 
-async function enrol(userId: string): Promise<{ privateKey: KeyObject; credentialId: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const r = await client.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return { privateKey, credentialId: (r.body as { id: string }).id };
-}
+const enrol = (userId: string): Promise<DeviceKey> => enrolDeviceKey(client, userId);
 
-async function login(userId: string, privateKey: KeyObject) {
-  const ch = await publicCall('/v1/challenges', { appId, type: 'device', userId });
-  assert.equal(ch.status, 200);
-  const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64');
-  return publicCall('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: ch.body.challengeId,
-    userId,
-    signature,
-  });
-}
+/** A device login's `/v1/verify` answer, whatever it is. */
+const login = (userId: string, privateKey: KeyObject) =>
+  attemptDeviceLogin(baseUrl, appId, { userId, privateKey });
 
 function outboxRows(): number {
   const db = new Database(dbPath, { readonly: true });
@@ -195,7 +166,7 @@ describe('signet app set --webhook-url', () => {
 });
 
 describe('events over HTTP, verified with standardwebhooks', () => {
-  let alice: { privateKey: KeyObject; credentialId: string };
+  let alice: DeviceKey;
 
   test('credential.created on registration', async () => {
     const seen = receiver.ofType('credential.created').length;
