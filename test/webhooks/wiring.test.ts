@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { Bytes, PrivateKey } from '@wharfkit/antelope';
+import { PrivateKey } from '@wharfkit/antelope';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { startWebhookDelivery } from '../../src/cli/webhookDelivery.js';
@@ -24,6 +24,7 @@ import {
   type Harness,
 } from '../support/harness.js';
 import { attemptDeviceLogin, enrolDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { registerEosKey, signEosText } from '../support/eosKeys.js';
 import { fetchJson } from '../support/http.js';
 import { eventually } from '../cluster/services.js';
 import { startReceiver, type ReceivedEvent, type Receiver } from './receiver.js';
@@ -320,16 +321,7 @@ describe('events over HTTP, verified with standardwebhooks', () => {
 
   test('MYKEY: login.succeeded (scheme mykey) on a signed callback', async () => {
     const key = PrivateKey.generate('K1');
-    const proofCh = await publicCall('/v1/challenges', { appId, type: 'eos', userId: 'mia' });
-    const reg = await client.registerCredential('mia', {
-      type: 'eos',
-      account: 'miaaccount11',
-      publicKey: key.toPublic().toString(),
-      proof: {
-        challengeId: proofCh.body.challengeId,
-        signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
-      },
-    });
+    const reg = await registerEosKey(client, baseUrl, appId, { userId: 'mia', account: 'miaaccount11', key });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const seen = receiver.ofType('login.succeeded').length;
     const session = await publicCall('/v1/mykey/sessions', { appId });
@@ -345,7 +337,7 @@ describe('events over HTTP, verified with standardwebhooks', () => {
       timestamp,
       account: 'miaaccount11',
       chain: 'EOS',
-      sign: key.signMessage(Bytes.from(timestamp + 'miaaccount11' + uuID + 'mykey', 'utf8')).toString(),
+      sign: signEosText(key, timestamp + 'miaaccount11' + uuID + 'mykey'),
     });
     assert.deepEqual(callback.body, { code: 0, message: 'success' });
     const e = await nextEvent('login.succeeded', seen);
