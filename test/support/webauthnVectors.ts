@@ -62,6 +62,20 @@ export function findW3cExample(hkdfInfo: string, ceremony: W3cExample['ceremony'
   return found;
 }
 
+/** A PublicKeyCredential's JSON around a `response`, for the credential id (hex). */
+export interface W3cCredentialJson {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  clientExtensionResults: Record<string, never>;
+  response: Record<string, unknown>;
+}
+
+function credentialJson(idHex: string, response: Record<string, unknown>): W3cCredentialJson {
+  const id = hexToBase64url(idHex);
+  return { id, rawId: id, type: 'public-key', clientExtensionResults: {}, response };
+}
+
 /**
  * The registration response JSON of a registration example, as `navigator.credentials.create()`
  * serialises it; `attestationObject` (hex) replaces the example's, e.g. a tampered one.
@@ -72,23 +86,29 @@ export function findW3cExample(hkdfInfo: string, ceremony: W3cExample['ceremony'
 export function w3cRegistrationJson(
   e: W3cExample,
   options: { attestationObject?: string; transports?: string[] } = {},
-): {
-  id: string;
-  rawId: string;
-  type: 'public-key';
-  clientExtensionResults: {};
-  response: Record<string, unknown>;
-} {
-  const id = hexToBase64url(e.credential_id!);
-  return {
-    id,
-    rawId: id,
-    type: 'public-key',
-    clientExtensionResults: {},
-    response: {
-      clientDataJSON: hexToBase64url(e.clientDataJSON),
-      attestationObject: hexToBase64url(options.attestationObject ?? e.attestationObject!),
-      ...(options.transports ? { transports: options.transports } : {}),
-    },
-  };
+): W3cCredentialJson {
+  return credentialJson(e.credential_id!, {
+    clientDataJSON: hexToBase64url(e.clientDataJSON),
+    attestationObject: hexToBase64url(options.attestationObject ?? e.attestationObject!),
+    ...(options.transports ? { transports: options.transports } : {}),
+  });
+}
+
+/**
+ * The authentication response JSON of an authentication example, as `navigator.credentials.get()`
+ * serialises it; `cdj`, `ad` and `sig` (base64url) replace its clientDataJSON, authenticatorData
+ * and signature, e.g. with a flipped byte.
+ *
+ * @example
+ * const parsed = parseAuthenticationResponse(w3cAuthenticationJson(findW3cExample('none.ES256', 'authentication')));
+ */
+export function w3cAuthenticationJson(
+  e: W3cExample,
+  over: { cdj?: string; ad?: string; sig?: string } = {},
+): W3cCredentialJson {
+  return credentialJson(e.derived.credentialId!, {
+    clientDataJSON: over.cdj ?? hexToBase64url(e.clientDataJSON),
+    authenticatorData: over.ad ?? hexToBase64url(e.authenticatorData!),
+    signature: over.sig ?? hexToBase64url(e.signature!),
+  });
 }

@@ -122,68 +122,62 @@ test('attestation: a tampered statement signature, an untrusted root and an expi
 
 test('COSE keys: curve mismatch, short points, unknown algorithms and RSA under 2048 bits are refused', () => {
   const x = new Uint8Array(32).fill(1);
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+  const n = new Uint8Array(Buffer.from(small.n!, 'base64url'));
+  const e = new Uint8Array(Buffer.from(small.e!, 'base64url'));
+  // EC2 keys are kty 1 = 2, alg 3, crv -1, x -2, y -3; RSA keys kty 1 = 3, alg 3, n -1, e -2.
+  const refused: Array<[string, [number, number | Uint8Array][]]> = [
+    [
+      'P-256 alg on curve 2 (P-384)',
+      [
         [1, 2],
         [3, -7],
         [-1, 2],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'a 31-byte x',
+      [
         [1, 2],
         [3, -7],
         [-1, 1],
         [-2, x.subarray(1)],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'an unknown algorithm',
+      [
         [1, 2],
         [3, -999],
         [-1, 1],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'a point not on the curve',
+      [
         [1, 2],
         [3, -7],
         [-1, 1],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  ); // not on the curve
-  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
-  const n = new Uint8Array(Buffer.from(small.n!, 'base64url'));
-  const e = new Uint8Array(Buffer.from(small.e!, 'base64url'));
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'RSA with 1024 bits',
+      [
         [1, 3],
         [3, -257],
         [-1, n],
         [-2, e],
-      ]),
-    ).ok,
-    false,
-  );
+      ],
+    ],
+  ];
+  for (const [what, entries] of refused) assert.equal(parseCoseKey(encodeCoseKey(entries)).ok, false, what);
 });
 
 test('options builders give the JSON the browser expects', () => {
