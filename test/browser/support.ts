@@ -1,5 +1,6 @@
 // Shared set-up of the browser suite: a real Signet on a socket, the demo app, headless Debian
 // Chromium through playwright-core, and the CDP WebAuthn virtual authenticator.
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -168,6 +169,19 @@ export async function clickAndSettle(page: Page, id: string): Promise<{ state: s
     );
   });
   return { state: (await status.getAttribute('data-state')) ?? '', text: (await status.textContent()) ?? '' };
+}
+
+/**
+ * {@link clickAndSettle} for a step that must succeed: asserts the status settled `ok` (its text as
+ * the message) and returns the status text.
+ *
+ * @example
+ * await clickAndExpectOk(page, 'passkey-register');
+ */
+export async function clickAndExpectOk(page: Page, id: string): Promise<string> {
+  const settled = await clickAndSettle(page, id);
+  assert.equal(settled.state, 'ok', settled.text);
+  return settled.text;
 }
 
 /** Opens the demo page and waits until its script is wired. */
