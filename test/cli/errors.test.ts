@@ -5,15 +5,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/runCli.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { runCliCaptured } from '../support/cli.js';
+import { tempDir } from '../support/harness.js';
 import { findFreePort } from '../support/network.js';
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const io = captureIo(env);
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[], env: Record<string, string | undefined> = {}) => runCliCaptured(args, env);
 
 /** Parses stdout as the one JSON error object and returns its code. */
 function jsonError(stdout: string): { code: string; message: string } {

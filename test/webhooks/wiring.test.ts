@@ -12,18 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { PrivateKey } from '@wharfkit/antelope';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
-import { runCli } from '../../src/cli/runCli.js';
 import { startWebhookDelivery } from '../../src/cli/webhookDelivery.js';
 import { deriveMasterKey, generateMasterKey } from '../../src/core/sealer.js';
-import {
-  captureIo,
-  createTestClock,
-  listen,
-  startHarness,
-  tempDir,
-  type Harness,
-} from '../support/harness.js';
+import { createTestClock, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 import { attemptDeviceLogin, enrolDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { runCliCaptured } from '../support/cli.js';
 import { registerEosKey, signEosText } from '../support/eosKeys.js';
 import { fetchJson } from '../support/http.js';
 import { eventually } from '../cluster/services.js';
@@ -45,11 +38,7 @@ let webhookSecret: string;
 let stopDelivery: () => Promise<void>;
 const clock = createTestClock();
 
-async function cli(args: string[]) {
-  const io = captureIo(env);
-  const code = await runCli([...args, '--db', `sqlite:${dbPath}`], io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[]) => runCliCaptured([...args, '--db', `sqlite:${dbPath}`], env);
 
 const publicCall = (path: string, body: unknown) => fetchJson(baseUrl + path, { body });
 
