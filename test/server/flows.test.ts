@@ -11,12 +11,12 @@ import { PrivateKey } from '@wharfkit/antelope';
 import { Wallet } from 'ethers';
 import { updateApp } from '../../src/core/apps.js';
 import { createTokenService } from '../../src/core/tokens.js';
-import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import type { SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { fetchChainJson } from '../../src/cli/chainFetch.js';
 import { formatSiweMessage } from '../../src/schemes/eth/index.js';
 import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
-import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { captureIo, listenWithClient, startHarness, tempDir, type Harness } from '../support/harness.js';
 import { registerEosKey, signEosText } from '../support/eosKeys.js';
 import { fetchJson } from '../support/http.js';
 
@@ -77,8 +77,7 @@ before(async () => {
     chainFetch: fetchChainJson,
     server: { metricsToken: METRICS_TOKEN },
   });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
+  ({ baseUrl, client } = await listenWithClient(h));
 });
 
 after(async () => {

@@ -19,7 +19,7 @@ import { createSignetClient, type SignetClient } from '../../src/client/createSi
 import { runCli } from '../../src/cli/runCli.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createSignetBrowserClient } from '../../src/browser/index.js';
-import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { captureIo, listenWithClient, startHarness, tempDir, type Harness } from '../support/harness.js';
 import { enrolDeviceKey, logInWithDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
 import { fetchJson } from '../support/http.js';
 import { listenOnLoopback } from '../support/liveServer.js';
@@ -56,8 +56,7 @@ before(async () => {
   dir = tempDir();
   dbPath = join(dir.dir, 'signet.db');
   h = await startHarness({ dbPath, masterKey: Buffer.from(MASTER_KEY, 'hex') });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
+  ({ baseUrl, client } = await listenWithClient(h));
 });
 
 after(async () => {

@@ -9,6 +9,7 @@ import { signTiniappRequest } from '../../src/schemes/tiniapp/index.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
 import type { App, Store } from '../../src/store/types.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { createTestDeps, listenOnLoopback } from './liveServer.js';
 
 /** A movable clock for tests. */
@@ -155,6 +156,22 @@ export function errorCode(response: LightMyRequestResponse): string | undefined 
 /** Makes the harness's server listen on a real socket (127.0.0.1, a free port); returns its URL. */
 export async function listen(h: Harness): Promise<string> {
   return listenOnLoopback(h.server);
+}
+
+/**
+ * Makes the harness's server listen (as {@link listen}) and builds the server-API client of its app,
+ * signing on the harness clock.
+ *
+ * @example
+ * const { baseUrl, client } = await listenWithClient(h);
+ * assert.equal((await client.listCredentials('alice')).status, 200);
+ */
+export async function listenWithClient(h: Harness): Promise<{ baseUrl: string; client: SignetClient }> {
+  const baseUrl = await listen(h);
+  return {
+    baseUrl,
+    client: createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock }),
+  };
 }
 
 /** A CliIo that records what a verb prints. */

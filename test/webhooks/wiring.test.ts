@@ -11,10 +11,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { PrivateKey } from '@wharfkit/antelope';
-import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import type { SignetClient } from '../../src/client/createSignetClient.js';
 import { startWebhookDelivery } from '../../src/cli/webhookDelivery.js';
 import { deriveMasterKey, generateMasterKey } from '../../src/core/sealer.js';
-import { createTestClock, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import {
+  createTestClock,
+  listenWithClient,
+  startHarness,
+  tempDir,
+  type Harness,
+} from '../support/harness.js';
 import { attemptDeviceLogin, enrolDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
 import { runCliCaptured } from '../support/cli.js';
 import { registerEosKey, signEosText } from '../support/eosKeys.js';
@@ -103,8 +109,7 @@ before(async () => {
     existingApp: { id: appId, secret: appSecret },
     server: { adminToken: ADMIN_TOKEN },
   });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId, secret: appSecret, now: clock });
+  ({ baseUrl, client } = await listenWithClient(h));
   // The delivery worker as `signet serve` starts it, polling fast for the test.
   stopDelivery = startWebhookDelivery(
     h.deps,
