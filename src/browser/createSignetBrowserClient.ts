@@ -14,11 +14,8 @@ export interface IssuedChallenge {
   options?: RequestOptionsJSON;
 }
 
-/** `POST /v1/verify` 200: the login token for the app backend to check (JWKS) and trust. */
-export interface LoginResult {
-  verified: true;
-  userId: string;
-  credentialId: string;
+/** `POST /v1/tokens/refresh` 200: new tokens in the same session. */
+export interface RefreshResult {
   token: string;
   expiresAt: number;
   /** Single use: `refresh()` trades it for new tokens (docs/tokens.md). */
@@ -27,12 +24,11 @@ export interface LoginResult {
   refreshExpiresAt: number;
 }
 
-/** `POST /v1/tokens/refresh` 200: new tokens in the same session. */
-export interface RefreshResult {
-  token: string;
-  expiresAt: number;
-  refreshToken: string;
-  refreshExpiresAt: number;
+/** `POST /v1/verify` 200: the login token for the app backend to check (JWKS) and trust. */
+export interface LoginResult extends RefreshResult {
+  verified: true;
+  userId: string;
+  credentialId: string;
 }
 
 /**

@@ -100,20 +100,19 @@ export async function isValidContractSignature(
 ): Promise<boolean> {
   if (isEip6492Signature(signature)) {
     const result = await ethCall(deps, rpc, { data: encodeUniversalValidation(address, hash, signature) });
-    if (result === null) return false;
-    const valid = readUniversalValidationAnswer(result);
-    if (valid === null) {
-      throw new SignetError('store_unavailable', "The app's Ethereum RPC answered badly: not 0x00/0x01.", {
-        reason: 'rpc_answer_invalid',
-      });
-    }
-    return valid;
+    return result !== null && requireVerdict(readUniversalValidationAnswer(result), 'not 0x00/0x01');
   }
   const result = await ethCall(deps, rpc, { to: address, data: encodeIsValidSignatureCall(hash, signature) });
-  if (result === null) return false;
-  const valid = readIsValidSignatureAnswer(result);
+  return result !== null && requireVerdict(readIsValidSignatureAnswer(result), 'not hex');
+}
+
+/**
+ * A contract's answer read as a verdict; one that reads as neither is the RPC's fault, not the
+ * signer's: `store_unavailable` (reason `rpc_answer_invalid`), never a quiet `false`.
+ */
+function requireVerdict(valid: boolean | null, expected: string): boolean {
   if (valid === null) {
-    throw new SignetError('store_unavailable', "The app's Ethereum RPC answered badly: not hex.", {
+    throw new SignetError('store_unavailable', `The app's Ethereum RPC answered badly: ${expected}.`, {
       reason: 'rpc_answer_invalid',
     });
   }

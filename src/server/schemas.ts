@@ -53,6 +53,18 @@ export const credentialView = {
   },
 } as const;
 
+/**
+ * The tokens a login and a refresh answer with (docs/tokens.md): the access token and its `exp`,
+ * the refresh token and its family's end (Unix seconds). Spread into a response's properties, in
+ * this order (the serializer writes the properties in schema order).
+ */
+export const sessionTokenFields = {
+  token: { type: 'string' },
+  expiresAt: { type: 'integer' },
+  refreshToken: { type: 'string' },
+  refreshExpiresAt: { type: 'integer' },
+} as const;
+
 /** WebAuthn AuthenticationResponseJSON / RegistrationResponseJSON: checked strictly by the scheme parser. */
 export const webauthnResponse = { type: 'object', maxProperties: 16, additionalProperties: true } as const;
 

@@ -9,8 +9,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import fc from 'fast-check';
 import { createApp } from '../../src/core/apps.js';
 import { registerCredential } from '../../src/core/credentials.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
+import type { Deps } from '../../src/core/deps.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createAdminAuth, readCookie } from '../../src/server/console/adminAuth.js';
 import {
@@ -25,6 +24,7 @@ import { UsageError } from '../../src/cli/io.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
 import type { App, AuditRecord, Store } from '../../src/store/types.js';
 import { createTestClock, errorCode, type TestClock } from '../support/harness.js';
+import { createTestDeps } from '../support/liveServer.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 
@@ -43,16 +43,8 @@ async function startConsole(
   options: { adminToken?: string | null; basePath?: string } = {},
 ): Promise<Console> {
   const clock = createTestClock();
-  const store = createSqliteStore({ path: ':memory:', clock });
-  const deps: Deps = {
-    store,
-    clock,
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
+  const deps = createTestDeps({ clock });
+  const { store } = deps;
   const { app } = await createApp(deps, { name: 'shop', origins: ['https://shop.example'] });
   const lines: string[] = [];
   const stream = new Writable({
@@ -542,15 +534,7 @@ describe('attempts bucketing', () => {
     const clock = createTestClock(1_000_000);
     const store = createSqliteStore({ path: ':memory:', clock });
     try {
-      const deps: Deps = {
-        store,
-        clock,
-        random: (n) => randomBytes(n),
-        sealer: createSealer(randomBytes(32)),
-        issuer: 'x',
-        log: silentLogger,
-        chainFetch: async () => null,
-      };
+      const deps = createTestDeps({ store, clock, issuer: 'x', chainFetch: async () => null });
       const { app } = await createApp(deps, { name: 'paging' });
       const records: AuditRecord[] = [];
       // 2600 records; 700 of them share one millisecond straddling the 1000-record page edge.

@@ -6,11 +6,13 @@
 // compares the audit log with exactly its seeded records.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { createSignetClient } from '../../src/client/createSignetClient.js';
 import { createApp, updateApp } from '../../src/core/apps.js';
 import { setAppWebhook } from '../../src/core/appWebhooks.js';
+import { enrolDeviceKey, logInWithDeviceKey } from '../support/deviceKeys.js';
+import { fetchJson } from '../support/http.js';
 import { launchBrowser, startStack, type Browser, type Stack } from './support.js';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -24,31 +26,11 @@ let webhookSecret: string;
 let device: KeyObject;
 const refreshTokens: string[] = [];
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(`${stack.signetUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-}
+const post = (path: string, body: unknown) => fetchJson(`${stack.signetUrl}${path}`, { body });
 
 /** A device-key login of bob over HTTP: the /v1/verify answer (token, refreshToken, ...). */
-async function login(): Promise<any> {
-  const ch = await post('/v1/challenges', { appId: stack.app.id, type: 'device', userId: 'bob' });
-  assert.equal(ch.status, 200);
-  const signature = createSign('sha256').update(ch.json.challenge).sign(device).toString('base64');
-  const ok = await post('/v1/verify', {
-    appId: stack.app.id,
-    type: 'device',
-    challengeId: ch.json.challengeId,
-    userId: 'bob',
-    signature,
-  });
-  assert.equal(ok.status, 200, JSON.stringify(ok.json));
-  return ok.json;
-}
+const login = (): Promise<any> =>
+  logInWithDeviceKey(stack.signetUrl, stack.app.id, { userId: 'bob', privateKey: device });
 
 const refresh = (refreshToken: string) => post('/v1/tokens/refresh', { appId: stack.app.id, refreshToken });
 
@@ -60,20 +42,13 @@ const sessionRows = (p: Page) =>
 before(async () => {
   browser = await launchBrowser();
   stack = await startStack({ adminToken: ADMIN_TOKEN });
-  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  device = pair.privateKey;
-  const reg = await stack.client.registerCredential('bob', {
-    type: 'device',
-    publicKey: pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-    label: 'Laptop',
-  });
-  assert.equal(reg.status, 201);
+  device = (await enrolDeviceKey(stack.client, 'bob', { label: 'Laptop' })).privateKey;
   // Two sessions; the second refreshed once (an audited `refresh`).
   refreshTokens.push((await login()).refreshToken);
   const second = await login();
   const rotated = await refresh(second.refreshToken);
   assert.equal(rotated.status, 200);
-  refreshTokens.push(rotated.json.refreshToken);
+  refreshTokens.push(rotated.body.refreshToken);
   // A refused server-API call (an audited `server_api` failure).
   const wrong = createSignetClient({ baseUrl: stack.signetUrl, appId: stack.app.id, secret: 'y'.repeat(64) });
   assert.equal((await wrong.audit({ limit: 1 })).status, 401);
@@ -153,7 +128,7 @@ describe("the console's parts of this round", () => {
     assert.equal((await sessionRows(page)).length, 2);
     const still = await refresh(refreshTokens[0]!);
     assert.equal(still.status, 200, 'the session still works');
-    refreshTokens[0] = still.json.refreshToken;
+    refreshTokens[0] = still.body.refreshToken;
   });
 
   test('"Sign out everywhere", confirmed: the list empties and the refresh tokens stop working', async () => {
@@ -167,8 +142,8 @@ describe("the console's parts of this round", () => {
     assert.equal(await page.isVisible('#sign-out-everywhere'), false);
     for (const token of refreshTokens) {
       const r = await refresh(token);
-      assert.equal(r.status, 401, JSON.stringify(r.json));
-      assert.equal(r.json.error.code, 'verification_failed');
+      assert.equal(r.status, 401, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'verification_failed');
     }
     // The audit log says why (the public answer does not).
     const refused = (await stack.audit('bob')).filter(

@@ -6,6 +6,7 @@ import { getBytes, Wallet } from 'ethers';
 import type { Page } from 'playwright-core';
 import {
   addAuthenticator,
+  clickAndExpectOk,
   clickAndSettle,
   launchBrowser,
   openDemo,
@@ -74,16 +75,14 @@ describe('the demo page', () => {
       const userId = `device-${alg.toLowerCase()}`;
       await setUser(page, userId);
       await page.selectOption('#device-alg', alg);
-      const created = await clickAndSettle(page, 'device-create');
-      assert.equal(created.state, 'ok', created.text);
+      await clickAndExpectOk(page, 'device-create');
       const { body } = await stack.client.listCredentials(userId);
       const [credential] = (body as { credentials: Array<{ id: string; type: string; deviceId: string }> })
         .credentials;
       assert.equal(credential?.type, 'device');
       assert.equal(credential?.deviceId, 'demo-browser');
 
-      const login = await clickAndSettle(page, 'device-login');
-      assert.equal(login.state, 'ok', login.text);
+      await clickAndExpectOk(page, 'device-login');
       const claims = await shownClaims(page);
       assert.equal(claims['sub'], JSON.stringify(userId));
       assert.equal(claims['amr'], '["device"]');
@@ -97,25 +96,19 @@ describe('the demo page', () => {
   test('a new device key for the same device replaces the old one', async () => {
     await setUser(page, 'device-ecdsa');
     await page.selectOption('#device-alg', 'RSA');
-    assert.equal((await clickAndSettle(page, 'device-create')).state, 'ok');
+    await clickAndExpectOk(page, 'device-create');
     const { body } = await stack.client.listCredentials('device-ecdsa');
     assert.equal((body as { credentials: unknown[] }).credentials.length, 1);
-    assert.equal((await clickAndSettle(page, 'device-login')).state, 'ok');
+    await clickAndExpectOk(page, 'device-login');
   });
 
   test('wallet login: Sign-In with Ethereum through the injected EIP-1193 provider', async () => {
     await setUser(page, 'walt');
-    const linked = await clickAndSettle(page, 'wallet-link');
-    assert.equal(linked.state, 'ok', linked.text);
-    assert.match(
-      linked.text,
-      new RegExp(wallet.address),
-      'the page checksums the lowercase address (EIP-55)',
-    );
+    const linked = await clickAndExpectOk(page, 'wallet-link');
+    assert.match(linked, new RegExp(wallet.address), 'the page checksums the lowercase address (EIP-55)');
 
     await setUser(page, '');
-    const login = await clickAndSettle(page, 'wallet-login');
-    assert.equal(login.state, 'ok', login.text);
+    await clickAndExpectOk(page, 'wallet-login');
     assert.deepEqual(walletCalls.slice(-3), ['eth_requestAccounts', 'eth_chainId', 'personal_sign']);
     const claims = await shownClaims(page);
     assert.equal(claims['sub'], '"walt"');
@@ -149,9 +142,9 @@ describe('the demo page', () => {
     await page.fill('#user-id', 'alice');
     await page.fill('#user-name', 'Alice Nguyen');
     await page.selectOption('#device-alg', 'ECDSA');
-    assert.equal((await clickAndSettle(page, 'device-create')).state, 'ok');
-    assert.equal((await clickAndSettle(page, 'passkey-register')).state, 'ok');
-    assert.equal((await clickAndSettle(page, 'passkey-login')).state, 'ok');
+    await clickAndExpectOk(page, 'device-create');
+    await clickAndExpectOk(page, 'passkey-register');
+    await clickAndExpectOk(page, 'passkey-login');
     const claims = await shownClaims(page);
     assert.equal(claims['sub'], '"alice"');
   });

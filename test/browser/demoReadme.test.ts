@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { captureIo, tempDir } from '../support/harness.js';
 import { runCli } from '../../src/cli/runCli.js';
-import { freePort } from '../cluster/nodes.js';
+import { findFreePort } from '../support/network.js';
 import {
   addAuthenticator,
-  clickAndSettle,
+  clickAndExpectOk,
   launchBrowser,
   openDemo,
   setUser,
@@ -60,8 +60,8 @@ function start(
 before(async () => {
   browser = await launchBrowser();
   dir = tempDir();
-  signetPort = await freePort();
-  const demoPort = await freePort();
+  signetPort = await findFreePort();
+  const demoPort = await findFreePort();
   // The README's environment: no SIGNET_* variables at all.
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
@@ -140,10 +140,8 @@ describe('the demo app as its README runs it', () => {
     const cdp = await webauthnSession(browser.context, page);
     await addAuthenticator(cdp);
     await setUser(page, 'alice');
-    const registered = await clickAndSettle(page, 'passkey-register');
-    assert.equal(registered.state, 'ok', registered.text);
-    const login = await clickAndSettle(page, 'passkey-login');
-    assert.equal(login.state, 'ok', login.text);
+    await clickAndExpectOk(page, 'passkey-register');
+    await clickAndExpectOk(page, 'passkey-login');
     const claims = await shownClaims(page);
     assert.equal(claims['iss'], JSON.stringify(issuer));
     assert.equal(claims['sub'], JSON.stringify('alice'));
@@ -152,9 +150,8 @@ describe('the demo app as its README runs it', () => {
 
   test('device key: create, then sign in', async () => {
     await setUser(page, 'bob');
-    assert.equal((await clickAndSettle(page, 'device-create')).state, 'ok');
-    const login = await clickAndSettle(page, 'device-login');
-    assert.equal(login.state, 'ok', login.text);
+    await clickAndExpectOk(page, 'device-create');
+    await clickAndExpectOk(page, 'device-login');
     assert.equal((await shownClaims(page))['sub'], JSON.stringify('bob'));
   });
 });

@@ -6,6 +6,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { startDemoApp, type DemoApp } from '../../examples/demo-app/createDemoApp.js';
 import {
   addAuthenticator,
+  clickAndExpectOk,
   clickAndSettle,
   launchBrowser,
   openDemo,
@@ -60,13 +61,11 @@ after(async () => {
 describe('passkeys in Chromium', () => {
   test('register, then log in with and without a userId; the backend checks the token against the JWKS', async () => {
     await setUser(page, 'alice');
-    const reg = await clickAndSettle(page, 'passkey-register');
-    assert.equal(reg.state, 'ok', reg.text);
+    await clickAndExpectOk(page, 'passkey-register');
     const [passkey] = await passkeys('alice');
     assert.ok(passkey);
 
-    const withUser = await clickAndSettle(page, 'passkey-login');
-    assert.equal(withUser.state, 'ok', withUser.text);
+    await clickAndExpectOk(page, 'passkey-login');
     let claims = await shownClaims(page);
     assert.equal(claims['sub'], '"alice"');
     assert.equal(claims['aud'], JSON.stringify(stack.app.id));
@@ -74,8 +73,7 @@ describe('passkeys in Chromium', () => {
     assert.equal(claims['cid'], JSON.stringify(passkey.id));
 
     await setUser(page, '');
-    const usernameless = await clickAndSettle(page, 'passkey-login-any');
-    assert.equal(usernameless.state, 'ok', usernameless.text);
+    await clickAndExpectOk(page, 'passkey-login-any');
     assert.equal(await page.inputValue('#user-id'), 'alice');
     claims = await shownClaims(page);
     assert.equal(claims['sub'], '"alice"');
@@ -93,15 +91,15 @@ describe('passkeys in Chromium', () => {
 
   test('a second passkey on another authenticator; both sign in', async () => {
     await setUser(page, 'bob');
-    assert.equal((await clickAndSettle(page, 'passkey-register')).state, 'ok');
+    await clickAndExpectOk(page, 'passkey-register');
     const first = await swapAuthenticator();
-    assert.equal((await clickAndSettle(page, 'passkey-register')).state, 'ok');
+    await clickAndExpectOk(page, 'passkey-register');
     const both = await passkeys('bob');
     assert.equal(both.length, 2);
 
     // The new authenticator signs in (no userId: its discoverable credential names bob).
     await setUser(page, '');
-    assert.equal((await clickAndSettle(page, 'passkey-login-any')).state, 'ok');
+    await clickAndExpectOk(page, 'passkey-login-any');
     const second = (await shownClaims(page))['cid'];
 
     // Back to the first authenticator (its credentials carried over): it signs in too, by userId.
@@ -115,7 +113,7 @@ describe('passkeys in Chromium', () => {
       }
     }
     await setUser(page, 'bob');
-    assert.equal((await clickAndSettle(page, 'passkey-login')).state, 'ok');
+    await clickAndExpectOk(page, 'passkey-login');
     const firstCid = (await shownClaims(page))['cid'];
     assert.notEqual(firstCid, second);
     assert.deepEqual(new Set([firstCid, second]), new Set(both.map((c) => JSON.stringify(c.id))));
@@ -141,24 +139,22 @@ describe('passkeys in Chromium', () => {
       });
       try {
         await setUser(page, userId);
-        const reg = await clickAndSettle(page, 'passkey-register');
-        assert.equal(reg.state, 'ok', reg.text);
+        await clickAndExpectOk(page, 'passkey-register');
       } finally {
         await page.unroute('**/api/passkeys/options');
       }
       const [passkey] = await passkeys(userId);
       assert.equal(passkey?.publicKey.alg, alg);
-      const login = await clickAndSettle(page, 'passkey-login');
-      assert.equal(login.state, 'ok', login.text);
+      await clickAndExpectOk(page, 'passkey-login');
       assert.equal((await shownClaims(page))['cid'], JSON.stringify(passkey!.id));
     });
   }
 
   test('a cloned authenticator whose counter went back is refused: counter_regression in the audit', async () => {
     await setUser(page, 'carol');
-    assert.equal((await clickAndSettle(page, 'passkey-register')).state, 'ok');
-    assert.equal((await clickAndSettle(page, 'passkey-login')).state, 'ok');
-    assert.equal((await clickAndSettle(page, 'passkey-login')).state, 'ok');
+    await clickAndExpectOk(page, 'passkey-register');
+    await clickAndExpectOk(page, 'passkey-login');
+    await clickAndExpectOk(page, 'passkey-login');
     const [stored] = await passkeys('carol');
     assert.ok(stored && stored.counter > 0, 'the virtual authenticator counts signatures');
 
@@ -229,7 +225,7 @@ describe('passkeys in Chromium', () => {
       // Erin's passkey, registered on the real page, copied to the foreign page's authenticator
       // (a phishing page under the same rpId, its assertion relayed by the attacker).
       await setUser(page, 'erin');
-      assert.equal((await clickAndSettle(page, 'passkey-register')).state, 'ok');
+      await clickAndExpectOk(page, 'passkey-register');
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator });
       const erin = credentials.find((c) => c.userHandle === Buffer.from('erin').toString('base64'));
       assert.ok(erin);
@@ -288,13 +284,10 @@ describe('passkeys in Chromium', () => {
       const oldCdp = await webauthnSession(browser.context, old);
       await addAuthenticator(oldCdp);
       await setUser(old, 'dave');
-      const reg = await clickAndSettle(old, 'passkey-register');
-      assert.equal(reg.state, 'ok', reg.text);
-      const login = await clickAndSettle(old, 'passkey-login');
-      assert.equal(login.state, 'ok', login.text);
+      await clickAndExpectOk(old, 'passkey-register');
+      await clickAndExpectOk(old, 'passkey-login');
       await setUser(old, '');
-      const any = await clickAndSettle(old, 'passkey-login-any');
-      assert.equal(any.state, 'ok', any.text);
+      await clickAndExpectOk(old, 'passkey-login-any');
       assert.equal((await shownClaims(old))['sub'], '"dave"');
     } finally {
       await old.close();

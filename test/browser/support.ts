@@ -1,6 +1,6 @@
 // Shared set-up of the browser suite: a real Signet on a socket, the demo app, headless Debian
 // Chromium through playwright-core, and the CDP WebAuthn virtual authenticator.
-import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,13 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { createApp, updateApp } from '../../src/core/apps.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
-import { buildServer } from '../../src/server/buildServer.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
+import type { Deps } from '../../src/core/deps.js';
 import type { App, AuditRecord, Store } from '../../src/store/types.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { startDemoApp, type DemoApp } from '../../examples/demo-app/createDemoApp.js';
+import { createTestDeps, startLiveServer } from '../support/liveServer.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ISSUER = 'http://signet.test';
@@ -119,29 +117,18 @@ export interface Stack {
  * context over http), and the demo app in front of it.
  */
 export async function startStack(options: { adminToken?: string } = {}): Promise<Stack> {
-  const store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  const deps: Deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: ISSUER,
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
+  const deps = createTestDeps({ issuer: ISSUER });
+  const { store } = deps;
   const created = await createApp(deps, {
     name: 'Acme Notes',
     origins: ['http://localhost:1'],
     rpId: 'localhost',
   });
-  const signet = await buildServer({
+  const live = await startLiveServer({
     deps,
-    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    server: options.adminToken ? { adminToken: options.adminToken } : {},
   });
-  await signet.listen({ port: 0, host: '127.0.0.1' });
-  const address = signet.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('signet did not bind');
-  const signetUrl = `http://127.0.0.1:${address.port}`;
+  const signetUrl = live.url;
   const demo = await startDemoApp({
     signetUrl,
     appId: created.app.id,
@@ -151,7 +138,7 @@ export async function startStack(options: { adminToken?: string } = {}): Promise
   });
   const app = await updateApp(deps, created.app.id, { origins: [demo.url] });
   return {
-    signet,
+    signet: live.server,
     signetUrl,
     deps,
     store,
@@ -162,8 +149,7 @@ export async function startStack(options: { adminToken?: string } = {}): Promise
     audit: (userId) => store.audit.list(app.id, { limit: 100, ...(userId ? { userId } : {}) }),
     async close() {
       await demo.close();
-      await signet.close();
-      await store.close();
+      await live.close();
     },
   };
 }
@@ -183,6 +169,19 @@ export async function clickAndSettle(page: Page, id: string): Promise<{ state: s
     );
   });
   return { state: (await status.getAttribute('data-state')) ?? '', text: (await status.textContent()) ?? '' };
+}
+
+/**
+ * {@link clickAndSettle} for a step that must succeed: asserts the status settled `ok` (its text as
+ * the message) and returns the status text.
+ *
+ * @example
+ * await clickAndExpectOk(page, 'passkey-register');
+ */
+export async function clickAndExpectOk(page: Page, id: string): Promise<string> {
+  const settled = await clickAndSettle(page, id);
+  assert.equal(settled.state, 'ok', settled.text);
+  return settled.text;
 }
 
 /** Opens the demo page and waits until its script is wired. */

@@ -8,18 +8,14 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
 import { Wallet } from 'ethers';
-import { runCli } from '../../src/cli/runCli.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { runCliCaptured } from '../support/cli.js';
+import { tempDir } from '../support/harness.js';
 
 const seed = JSON.parse(readFileSync(new URL('../vectors/tiniapp/seed.json', import.meta.url), 'utf8'));
 const CLIENT = 'RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W';
 const SECRET = 'EhjGcsUUuRSJTHiYPbW5fxzyaKEx0JuAZIKRQ4HnIfNFidB2kMg6locQbTIEz3Vf';
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}, stdin = '') {
-  const io = captureIo(env, stdin);
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = runCliCaptured;
 
 describe('signet sign', () => {
   test('reproduces the seed vectors byte for byte (body and path)', async () => {

@@ -4,16 +4,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/runCli.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { runCliCaptured } from '../support/cli.js';
+import { tempDir } from '../support/harness.js';
+import { findFreePort } from '../support/network.js';
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const io = captureIo(env);
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[], env: Record<string, string | undefined> = {}) => runCliCaptured(args, env);
 
 /** Parses stdout as the one JSON error object and returns its code. */
 function jsonError(stdout: string): { code: string; message: string } {
@@ -25,16 +21,6 @@ function jsonError(stdout: string): { code: string; message: string } {
   assert.equal(typeof parsed.error.message, 'string');
   assert.ok(parsed.error.message.length > 0);
   return parsed.error;
-}
-
-/** A port on 127.0.0.1 where nothing listens (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(typeof address === 'object' && address !== null);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
 }
 
 const APP_ENV = { SIGNET_APP_ID: 'app_x', SIGNET_APP_SECRET: 'not-a-real-secret-0123456789' };
@@ -53,7 +39,7 @@ describe('signet --version', () => {
 
 describe('signet request mistakes', () => {
   test('a server that is not running: connection_failed, exit 1, no unexpected error', async () => {
-    const port = await closedPort();
+    const port = await findFreePort();
     const url = `http://127.0.0.1:${port}/v1/audit`;
     const human = await cli(['request', 'GET', url], APP_ENV);
     assert.equal(human.code, 1);
@@ -66,7 +52,7 @@ describe('signet request mistakes', () => {
   });
 
   test('an unknown method is a usage error before anything is sent', async () => {
-    const port = await closedPort();
+    const port = await findFreePort();
     const r = await cli(['request', 'FOO', `http://127.0.0.1:${port}/v1/audit`, '--json'], APP_ENV);
     assert.equal(r.code, 2);
     const error = jsonError(r.stdout);

@@ -7,15 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.js';
 import { ROOT, withBuiltDist } from '../support/build.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(typeof address === 'object' && address !== null);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
-}
+import { findFreePort } from '../support/network.js';
 
 /** Whether the port can be bound again (nobody holds it). */
 function portIsFree(port: number): Promise<boolean> {
@@ -30,7 +22,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   describe(`npm start, then ${signal} to npm`, () => {
     test('the server stops and the port is released', { timeout: 120_000 }, async () => {
       const dir = tempDir();
-      const port = await freePort();
+      const port = await findFreePort();
       let group: number | undefined;
       try {
         const npm = await withBuiltDist(async () => {

@@ -6,18 +6,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/runCli.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { runCliCaptured } from '../support/cli.js';
+import { tempDir } from '../support/harness.js';
 
 const MASTER_KEY = randomBytes(32).toString('hex');
 let dir: ReturnType<typeof tempDir>;
 let db: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureIo({ SIGNET_MASTER_KEY: MASTER_KEY });
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[]) => runCliCaptured(args, { SIGNET_MASTER_KEY: MASTER_KEY });
 
 before(() => {
   dir = tempDir();

@@ -9,10 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bytes, PrivateKey } from '@wharfkit/antelope';
 import { Wallet } from 'ethers';
-import { runCli } from '../../src/cli/runCli.js';
 import { readLineBatches } from '../../src/cli/batch/readLineBatches.js';
 import { createVerifier, verifyBatch, MAX_BATCH_LINE } from '../../src/core/verifier.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { runCliCaptured } from '../support/cli.js';
+import { tempDir } from '../support/harness.js';
 
 const SECRET = 'EhjGcsUUuRSJTHiYPbW5fxzyaKEx0JuAZIKRQ4HnIfNFidB2kMg6locQbTIEz3Vf';
 const CLIENT = 'RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W';
@@ -36,11 +36,7 @@ function rsaLine(message: string, signed = message): string {
   });
 }
 
-async function cli(args: string[], stdin = '') {
-  const io = captureIo({}, stdin);
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[], stdin = '') => runCliCaptured(args, {}, stdin);
 
 describe('readLineBatches', () => {
   async function collect(chunks: (string | Uint8Array)[], max: number) {

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.js';
 import { ROOT, withBuiltDist } from '../support/build.js';
+import { findFreePort } from '../support/network.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const README_URL = 'http://127.0.0.1:8080';
@@ -47,15 +47,6 @@ function runnableBlocks(): Block[] {
     blocks.push({ line: README.slice(0, m.index).split('\n').length, code, expected });
   }
   return blocks;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  assert.ok(typeof address === 'object' && address !== null);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return address.port;
 }
 
 function run(
@@ -115,7 +106,7 @@ test(
       const result = await withBuiltDist(async () => {
         // A free port named up front, as `npm start` names 8080: the issuer and the MYKEY callback
         // URL are built from the configured port.
-        const port = await freePort();
+        const port = await findFreePort();
         const server = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', String(port)], {
           cwd: ROOT,
           env,

@@ -6,22 +6,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createSign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { createApp } from '../../src/core/apps.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
-import { buildServer } from '../../src/server/buildServer.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import type { Store } from '../../src/store/types.js';
 import {
   createSignetBiometrics,
   SignetBiometricsError,
   type BiometricsLike,
 } from '../../examples/react-native/src/signetBiometrics.js';
+import { createTestDeps, startLiveServer, type LiveServer } from '../support/liveServer.js';
+import { listenOnFreePort } from '../support/network.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 
@@ -51,8 +47,7 @@ function softBiometrics(platform: 'android' | 'ios'): BiometricsLike & { cancel:
   return self;
 }
 
-let signet: FastifyInstance;
-let store: Store;
+let signet: LiveServer;
 let signetUrl: string;
 let appId: string;
 let server: SignetClient;
@@ -60,23 +55,11 @@ let backend: Server;
 let enrolUrl: string;
 
 before(async () => {
-  store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  const deps: Deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
+  const deps = createTestDeps();
   const created = await createApp(deps, { name: 'RN shop' });
   appId = created.app.id;
-  signet = await buildServer({ deps });
-  await signet.listen({ port: 0, host: '127.0.0.1' });
-  const address = signet.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  signetUrl = `http://127.0.0.1:${address.port}`;
+  signet = await startLiveServer({ deps });
+  signetUrl = signet.url;
   server = createSignetClient({ baseUrl: signetUrl, appId, secret: created.secret });
   // The app backend: the bearer token names the signed-in user (a stand-in for a real session).
   backend = createServer((req, res) => {
@@ -92,16 +75,12 @@ before(async () => {
       })();
     });
   });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  const b = backend.address();
-  if (typeof b !== 'object' || b === null) throw new Error('no address');
-  enrolUrl = `http://127.0.0.1:${b.port}/devices`;
+  enrolUrl = `${await listenOnFreePort(backend)}/devices`;
 });
 
 after(async () => {
   await new Promise((resolve) => backend?.close(resolve));
   await signet?.close();
-  await store?.close();
 });
 
 describe('examples/react-native', () => {

@@ -6,18 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../src/core/apps.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
 import { verifyTiniappRequest } from '../../src/schemes/tiniapp/index.js';
-import { buildServer } from '../../src/server/buildServer.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import type { Store } from '../../src/store/types.js';
+import { createTestDeps, startLiveServer, type LiveServer } from '../support/liveServer.js';
 
 const DIR = new URL('../../examples/tiniapp-signers/', import.meta.url).pathname;
 const CLIENT = 'RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W';
@@ -110,37 +105,23 @@ const signers: Signer[] = [
   },
 ];
 
-let signet: FastifyInstance;
-let store: Store;
+let signet: LiveServer;
 let url: string;
 let appId: string;
 let secret: string;
 
 before(async () => {
-  store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  const deps: Deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
+  const deps = createTestDeps();
   ({
     app: { id: appId },
     secret,
   } = await createApp(deps, { name: 'signers' }));
-  signet = await buildServer({ deps });
-  await signet.listen({ port: 0, host: '127.0.0.1' });
-  const address = signet.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  url = `http://127.0.0.1:${address.port}`;
+  signet = await startLiveServer({ deps });
+  url = signet.url;
 });
 
 after(async () => {
   await signet?.close();
-  await store?.close();
   rmSync(goCache, { recursive: true, force: true });
 });
 

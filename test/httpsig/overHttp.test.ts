@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHttpSignatureSigner } from '../../src/client/httpSignatureSigner.js';
 import { verifyHttpSignature, type HttpSigVerifyKey } from '../../src/schemes/httpsig/index.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
+import { listenOnFreePort } from '../support/network.js';
 
 const SECRET = 'sk_test_0123456789abcdefghijklmnopqrstuv';
 const ed = generateKeyPairSync('ed25519');
@@ -44,8 +44,7 @@ const server = createServer(async (req, res) => {
 });
 let origin = '';
 before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = await listenOnFreePort(server);
 });
 after(async () => {
   await new Promise((resolve) => server.close(resolve));

@@ -130,6 +130,12 @@ describe('verifyHttpSignature: what it accepts', () => {
   });
 });
 
+/** Verifies an honest signature whose Signature-Input header was then edited by `edit`. */
+function verifyEditedInput(edit: (signatureInput: string) => string) {
+  const h = sign();
+  return verify({ ...h.headers, 'signature-input': edit(h.headers['signature-input']!) });
+}
+
 describe('verifyHttpSignature: what it refuses', () => {
   const cases: [string, () => Promise<unknown>, string][] = [
     ['another method', async () => verify(sign().headers, { method: 'PUT' }), 'signature_invalid'],
@@ -179,24 +185,12 @@ describe('verifyHttpSignature: what it refuses', () => {
     ],
     [
       'alg says ed25519 but an HMAC signature is sent',
-      async () => {
-        const h = sign();
-        return verify({
-          ...h.headers,
-          'signature-input': h.headers['signature-input']!.replace('alg="hmac-sha256"', 'alg="ed25519"'),
-        });
-      },
+      async () => verifyEditedInput((input) => input.replace('alg="hmac-sha256"', 'alg="ed25519"')),
       'signature_invalid',
     ],
     [
       'an algorithm Signet does not accept',
-      async () => {
-        const h = sign();
-        return verify({
-          ...h.headers,
-          'signature-input': h.headers['signature-input']!.replace('hmac-sha256', 'rsa-pss-sha512'),
-        });
-      },
+      async () => verifyEditedInput((input) => input.replace('hmac-sha256', 'rsa-pss-sha512')),
       'signature_invalid',
     ],
     [
@@ -231,44 +225,23 @@ describe('verifyHttpSignature: what it refuses', () => {
     ],
     [
       'no created',
-      async () => {
-        const h = sign();
-        return verify({
-          ...h.headers,
-          'signature-input': h.headers['signature-input']!.replace(/;created=\d+/, ''),
-        });
-      },
+      async () => verifyEditedInput((input) => input.replace(/;created=\d+/, '')),
       'signature_invalid',
     ],
     [
       'an unknown signature parameter',
-      async () => {
-        const h = sign();
-        return verify({ ...h.headers, 'signature-input': `${h.headers['signature-input']};extra=1` });
-      },
+      async () => verifyEditedInput((input) => `${input};extra=1`),
       'signature_invalid',
     ],
     [
       'a component with parameters (;req, ;sf …)',
-      async () => {
-        const h = sign();
-        return verify({
-          ...h.headers,
-          'signature-input': h.headers['signature-input']!.replace('"@method"', '"@method";req'),
-        });
-      },
+      async () => verifyEditedInput((input) => input.replace('"@method"', '"@method";req')),
       'signature_invalid',
     ],
     [
       'a repeated component',
-      async () => {
-        // Signed honestly over a repeated @method (the signer refuses to build it, so by hand).
-        const h = sign();
-        return verify({
-          ...h.headers,
-          'signature-input': h.headers['signature-input']!.replace('("@method"', '("@method" "@method"'),
-        });
-      },
+      // Signed honestly over a repeated @method (the signer refuses to build it, so by hand).
+      async () => verifyEditedInput((input) => input.replace('("@method"', '("@method" "@method"')),
       'signature_invalid',
     ],
     [
@@ -314,10 +287,7 @@ describe('verifyHttpSignature: what it refuses', () => {
   ]);
   cases.push([
     'a token as the last parameter of Signature-Input',
-    async () => {
-      const h = sign();
-      return verify({ ...h.headers, 'signature-input': `${h.headers['signature-input']};tag=t` });
-    },
+    async () => verifyEditedInput((input) => `${input};tag=t`),
     'signature_invalid',
   ]);
   for (const [name, run, code] of cases) {

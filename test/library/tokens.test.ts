@@ -5,14 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { runCli } from '../../src/cli/runCli.js';
 import { createSignetClient } from '../../src/client/createSignetClient.js';
 import { createSignetVerifier, resolveJwksUrl } from '../../src/client/tokens.js';
+import { enrolDeviceKey, logInWithDeviceKey } from '../support/deviceKeys.js';
 import { captureIo, tempDir } from '../support/harness.js';
+import { fetchJson } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MASTER_KEY = randomBytes(32).toString('hex');
@@ -45,12 +47,6 @@ async function spawnTs(args: string[], env: Record<string, string>, wait: RegExp
   return { child, match, stderr: () => err };
 }
 
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const r = await fetch(url, init);
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
-
 before(async () => {
   dir = tempDir();
   const db = `sqlite:${join(dir.dir, 'signet.db')}`;
@@ -69,31 +65,9 @@ before(async () => {
   printedIssuer = serve.match[2]!;
 
   const client = createSignetClient({ baseUrl: `http://127.0.0.1:${port}`, appId, secret: app.secret });
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const reg = await client.registerCredential('rita', {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(reg.status, 201, JSON.stringify(reg.body));
+  const rita = await enrolDeviceKey(client, 'rita');
   for (const host of ['localhost', '127.0.0.1'] as const) {
-    const base = `http://${host}:${port}`;
-    const post = (path: string, body: unknown) =>
-      json(base + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const ch = await post('/v1/challenges', { appId, type: 'device', userId: 'rita' });
-    const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64');
-    const ok = await post('/v1/verify', {
-      appId,
-      type: 'device',
-      challengeId: ch.body.challengeId,
-      userId: 'rita',
-      signature,
-    });
-    assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    tokens[host] = ok.body.token;
+    tokens[host] = (await logInWithDeviceKey(`http://${host}:${port}`, appId, rita)).token;
   }
 });
 
@@ -126,7 +100,7 @@ describe('the issuer', () => {
 describe('a relying party built from jose and the discovery document only', () => {
   for (const host of ['localhost', '127.0.0.1']) {
     test(`reaching Signet as ${host}: both tokens verify`, async () => {
-      const doc = (await json(`http://${host}:${port}/.well-known/openid-configuration`)).body;
+      const doc = (await fetchJson(`http://${host}:${port}/.well-known/openid-configuration`)).body;
       assert.equal(doc.issuer, printedIssuer);
       const jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
       for (const token of Object.values(tokens)) {
@@ -213,7 +187,7 @@ describe('the examples: an app API requiring a Signet token', () => {
       );
       const api = match[1]!;
       for (const token of Object.values(tokens)) {
-        const me = await json(`${api}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+        const me = await fetchJson(`${api}/api/me`, { headers: { authorization: `Bearer ${token}` } });
         assert.equal(me.status, 200, JSON.stringify(me.body));
         assert.equal(me.body.user, 'rita');
         assert.match(me.body.session, /^sid_/);
@@ -222,7 +196,7 @@ describe('the examples: an app API requiring a Signet token', () => {
       assert.equal(missing.status, 401);
       assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="signet"');
       await missing.text();
-      const bad = await json(`${api}/api/me`, { headers: { authorization: 'Bearer abc.def.ghi' } });
+      const bad = await fetchJson(`${api}/api/me`, { headers: { authorization: 'Bearer abc.def.ghi' } });
       assert.equal(bad.status, 401);
       assert.equal(bad.body.error.code, 'unauthenticated');
     });

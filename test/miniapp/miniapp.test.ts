@@ -5,23 +5,18 @@
 // slot); the phone-side failures; client-built challenges.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSign, randomBytes } from 'node:crypto';
+import { createSign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { createApp } from '../../src/core/apps.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
 import { createSignetMiniappClient, readSupported, SignetMiniappError } from '../../src/miniapp/index.js';
-import { buildServer } from '../../src/server/buildServer.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import type { Store } from '../../src/store/types.js';
+import { createTestDeps, startLiveServer, type LiveServer } from '../support/liveServer.js';
+import { listenOnFreePort } from '../support/network.js';
 import { createSimulatedMy, type Platform } from './simulatedMy.js';
 
 const ISSUER = 'http://signet.test';
-let signet: FastifyInstance;
-let store: Store;
+let signet: LiveServer;
 let signetUrl: string;
 let appId: string;
 let clientChallengeAppId: string;
@@ -31,24 +26,8 @@ let backendUrl: string;
 /** What the backend registered, by user. */
 const registered: Array<{ userId: string; status: number }> = [];
 
-async function listenOn(s: Server): Promise<string> {
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const address = s.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  return `http://127.0.0.1:${address.port}`;
-}
-
 before(async () => {
-  store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  const deps: Deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: ISSUER,
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
+  const deps = createTestDeps({ issuer: ISSUER });
   const created = await createApp(deps, { name: 'Tiki shop' });
   appId = created.app.id;
   const withClientChallenges = await createApp(deps, {
@@ -56,11 +35,8 @@ before(async () => {
     settings: { clientChallenges: true },
   });
   clientChallengeAppId = withClientChallenges.app.id;
-  signet = await buildServer({ deps });
-  await signet.listen({ port: 0, host: '127.0.0.1' });
-  const address = signet.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  signetUrl = `http://127.0.0.1:${address.port}`;
+  signet = await startLiveServer({ deps });
+  signetUrl = signet.url;
   server = createSignetClient({ baseUrl: signetUrl, appId, secret: created.secret });
   const clients: Record<string, SignetClient> = {
     [appId]: server,
@@ -96,13 +72,12 @@ before(async () => {
       })();
     });
   });
-  backendUrl = await listenOn(backend);
+  backendUrl = await listenOnFreePort(backend);
 });
 
 after(async () => {
   await new Promise((resolve) => backend?.close(resolve));
   await signet?.close();
-  await store?.close();
 });
 
 async function verifyToken(token: string) {

@@ -4,105 +4,50 @@
 // or logged.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import { createSignetClient } from '../../src/client/createSignetClient.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
-import { buildServer } from '../../src/server/buildServer.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
-import type { Store } from '../../src/store/types.js';
+import { enrolDeviceKey, logInWithDeviceKey } from '../support/deviceKeys.js';
+import { fetchJson, type JsonAnswer } from '../support/http.js';
+import { startLiveServer, type LiveServer } from '../support/liveServer.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
-let server: FastifyInstance;
-let store: Store;
+let live: LiveServer;
 let url: string;
 const logLines: string[] = [];
 
 before(async () => {
-  store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  const deps: Deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
       logLines.push(chunk.toString('utf8'));
       done();
     },
   });
-  server = await buildServer({ deps, adminToken: TOKEN, logger: { level: 'debug', stream } });
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  const address = server.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  url = `http://127.0.0.1:${address.port}`;
+  live = await startLiveServer({ server: { adminToken: TOKEN, logger: { level: 'debug', stream } } });
+  url = live.url;
 });
 
 after(async () => {
-  await server?.close();
-  await store?.close();
+  await live?.close();
 });
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = bearer,
-): Promise<{ status: number; json: any; text: string }> {
-  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${url}/console/api/${path}`, {
-    method,
-    headers: { ...headers, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(text === undefined ? {} : { body: text }),
-  });
-  const raw = await response.text();
-  return { status: response.status, text: raw, json: raw ? JSON.parse(raw) : null };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = bearer) =>
+  fetchJson(`${url}/console/api/${path}`, { method, body, headers });
 
 /** A 4xx in the one error shape, with its code. */
-function assertError(r: { status: number; json: any }, status: number, code: string, what: string): void {
+function assertError(r: JsonAnswer, status: number, code: string, what: string): void {
   assert.equal(r.status, status, what);
-  assert.equal(r.json?.error?.code, code, what);
-  assert.equal(typeof r.json.error.message, 'string', what);
+  assert.equal(r.body?.error?.code, code, what);
+  assert.equal(typeof r.body.error.message, 'string', what);
 }
 
 /** A device login (P-256) for `userId` with the app's public API; the token's lifetime in seconds. */
 async function deviceLogin(appId: string, secret: string, userId: string): Promise<number> {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const client = createSignetClient({ baseUrl: url, appId, secret });
-  const registered = await client.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(registered.status, 201);
-  const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: r.status, json: (await r.json()) as any };
-  };
-  const challenge = await post('/v1/challenges', { appId, type: 'device', userId });
-  assert.equal(challenge.status, 200);
-  const signature = createSign('sha256').update(challenge.json.challenge).sign(privateKey).toString('base64');
-  const verified = await post('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: challenge.json.challengeId,
-    userId,
-    signature,
-  });
-  assert.equal(verified.status, 200, JSON.stringify(verified.json));
-  const claims = JSON.parse(Buffer.from(verified.json.token.split('.')[1], 'base64url').toString());
+  const { token } = await logInWithDeviceKey(url, appId, await enrolDeviceKey(client, userId));
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
   return claims.exp - claims.iat;
 }
 
@@ -117,23 +62,23 @@ describe('console app routes', () => {
       settings: { tokenTtlSec: 900, lockoutMaxFailures: 5 },
     });
     assert.equal(r.status, 201, r.text);
-    appId = r.json.app.appId;
-    secret = r.json.secret;
+    appId = r.body.app.appId;
+    secret = r.body.secret;
     assert.match(secret, /^[A-Za-z0-9]{64}$/);
-    assert.equal(r.json.app.name, 'Shop');
-    assert.equal(r.json.app.rpId, 'shop.example');
-    assert.deepEqual(r.json.app.origins, ['https://shop.example', 'https://m.shop.example']);
-    assert.equal(r.json.app.settings.tokenTtlSec, 900);
-    assert.equal(r.json.app.settings.lockoutMaxFailures, 5);
-    assert.equal(r.json.app.activeSecrets, 1);
+    assert.equal(r.body.app.name, 'Shop');
+    assert.equal(r.body.app.rpId, 'shop.example');
+    assert.deepEqual(r.body.app.origins, ['https://shop.example', 'https://m.shop.example']);
+    assert.equal(r.body.app.settings.tokenTtlSec, 900);
+    assert.equal(r.body.app.settings.lockoutMaxFailures, 5);
+    assert.equal(r.body.app.activeSecrets, 1);
 
     assert.equal(await deviceLogin(appId, secret, 'alice'), 900);
 
     const list = await call('GET', 'apps');
     assert.equal(list.status, 200);
-    assert.ok(list.json.apps.some((a: { appId: string }) => a.appId === appId));
+    assert.ok(list.body.apps.some((a: { appId: string }) => a.appId === appId));
     assert.ok(!list.text.includes(secret), 'the list never carries a secret');
-    const stored = await store.apps.get(appId);
+    const stored = await live.store.apps.get(appId);
     assert.ok(stored && !JSON.stringify(stored).includes(secret), 'stored sealed');
     assert.ok(!logLines.join('').includes(secret), 'the secret never reaches the log');
     assert.match(logLines.join(''), /console: app created/);
@@ -152,8 +97,8 @@ describe('console app routes', () => {
       },
     });
     assert.equal(r.status, 200, r.text);
-    assert.ok(!('secret' in r.json));
-    const stored = (await store.apps.get(appId))!;
+    assert.ok(!('secret' in r.body));
+    const stored = (await live.store.apps.get(appId))!;
     assert.equal(stored.name, 'Shop (prod)');
     assert.deepEqual(stored.origins, ['https://shop.example']);
     assert.equal(stored.rpId, 'shop.example');
@@ -182,29 +127,29 @@ describe('console app routes', () => {
 
     const cleared = await call('PATCH', `apps/${appId}`, { rpId: null });
     assert.equal(cleared.status, 200);
-    assert.equal((await store.apps.get(appId))!.rpId, null);
+    assert.equal((await live.store.apps.get(appId))!.rpId, null);
   });
 
   test('rotate: a new secret once, both verify; ending the rotation retires the old one', async () => {
     const r = await call('POST', `apps/${appId}/secrets`);
     assert.equal(r.status, 201, r.text);
-    const fresh = r.json.secret as string;
+    const fresh = r.body.secret as string;
     assert.match(fresh, /^[A-Za-z0-9]{64}$/);
     assert.notEqual(fresh, secret);
-    assert.equal(r.json.app.activeSecrets, 2);
+    assert.equal(r.body.app.activeSecrets, 2);
     const listWith = (s: string) =>
       createSignetClient({ baseUrl: url, appId, secret: s }).listCredentials('alice');
     assert.equal((await listWith(secret)).status, 200);
     assert.equal((await listWith(fresh)).status, 200);
     const ended = await call('PATCH', `apps/${appId}`, { dropOldSecret: true });
-    assert.equal(ended.json.app.activeSecrets, 1);
+    assert.equal(ended.body.app.activeSecrets, 1);
     assert.equal((await listWith(secret)).status, 401);
     assert.equal((await listWith(fresh)).status, 200);
     assert.ok(!logLines.join('').includes(fresh));
   });
 
   test('bad bodies answer 4xx in the one error shape and change nothing', async () => {
-    const before = JSON.stringify(await store.apps.get(appId));
+    const before = JSON.stringify(await live.store.apps.get(appId));
     const cases: Array<[string, string, unknown, number, string]> = [
       ['POST', 'apps', {}, 400, 'invalid_request'],
       ['POST', 'apps', { name: '' }, 400, 'invalid_request'],
@@ -236,7 +181,7 @@ describe('console app routes', () => {
       ['PATCH', 'apps/bad%20id', { name: 'x' }, 400, 'invalid_request'],
       ['POST', 'apps/no-such-app/secrets', undefined, 404, 'not_found'],
     ];
-    const appsBefore = (await store.apps.list()).length;
+    const appsBefore = (await live.store.apps.list()).length;
     for (const [method, path, body, status, code] of cases) {
       assertError(
         await call(method, path, body),
@@ -245,12 +190,12 @@ describe('console app routes', () => {
         `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)}`,
       );
     }
-    assert.equal((await store.apps.list()).length, appsBefore, 'no app was created');
-    assert.equal(JSON.stringify(await store.apps.get(appId)), before, 'the app is unchanged');
+    assert.equal((await live.store.apps.list()).length, appsBefore, 'no app was created');
+    assert.equal(JSON.stringify(await live.store.apps.get(appId)), before, 'the app is unchanged');
   });
 
   test('without the admin credential, or cross-site with the cookie, nothing is created or changed', async () => {
-    const appsBefore = (await store.apps.list()).length;
+    const appsBefore = (await live.store.apps.list()).length;
     assertError(await call('POST', 'apps', { name: 'x' }, {}), 401, 'unauthenticated', 'no credential');
     assertError(
       await call('POST', 'apps', { name: 'x' }, { authorization: `Bearer ${'x'.repeat(43)}` }),
@@ -272,7 +217,7 @@ describe('console app routes', () => {
       'unauthenticated',
       'cross-site with the cookie',
     );
-    assert.equal((await store.apps.list()).length, appsBefore);
+    assert.equal((await live.store.apps.list()).length, appsBefore);
     const same = await call(
       'POST',
       'apps',

@@ -6,99 +6,48 @@
 // own kind, never "other".
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { createSignetClient } from '../../src/client/createSignetClient.js';
 import { updateApp } from '../../src/core/apps.js';
 import { setAppWebhook } from '../../src/core/appWebhooks.js';
-import { silentLogger, type Deps } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
 import { REASON_CODES } from '../../src/errors/codes.js';
-import { buildServer } from '../../src/server/buildServer.js';
 import { attemptKind } from '../../src/server/console/attempts.js';
 import { AUDIT_ACTIONS } from '../../src/server/console/auditRoutes.js';
-import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
+import type { Deps } from '../../src/core/deps.js';
 import type { Store } from '../../src/store/types.js';
+import { enrolDeviceKey, logInWithDeviceKey } from '../support/deviceKeys.js';
+import { fetchJson } from '../support/http.js';
+import { startLiveServer, type LiveServer } from '../support/liveServer.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const bearer = { authorization: `Bearer ${TOKEN}` };
 const RPC_KEY = 'k3yInThePath0123456789abcdef';
 
-let server: FastifyInstance;
+let live: LiveServer;
 let store: Store;
 let deps: Deps;
 let url: string;
 
 before(async () => {
-  store = createSqliteStore({ path: ':memory:', clock: () => Date.now() });
-  deps = {
-    store,
-    clock: () => Date.now(),
-    random: (n) => randomBytes(n),
-    sealer: createSealer(randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: async () => ({ rows: [] }),
-  };
-  server = await buildServer({ deps, adminToken: TOKEN });
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  const address = server.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  url = `http://127.0.0.1:${address.port}`;
+  live = await startLiveServer({ server: { adminToken: TOKEN } });
+  ({ store, deps, url } = live);
 });
 
 after(async () => {
-  await server?.close();
-  await store?.close();
+  await live?.close();
 });
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; text: string }> {
-  const response = await fetch(`${url}/console/api/${path}`, {
-    method,
-    headers: { ...bearer, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const raw = await response.text();
-  return { status: response.status, text: raw, json: raw ? JSON.parse(raw) : null };
-}
+const call = (method: string, path: string, body?: unknown) =>
+  fetchJson(`${url}/console/api/${path}`, { method, body, headers: bearer });
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-}
+const post = (path: string, body: unknown) => fetchJson(`${url}${path}`, { body });
 
 /** Registers a device key for `userId` and logs in with it over HTTP; the /v1/verify answer. */
 async function deviceLogin(appId: string, secret: string, userId: string): Promise<any> {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const client = createSignetClient({ baseUrl: url, appId, secret });
-  const registered = await client.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(registered.status, 201);
-  const challenge = await post('/v1/challenges', { appId, type: 'device', userId });
-  assert.equal(challenge.status, 200);
-  const signature = createSign('sha256').update(challenge.json.challenge).sign(privateKey).toString('base64');
-  const verified = await post('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: challenge.json.challengeId,
-    userId,
-    signature,
-  });
-  assert.equal(verified.status, 200, JSON.stringify(verified.json));
-  return verified.json;
+  return logInWithDeviceKey(url, appId, await enrolDeviceKey(client, userId));
 }
 
 describe('console app settings of this round', () => {
@@ -112,12 +61,12 @@ describe('console app settings of this round', () => {
       settings: { requireWalletProof: false, refreshTtlSec: 7200, ethChainIds: [1, 8453] },
     });
     assert.equal(r.status, 201, r.text);
-    appId = r.json.app.appId;
-    secret = r.json.secret;
-    assert.equal(r.json.app.settings.requireWalletProof, false);
-    assert.equal(r.json.app.settings.refreshTtlSec, 7200);
-    assert.deepEqual(r.json.app.settings.ethChainIds, [1, 8453]);
-    assert.equal(r.json.app.activeWebhookSecrets, 0);
+    appId = r.body.app.appId;
+    secret = r.body.secret;
+    assert.equal(r.body.app.settings.requireWalletProof, false);
+    assert.equal(r.body.app.settings.refreshTtlSec, 7200);
+    assert.deepEqual(r.body.app.settings.ethChainIds, [1, 8453]);
+    assert.equal(r.body.app.activeWebhookSecrets, 0);
     const stored = await store.apps.get(appId);
     assert.equal(stored?.settings.requireWalletProof, false);
     assert.equal(stored?.settings.refreshTtlSec, 7200);
@@ -129,9 +78,9 @@ describe('console app settings of this round', () => {
       settings: { refreshTtlSec: 3600, requireWalletProof: true, ethChainIds: [] },
     });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.app.settings.refreshTtlSec, 3600);
-    assert.equal(r.json.app.settings.requireWalletProof, true);
-    assert.deepEqual(r.json.app.settings.ethChainIds, []);
+    assert.equal(r.body.app.settings.refreshTtlSec, 3600);
+    assert.equal(r.body.app.settings.requireWalletProof, true);
+    assert.deepEqual(r.body.app.settings.ethChainIds, []);
     const login = await deviceLogin(appId, secret, 'erin');
     const expected = Math.floor(Date.now() / 1000) + 3600;
     assert.ok(Math.abs(login.refreshExpiresAt - expected) <= 5, String(login.refreshExpiresAt));
@@ -167,7 +116,7 @@ describe('console app settings of this round', () => {
       ] as const) {
         const r = await call(method, path, method === 'POST' ? { name: 'x', settings } : { settings });
         assert.equal(r.status, 400, `${method} ${what}: ${r.text}`);
-        assert.equal(r.json.error.code, 'invalid_request', `${method} ${what}`);
+        assert.equal(r.body.error.code, 'invalid_request', `${method} ${what}`);
       }
     }
     assert.equal(JSON.stringify(await store.apps.get(appId)), before, 'the app is unchanged');
@@ -189,7 +138,7 @@ describe('console app settings of this round', () => {
 
     const list = await call('GET', 'apps');
     assert.equal(list.status, 200);
-    const app = list.json.apps.find((a: any) => a.appId === appId);
+    const app = list.body.apps.find((a: any) => a.appId === appId);
     assert.equal(app.activeWebhookSecrets, 2);
     assert.equal(app.settings.webhookUrl, 'https://hooks.example/signet');
     assert.equal(app.settings.ethRpc, 'https://mainnet.infura.io/…');
@@ -208,7 +157,7 @@ describe('console app settings of this round', () => {
     // The PATCH answer is the same view.
     const patched = await call('PATCH', `apps/${appId}`, { name: 'Wallets 2' });
     assert.equal(patched.status, 200);
-    assert.equal(patched.json.app.activeWebhookSecrets, 2);
+    assert.equal(patched.body.app.activeWebhookSecrets, 2);
     assert.ok(!patched.text.includes(RPC_KEY));
     // The RPC URL itself is untouched by a console edit.
     assert.match((await store.apps.get(appId))!.settings.ethRpc!, new RegExp(RPC_KEY));
@@ -243,11 +192,11 @@ describe('the audit vocabulary covers this round', () => {
     assert.equal(vocabulary.status, 200);
     for (const a of written) {
       assert.ok(AUDIT_ACTIONS.includes(a), `${a} is in AUDIT_ACTIONS`);
-      assert.ok(vocabulary.json.actions.includes(a), `${a} is in the vocabulary`);
+      assert.ok(vocabulary.body.actions.includes(a), `${a} is in the vocabulary`);
       assert.notEqual(attemptKind(a), 'other', `${a} has a kind`);
     }
-    assert.ok(vocabulary.json.schemes.includes('http-signature'));
-    assert.ok(vocabulary.json.schemes.includes('mykey'));
+    assert.ok(vocabulary.body.schemes.includes('http-signature'));
+    assert.ok(vocabulary.body.schemes.includes('mykey'));
     for (const reason of [
       'refresh_reuse',
       'transaction_mismatch',
@@ -257,7 +206,7 @@ describe('the audit vocabulary covers this round', () => {
       'session_revoked',
     ]) {
       assert.ok(reason in REASON_CODES, reason);
-      assert.ok(vocabulary.json.reasons.includes(reason), `${reason} is in the vocabulary`);
+      assert.ok(vocabulary.body.reasons.includes(reason), `${reason} is in the vocabulary`);
     }
     assert.equal(attemptKind('something_new'), 'other');
   });
@@ -265,20 +214,20 @@ describe('the audit vocabulary covers this round', () => {
   test('refresh, logout and refused server-API calls over HTTP are charted as session and server_api', async () => {
     const created = await call('POST', 'apps', { name: 'Kinds', origins: ['https://kinds.example'] });
     assert.equal(created.status, 201);
-    const id = created.json.app.appId;
-    const login = await deviceLogin(id, created.json.secret, 'kim');
+    const id = created.body.app.appId;
+    const login = await deviceLogin(id, created.body.secret, 'kim');
     const refreshed = await post('/v1/tokens/refresh', { appId: id, refreshToken: login.refreshToken });
-    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.json));
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
     assert.equal(
-      (await post('/v1/logout', { appId: id, refreshToken: refreshed.json.refreshToken })).status,
+      (await post('/v1/logout', { appId: id, refreshToken: refreshed.body.refreshToken })).status,
       204,
     );
-    const reused = await post('/v1/tokens/refresh', { appId: id, refreshToken: refreshed.json.refreshToken });
+    const reused = await post('/v1/tokens/refresh', { appId: id, refreshToken: refreshed.body.refreshToken });
     assert.equal(reused.status, 401);
     const wrong = createSignetClient({ baseUrl: url, appId: id, secret: 'x'.repeat(64) });
     assert.equal((await wrong.audit({ limit: 1 })).status, 401);
 
-    const actions = (await call('GET', `apps/${id}/audit?limit=100`)).json.records.map(
+    const actions = (await call('GET', `apps/${id}/audit?limit=100`)).body.records.map(
       (r: any) => `${r.action} ${r.outcome}`,
     );
     for (const a of [
@@ -292,11 +241,11 @@ describe('the audit vocabulary covers this round', () => {
 
     const chart = await call('GET', `apps/${id}/attempts?hours=1&buckets=4`);
     assert.equal(chart.status, 200);
-    const kinds = chart.json.summary.map((s: any) => `${s.kind} ${s.attempts}/${s.failures}`);
+    const kinds = chart.body.summary.map((s: any) => `${s.kind} ${s.attempts}/${s.failures}`);
     assert.deepEqual(kinds, ['login 1/0', 'session 3/1', 'server_api 1/1']);
-    assert.ok(chart.json.series.every((s: any) => s.kind !== 'other'));
+    assert.ok(chart.body.series.every((s: any) => s.kind !== 'other'));
     assert.ok(
-      chart.json.series.some(
+      chart.body.series.some(
         (s: any) => s.kind === 'server_api' && s.scheme === 'tiniapp' && s.outcome === 'failure',
       ),
     );
@@ -307,7 +256,7 @@ describe('the dead letters route takes its query as a browser sends it', () => {
   test('limit and before page through the dead letters; bad values answer 400 invalid_request', async () => {
     const created = await call('POST', 'apps', { name: 'Hooks', origins: ['https://hooks.example'] });
     assert.equal(created.status, 201);
-    const id = created.json.app.appId;
+    const id = created.body.app.appId;
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) {
       await store.webhooks.enqueue({
@@ -326,20 +275,20 @@ describe('the dead letters route takes its query as a browser sends it', () => {
     const first = await call('GET', `apps/${id}/webhooks/dead?limit=2`);
     assert.equal(first.status, 200, first.text);
     assert.deepEqual(
-      first.json.messages.map((m: any) => m.id),
+      first.body.messages.map((m: any) => m.id),
       ['msg_page_2', 'msg_page_1'],
     );
     const next = await call('GET', `apps/${id}/webhooks/dead?limit=2&before=${t0 + 1}`);
     assert.equal(next.status, 200, next.text);
     assert.deepEqual(
-      next.json.messages.map((m: any) => m.id),
+      next.body.messages.map((m: any) => m.id),
       ['msg_page_0'],
     );
-    assert.equal((await call('GET', `apps/${id}/webhooks/dead`)).json.messages.length, 3);
+    assert.equal((await call('GET', `apps/${id}/webhooks/dead`)).body.messages.length, 3);
     for (const q of ['limit=0', 'limit=1001', 'limit=x', 'limit=-1', 'before=x', 'before=1e3', 'other=1']) {
       const r = await call('GET', `apps/${id}/webhooks/dead?${q}`);
       assert.equal(r.status, 400, `${q}: ${r.text}`);
-      assert.equal(r.json.error.code, 'invalid_request', q);
+      assert.equal(r.body.error.code, 'invalid_request', q);
     }
   });
 });

@@ -7,16 +7,18 @@ import { createServer, type Server } from 'node:http';
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { Bytes, PrivateKey } from '@wharfkit/antelope';
+import { PrivateKey } from '@wharfkit/antelope';
 import { Wallet } from 'ethers';
 import { updateApp } from '../../src/core/apps.js';
 import { createTokenService } from '../../src/core/tokens.js';
-import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import type { SignetClient } from '../../src/client/createSignetClient.js';
 import { runCli } from '../../src/cli/runCli.js';
 import { fetchChainJson } from '../../src/cli/chainFetch.js';
 import { formatSiweMessage } from '../../src/schemes/eth/index.js';
 import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
-import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { captureIo, listenWithClient, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { registerEosKey, signEosText } from '../support/eosKeys.js';
+import { fetchJson } from '../support/http.js';
 
 const ORIGIN = 'https://app.example';
 const RP_ID = 'app.example';
@@ -28,20 +30,8 @@ let client: SignetClient;
 let dir: ReturnType<typeof tempDir>;
 
 /** A public (unsigned) JSON request. */
-async function publicCall(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const response = await fetch(baseUrl + path, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const publicCall = (method: string, path: string, body?: unknown) =>
+  fetchJson(baseUrl + path, { method, body });
 
 const challenge = (type: string, userId?: string) =>
   publicCall('POST', '/v1/challenges', { appId: h.app.id, type, ...(userId ? { userId } : {}) });
@@ -87,8 +77,7 @@ before(async () => {
     chainFetch: fetchChainJson,
     server: { metricsToken: METRICS_TOKEN },
   });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
+  ({ baseUrl, client } = await listenWithClient(h));
 });
 
 after(async () => {
@@ -412,19 +401,15 @@ describe('eos', () => {
   test('register an EOS legacy key; log in with a SIG_K1_ signature over the challenge', async () => {
     const key = PrivateKey.generate('K1');
     // Proof of possession: the key signs a challenge issued for this user, as a login would.
-    const proofCh = await challenge('eos', 'eos-user');
-    const reg = await client.registerCredential('eos-user', {
-      type: 'eos',
+    const reg = await registerEosKey(client, baseUrl, h.app.id, {
+      userId: 'eos-user',
       account: 'alice.eos',
+      key,
       publicKey: key.toPublic().toLegacyString(),
-      proof: {
-        challengeId: proofCh.body.challengeId,
-        signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
-      },
     });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const ch = await challenge('eos', 'eos-user');
-    const signature = key.signMessage(Bytes.from(ch.body.challenge, 'utf8')).toString();
+    const signature = signEosText(key, ch.body.challenge);
     assert.match(signature, /^SIG_K1_/);
     const ok = await verify({
       type: 'eos',
@@ -435,7 +420,7 @@ describe('eos', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await assertToken(ok.body.token, 'eos-user', 'eos');
     const ch2 = await challenge('eos');
-    const wrong = PrivateKey.generate('K1').signMessage(Bytes.from(ch2.body.challenge, 'utf8')).toString();
+    const wrong = signEosText(PrivateKey.generate('K1'), ch2.body.challenge);
     assert.equal(
       (
         await verify({
@@ -558,19 +543,9 @@ describe('mykey', () => {
 
   test('EOS callback signed with the registered key completes the session once', async () => {
     const key = PrivateKey.generate('K1');
-    const proofCh = await challenge('eos', 'mk-user');
     assert.equal(
-      (
-        await client.registerCredential('mk-user', {
-          type: 'eos',
-          account: 'mkaccount',
-          publicKey: key.toPublic().toString(),
-          proof: {
-            challengeId: proofCh.body.challengeId,
-            signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
-          },
-        })
-      ).status,
+      (await registerEosKey(client, baseUrl, h.app.id, { userId: 'mk-user', account: 'mkaccount', key }))
+        .status,
       201,
     );
     const session = await publicCall('POST', '/v1/mykey/sessions', { appId: h.app.id });
@@ -589,7 +564,7 @@ describe('mykey', () => {
       timestamp,
       account: 'mkaccount',
       chain: 'EOS',
-      sign: key.signMessage(Bytes.from(timestamp + 'mkaccount' + uuID + ref, 'utf8')).toString(),
+      sign: signEosText(key, timestamp + 'mkaccount' + uuID + ref),
     };
     const pending = await publicCall('GET', `/v1/mykey/sessions/${uuID}?appId=${h.app.id}`);
     assert.equal(pending.body.status, 'pending');
@@ -618,7 +593,7 @@ describe('mykey', () => {
       account: 'mkaccount',
       chain: 'EOS',
       public_key: attacker.toPublic().toString(),
-      sign: attacker.signMessage(Bytes.from(timestamp + 'mkaccount' + s.uuID + 'mykey', 'utf8')).toString(),
+      sign: signEosText(attacker, timestamp + 'mkaccount' + s.uuID + 'mykey'),
     });
     assert.equal(answer.body.code, 2);
     assert.equal(
@@ -661,9 +636,7 @@ describe('mykey', () => {
     try {
       const { body: s } = await publicCall('POST', '/v1/mykey/sessions', { appId: h.app.id });
       const timestamp = seconds();
-      const sign = chainKey
-        .signMessage(Bytes.from(timestamp + 'chainacct' + s.uuID + 'mykey', 'utf8'))
-        .toString();
+      const sign = signEosText(chainKey, timestamp + 'chainacct' + s.uuID + 'mykey');
       const answer = await publicCall('POST', `/v1/mykey/callback/${h.app.id}`, {
         uuID: s.uuID,
         ref: 'mykey',
@@ -697,8 +670,8 @@ describe('mykey', () => {
         mykeyUID: 'uid-123',
         origin: 'mykey',
         pubKey: PrivateKey.generate('K1').toPublic().toString(),
-        signature: chainKey.signMessage(Bytes.from(base, 'utf8')).toString(),
-        mykeyUIDSignature: chainKey.signMessage(Bytes.from(base + 'uid-123', 'utf8')).toString(),
+        signature: signEosText(chainKey, base),
+        mykeyUIDSignature: signEosText(chainKey, base + 'uid-123'),
       };
       const verified = await publicCall('POST', '/v1/mykey/verify', sdk);
       assert.equal(verified.status, 200, JSON.stringify(verified.body));

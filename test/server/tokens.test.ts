@@ -3,7 +3,7 @@
 // signing-key revocation, and discovery. Logins are real device-key signatures (node:crypto).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   createLocalJWKSet,
@@ -19,7 +19,10 @@ import { createSignetClient, type SignetClient } from '../../src/client/createSi
 import { runCli } from '../../src/cli/runCli.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { createSignetBrowserClient } from '../../src/browser/index.js';
-import { captureIo, listen, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { captureIo, listenWithClient, startHarness, tempDir, type Harness } from '../support/harness.js';
+import { enrolDeviceKey, logInWithDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { fetchJson } from '../support/http.js';
+import { listenOnLoopback } from '../support/liveServer.js';
 
 let h: Harness;
 let baseUrl: string;
@@ -29,49 +32,11 @@ let dbPath: string;
 /** The master key the server and the CLI share (the CLI seals the successor of a revoked key). */
 const MASTER_KEY = randomBytes(32).toString('hex');
 
-async function call(path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(baseUrl + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const call = (path: string, body?: unknown) => fetchJson(baseUrl + path, { body });
 
-interface Device {
-  userId: string;
-  credentialId: string;
-  privateKey: KeyObject;
-}
+const enrol = (userId: string): Promise<DeviceKey> => enrolDeviceKey(client, userId);
 
-async function enrol(userId: string, c: SignetClient = client): Promise<Device> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const reg = await c.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(reg.status, 201, JSON.stringify(reg.body));
-  return { userId, credentialId: (reg.body as { id: string }).id, privateKey };
-}
-
-async function login(d: Device, appId = h.app.id): Promise<any> {
-  const ch = await call('/v1/challenges', { appId, type: 'device', userId: d.userId });
-  assert.equal(ch.status, 200);
-  const signature = nodeSign('sha256', Buffer.from(ch.body.challenge, 'utf8'), d.privateKey).toString(
-    'base64',
-  );
-  const ok = await call('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: ch.body.challengeId,
-    userId: d.userId,
-    signature,
-  });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  return ok.body;
-}
+const login = (d: DeviceKey): Promise<any> => logInWithDeviceKey(baseUrl, h.app.id, d);
 
 const refresh = (refreshToken: string, appId = h.app.id) =>
   call('/v1/tokens/refresh', { appId, refreshToken });
@@ -91,8 +56,7 @@ before(async () => {
   dir = tempDir();
   dbPath = join(dir.dir, 'signet.db');
   h = await startHarness({ dbPath, masterKey: Buffer.from(MASTER_KEY, 'hex') });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock });
+  ({ baseUrl, client } = await listenWithClient(h));
 });
 
 after(async () => {
@@ -420,9 +384,7 @@ describe('console API: a user sessions and "sign out everywhere"', () => {
   test('GET lists the active sessions (no token material); DELETE revokes them all', async () => {
     const adminToken = randomBytes(32).toString('base64url');
     const consoleServer = await buildServer({ deps: h.deps, adminToken });
-    await consoleServer.listen({ port: 0, host: '127.0.0.1' });
-    const address = consoleServer.server.address();
-    const consoleUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const consoleUrl = await listenOnLoopback(consoleServer);
     const admin = (method: string, path: string, token = adminToken) =>
       fetch(consoleUrl + path, { method, headers: { authorization: `Bearer ${token}` } });
     try {

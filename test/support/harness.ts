@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApp, type NewApp } from '../../src/core/apps.js';
 import type { Deps } from '../../src/core/deps.js';
-import { silentLogger } from '../../src/core/deps.js';
-import { createSealer } from '../../src/core/sealer.js';
 import { buildServer, type ServerOptions } from '../../src/server/buildServer.js';
 import { signTiniappRequest } from '../../src/schemes/tiniapp/index.js';
 import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
 import type { App, Store } from '../../src/store/types.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
+import { createTestDeps, listenOnLoopback } from './liveServer.js';
 
 /** A movable clock for tests. */
 export interface TestClock {
@@ -75,17 +74,14 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? createTestClock();
   const store = options.store ?? createSqliteStore({ path: options.dbPath ?? ':memory:', clock });
-  const deps: Deps = {
+  const deps = createTestDeps({
     store,
     clock,
-    random: (n) => randomBytes(n),
-    sealer: createSealer(options.masterKey ?? randomBytes(32)),
-    issuer: 'http://signet.test',
-    log: silentLogger,
-    chainFetch: options.chainFetch ?? (async () => ({ rows: [] })),
+    ...(options.masterKey ? { masterKey: options.masterKey } : {}),
+    ...(options.chainFetch ? { chainFetch: options.chainFetch } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...options.metadata,
-  };
+  });
   let app: App;
   let secret: string;
   if (options.existingApp) {
@@ -159,10 +155,23 @@ export function errorCode(response: LightMyRequestResponse): string | undefined 
 
 /** Makes the harness's server listen on a real socket (127.0.0.1, a free port); returns its URL. */
 export async function listen(h: Harness): Promise<string> {
-  await h.server.listen({ port: 0, host: '127.0.0.1' });
-  const address = h.server.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server did not bind');
-  return `http://127.0.0.1:${address.port}`;
+  return listenOnLoopback(h.server);
+}
+
+/**
+ * Makes the harness's server listen (as {@link listen}) and builds the server-API client of its app,
+ * signing on the harness clock.
+ *
+ * @example
+ * const { baseUrl, client } = await listenWithClient(h);
+ * assert.equal((await client.listCredentials('alice')).status, 200);
+ */
+export async function listenWithClient(h: Harness): Promise<{ baseUrl: string; client: SignetClient }> {
+  const baseUrl = await listen(h);
+  return {
+    baseUrl,
+    client: createSignetClient({ baseUrl, appId: h.app.id, secret: h.secret, now: h.clock }),
+  };
 }
 
 /** A CliIo that records what a verb prints. */

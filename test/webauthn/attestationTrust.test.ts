@@ -17,6 +17,13 @@ import {
   verifyRegistration,
 } from '../../src/schemes/webauthn/index.js';
 import { makeAttestationHierarchy, makeCert, makeMetadataBlob } from './attestationFixtures.js';
+import {
+  findW3cExample,
+  hexToBase64url,
+  w3cRegistrationJson,
+  W3C_ROOT_DER,
+  W3C_VECTOR_NOW,
+} from '../support/webauthnVectors.js';
 
 const x = (c: { der: Uint8Array }) => new X509Certificate(Buffer.from(c.der));
 const now = Date.now();
@@ -130,44 +137,21 @@ test('the shipped FIDO MDS root is GlobalSign Root CA - R3, byte for byte the ve
 
 // The W3C WebAuthn L3 test vectors (test/vectors/webauthn/): real packed, tpm, fido-u2f and
 // android-key statements whose x5c chains end at the W3C test attestation root.
-const vectors = new URL('../vectors/webauthn/', import.meta.url);
-const examples = JSON.parse(readFileSync(new URL('w3c-l3-test-vectors.json', vectors), 'utf8')) as Record<
-  string,
-  string
->[];
-const w3cRoot = Buffer.from(
-  (
-    JSON.parse(readFileSync(new URL('w3c-l3-attestation-root-cert.json', vectors), 'utf8')) as {
-      attestation_ca_cert: string;
-    }
-  ).attestation_ca_cert,
-  'hex',
-);
-const VECTOR_NOW = Date.parse('2026-08-01T00:00:00Z');
-const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
-
 function vector(info: string) {
-  const e = examples.find((x) => x.hkdfInfo === info && x.ceremony === 'registration')!;
-  const id = b64(e.credential_id!);
-  const parsed = parseRegistrationResponse({
-    id,
-    rawId: id,
-    type: 'public-key',
-    clientExtensionResults: {},
-    response: { clientDataJSON: b64(e.clientDataJSON!), attestationObject: b64(e.attestationObject!) },
-  });
+  const e = findW3cExample(info, 'registration');
+  const parsed = parseRegistrationResponse(w3cRegistrationJson(e));
   assert.ok(parsed.ok);
   return {
     response: parsed.value,
     expected: {
-      challenge: b64(e.challenge!),
+      challenge: hexToBase64url(e.challenge!),
       origins: ['https://example.org'],
       rpId: 'example.org',
       requireUserVerification: false,
     },
-    now: VECTOR_NOW,
+    now: W3C_VECTOR_NOW,
     // android-key's statement check needs its root too (the library-free verifier's own rule).
-    trustedRoots: info.startsWith('android-key') ? [w3cRoot] : [],
+    trustedRoots: info.startsWith('android-key') ? [W3C_ROOT_DER] : [],
   };
 }
 
@@ -177,7 +161,7 @@ test('W3C vectors: packed, tpm, fido-u2f and android-key chains anchor to the co
     for (const attestation of ['direct', 'enterprise'] as const) {
       const anchored = await verifyRegistration({
         ...vector(info),
-        policy: { attestation, anchors: [w3cRoot] },
+        policy: { attestation, anchors: [W3C_ROOT_DER] },
       });
       assert.equal(anchored.ok, true, `${info} ${attestation}: ${anchored.ok ? '' : anchored.code}`);
       const unanchored = await verifyRegistration({
@@ -221,7 +205,7 @@ test('W3C vectors: packed, tpm, fido-u2f and android-key chains anchor to the co
         attestation: 'direct',
         anchors: [],
         metadata: (a: string) =>
-          a === aaguid ? { status: 'FIDO_CERTIFIED_L2', attestationRoots: [w3cRoot] } : undefined,
+          a === aaguid ? { status: 'FIDO_CERTIFIED_L2', attestationRoots: [W3C_ROOT_DER] } : undefined,
       },
     });
     assert.equal(viaMetadata.ok, true, `${info} via metadata`);
@@ -232,7 +216,7 @@ test('W3C vectors: none and self attestation are attestation_required under dire
   for (const info of ['none.ES256', 'packed-self.ES256']) {
     for (const attestation of ['direct', 'enterprise'] as const) {
       assert.deepEqual(
-        await verifyRegistration({ ...vector(info), policy: { attestation, anchors: [w3cRoot] } }),
+        await verifyRegistration({ ...vector(info), policy: { attestation, anchors: [W3C_ROOT_DER] } }),
         { ok: false, code: 'attestation_required' },
         `${info} ${attestation}`,
       );
@@ -261,7 +245,7 @@ test('U2F: the MDS entry is found by the attestation certificate key identifier 
     anchors: [],
     metadata: () => undefined,
     metadataByKeyIdentifier: (id: string) =>
-      id === keyId ? { status, attestationRoots: [w3cRoot] } : undefined,
+      id === keyId ? { status, attestationRoots: [W3C_ROOT_DER] } : undefined,
   });
   assert.deepEqual(await verifyRegistration({ ...v, policy: byKey('REVOKED') }), {
     ok: false,

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   authenticationOptions,
@@ -10,43 +9,27 @@ import {
   verifyRegistration,
   webauthnScheme,
 } from '../../src/schemes/webauthn/index.js';
+import {
+  findW3cExample,
+  hexToBase64url,
+  w3cRegistrationJson,
+  W3C_ROOT_DER,
+  W3C_VECTOR_NOW,
+  type W3cExample,
+} from '../support/webauthnVectors.js';
 import { encodeCoseKey } from './softAuthenticator.js';
 
-const dir = new URL('../vectors/webauthn/', import.meta.url);
-const examples = JSON.parse(readFileSync(new URL('w3c-l3-test-vectors.json', dir), 'utf8')) as Record<
-  string,
-  string
->[];
-const rootDer = Buffer.from(
-  (
-    JSON.parse(readFileSync(new URL('w3c-l3-attestation-root-cert.json', dir), 'utf8')) as {
-      attestation_ca_cert: string;
-    }
-  ).attestation_ca_cert,
-  'hex',
-);
-const NOW = Date.parse('2026-08-01T00:00:00Z');
-const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
-const reg = (info: string) => examples.find((e) => e.hkdfInfo === info && e.ceremony === 'registration')!;
+const reg = (info: string) => findW3cExample(info, 'registration');
 
-function parse(e: Record<string, string>, attestationObject = e.attestationObject!) {
-  const id = b64(e.credential_id!);
-  const parsed = parseRegistrationResponse({
-    id,
-    rawId: id,
-    type: 'public-key',
-    clientExtensionResults: {},
-    response: {
-      clientDataJSON: b64(e.clientDataJSON!),
-      attestationObject: b64(attestationObject),
-      transports: ['usb', 'usb', 'nfc'],
-    },
-  });
+function parse(e: W3cExample, attestationObject = e.attestationObject!) {
+  const parsed = parseRegistrationResponse(
+    w3cRegistrationJson(e, { attestationObject, transports: ['usb', 'usb', 'nfc'] }),
+  );
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
   return parsed.value;
 }
-const expected = (e: Record<string, string>, over = {}) => ({
-  challenge: b64(e.challenge!),
+const expected = (e: W3cExample, over = {}) => ({
+  challenge: hexToBase64url(e.challenge!),
   origins: ['https://example.org'],
   rpId: 'example.org',
   requireUserVerification: false,
@@ -58,8 +41,8 @@ test('registration returns the credential to store', async () => {
   const r = await verifyRegistration({
     response: parse(e),
     expected: expected(e),
-    now: NOW,
-    trustedRoots: [rootDer],
+    now: W3C_VECTOR_NOW,
+    trustedRoots: [W3C_ROOT_DER],
   });
   assert.ok(r.ok);
   assert.equal(r.credential.fmt, 'packed');
@@ -70,7 +53,7 @@ test('registration returns the credential to store', async () => {
 
 test('registration refusals carry their codes', async () => {
   const e = reg('none.ES256');
-  const run = (over: object, now = NOW) =>
+  const run = (over: object, now = W3C_VECTOR_NOW) =>
     verifyRegistration({ response: parse(e), expected: expected(e, over), now });
   assert.deepEqual(await run({ origins: ['https://other.example'] }), { ok: false, code: 'origin_mismatch' });
   assert.deepEqual(await run({ rpId: 'other.example' }), { ok: false, code: 'rp_id_mismatch' });
@@ -80,14 +63,19 @@ test('registration refusals carry their codes', async () => {
     code: 'user_verification_required',
   });
   assert.deepEqual(
-    await verifyRegistration({ response: parse(e), expected: expected(e), now: NOW, algorithms: [-8] }),
+    await verifyRegistration({
+      response: parse(e),
+      expected: expected(e),
+      now: W3C_VECTOR_NOW,
+      algorithms: [-8],
+    }),
     { ok: false, code: 'key_invalid' },
   );
   // The authentication example's clientDataJSON is a webauthn.get: wrong ceremony.
-  const auth = examples.find((x) => x.hkdfInfo === 'none.ES256' && x.ceremony === 'authentication')!;
+  const auth = findW3cExample('none.ES256', 'authentication');
   const swapped = { ...e, clientDataJSON: auth.clientDataJSON!, challenge: auth.challenge! };
   assert.deepEqual(
-    await verifyRegistration({ response: parse(swapped), expected: expected(swapped), now: NOW }),
+    await verifyRegistration({ response: parse(swapped), expected: expected(swapped), now: W3C_VECTOR_NOW }),
     {
       ok: false,
       code: 'type_mismatch',
@@ -106,8 +94,8 @@ test('attestation: a tampered statement signature, an untrusted root and an expi
     const tampered = await verifyRegistration({
       response: parse(e, ao.toString('hex')),
       expected: expected(e),
-      now: NOW,
-      trustedRoots: [rootDer],
+      now: W3C_VECTOR_NOW,
+      trustedRoots: [W3C_ROOT_DER],
     });
     assert.deepEqual(tampered, { ok: false, code: 'attestation_invalid' }, info);
     // Formats verified by Signet itself use the `now` passed in; @simplewebauthn's (packed with
@@ -117,82 +105,79 @@ test('attestation: a tampered statement signature, an untrusted root and an expi
       response: parse(e),
       expected: expected(e),
       now: Date.parse('3030-01-01'),
-      trustedRoots: [rootDer],
+      trustedRoots: [W3C_ROOT_DER],
     });
     assert.deepEqual(expired, { ok: false, code: 'attestation_invalid' }, `${info} expired`);
   }
   // android-key without the test root: only Google's roots are trusted by default.
   const e = reg('android-key.ES256');
-  assert.deepEqual(await verifyRegistration({ response: parse(e), expected: expected(e), now: NOW }), {
-    ok: false,
-    code: 'attestation_invalid',
-  });
+  assert.deepEqual(
+    await verifyRegistration({ response: parse(e), expected: expected(e), now: W3C_VECTOR_NOW }),
+    {
+      ok: false,
+      code: 'attestation_invalid',
+    },
+  );
 });
 
 test('COSE keys: curve mismatch, short points, unknown algorithms and RSA under 2048 bits are refused', () => {
   const x = new Uint8Array(32).fill(1);
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+  const n = new Uint8Array(Buffer.from(small.n!, 'base64url'));
+  const e = new Uint8Array(Buffer.from(small.e!, 'base64url'));
+  // EC2 keys are kty 1 = 2, alg 3, crv -1, x -2, y -3; RSA keys kty 1 = 3, alg 3, n -1, e -2.
+  const refused: Array<[string, [number, number | Uint8Array][]]> = [
+    [
+      'P-256 alg on curve 2 (P-384)',
+      [
         [1, 2],
         [3, -7],
         [-1, 2],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'a 31-byte x',
+      [
         [1, 2],
         [3, -7],
         [-1, 1],
         [-2, x.subarray(1)],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'an unknown algorithm',
+      [
         [1, 2],
         [3, -999],
         [-1, 1],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  );
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'a point not on the curve',
+      [
         [1, 2],
         [3, -7],
         [-1, 1],
         [-2, x],
         [-3, x],
-      ]),
-    ).ok,
-    false,
-  ); // not on the curve
-  const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
-  const n = new Uint8Array(Buffer.from(small.n!, 'base64url'));
-  const e = new Uint8Array(Buffer.from(small.e!, 'base64url'));
-  assert.equal(
-    parseCoseKey(
-      encodeCoseKey([
+      ],
+    ],
+    [
+      'RSA with 1024 bits',
+      [
         [1, 3],
         [3, -257],
         [-1, n],
         [-2, e],
-      ]),
-    ).ok,
-    false,
-  );
+      ],
+    ],
+  ];
+  for (const [what, entries] of refused) assert.equal(parseCoseKey(encodeCoseKey(entries)).ok, false, what);
 });
 
 test('options builders give the JSON the browser expects', () => {

@@ -5,12 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
 import {
   createWebhookDispatcher,
   emitWebhookEvent,
@@ -22,6 +19,7 @@ import { createSqliteStore } from '../../src/store/sqlite/createSqliteStore.js';
 import type { Store } from '../../src/store/types.js';
 import { dropSchema, eventually, TEST_DATABASE_URL, uniqueName } from '../cluster/services.js';
 import { createMovableClock, makeApp } from '../store/conformance.js';
+import { startReceiver } from './receiver.js';
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
 const dir = mkdtempSync(join(tmpdir(), 'signet-webhooks-'));
@@ -30,57 +28,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
   await dropSchema(schema);
 });
-
-/** What the receiver answers next: a status, or `hang` (never answers). Default 204. */
-type Answer = number | 'hang';
-
-interface Received {
-  id: string;
-  timestamp: number;
-  body: { type: string; timestamp: string; data: Record<string, unknown> };
-  verified: boolean;
-}
-
-/** A real HTTP receiver verifying with standardwebhooks (one secret: the receiver's). */
-async function startReceiver(secret: string) {
-  const received: Received[] = [];
-  const answers: Answer[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let verified = false;
-      try {
-        new Webhook(secret).verify(raw, req.headers as Record<string, string>);
-        verified = true;
-      } catch {
-        verified = false;
-      }
-      received.push({
-        id: String(req.headers['webhook-id']),
-        timestamp: Number(req.headers['webhook-timestamp']),
-        body: JSON.parse(raw) as Received['body'],
-        verified,
-      });
-      const answer = answers.shift() ?? 204;
-      if (answer === 'hang') return; // the socket stays open until the client gives up
-      res.writeHead(verified ? answer : 401).end('ignored body');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/signet`;
-  return {
-    url,
-    received,
-    answers,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** A store on a movable clock that starts at the real now (the receiver checks timestamps against it). */
 function sqliteOnClock() {
@@ -111,7 +58,7 @@ async function setup(store: Store, secrets: string[], url: string, clock = creat
 describe('webhook dispatcher over a real HTTP receiver', () => {
   it('delivers a signed event the library verifies; the message is delivered once', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const store = createSqliteStore({ path: ':memory:' });
     try {
       const { app, options, emit } = await setup(store, [secret], receiver.url);
@@ -135,7 +82,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('retries with exponential back-off after the receiver fails (500, then a timeout, then a redirect), then delivers with the same webhook-id', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const { store, clock: storeClock } = sqliteOnClock();
     try {
       const { app, clock, options, emit } = await setup(store, [secret], receiver.url, storeClock);
@@ -186,7 +133,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('dead-letters after deadAfterMs of failures; redeliver sends it again once the receiver is back', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const { store, clock: storeClock } = sqliteOnClock();
     try {
       const { app, clock, options, emit } = await setup(store, [secret], receiver.url, storeClock);
@@ -221,7 +168,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
   it('secret rotation: signed with both secrets, a receiver still on the old one verifies', async () => {
     const oldSecret = generateWebhookSecret(random);
     const newSecret = generateWebhookSecret(random);
-    const receiver = await startReceiver(oldSecret);
+    const receiver = await startReceiver({ secret: oldSecret });
     const store = createSqliteStore({ path: ':memory:' });
     try {
       const { options, emit } = await setup(store, [newSecret, oldSecret], receiver.url);
@@ -236,7 +183,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('an app with webhooks turned off: its messages are dead-lettered as webhooks_disabled, nothing is sent', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const store = createSqliteStore({ path: ':memory:' });
     try {
       const { app, options, emit } = await setup(store, [secret], receiver.url);
@@ -253,7 +200,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('survives a crash and a restart: a message claimed by a node that died is delivered by the next one after the lease; start/stop deliver what is queued', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const path = join(dir, `${randomUUID()}.db`);
     const clock = createMovableClock(Date.now());
     let store = createSqliteStore({ path, clock });
@@ -331,7 +278,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('two dispatchers (two nodes, two Postgres pools) on one outbox: every event delivered exactly once', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const nodeA = await createPostgresStore({ url: TEST_DATABASE_URL, schema });
     const nodeB = await createPostgresStore({ url: TEST_DATABASE_URL, schema });
     try {
@@ -362,7 +309,7 @@ describe('webhook dispatcher over a real HTTP receiver', () => {
 
   it('back-off jitter: the delay is scaled within ±jitter by the random source (low and high ends)', async () => {
     const secret = generateWebhookSecret(random);
-    const receiver = await startReceiver(secret);
+    const receiver = await startReceiver({ secret });
     const { store, clock } = sqliteOnClock();
     try {
       const { app, options, emit } = await setup(store, [secret], receiver.url, clock);

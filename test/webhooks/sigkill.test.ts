@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { emitWebhookEvent, generateWebhookSecret } from '../../src/core/webhooks/index.js';
 import { createPostgresStore } from '../../src/store/postgres/createPostgresStore.js';
 import { dropSchema, eventually, TEST_DATABASE_URL, uniqueName } from '../cluster/services.js';
 import { makeApp } from '../store/conformance.js';
+import { listenOnFreePort } from '../support/network.js';
 
 const schema = uniqueName();
 const children: ChildProcess[] = [];
@@ -60,8 +60,7 @@ describe('webhook delivery across a SIGKILL', () => {
         else res.writeHead(204).end();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const url = `${await listenOnFreePort(server)}/hook`;
 
     const store = await createPostgresStore({ url: TEST_DATABASE_URL, schema });
     try {

@@ -5,24 +5,26 @@
 // one with the `standardwebhooks` library; then rotation, dead letters and "redeliver" through the
 // console API, and webhooks turned off.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { Bytes, PrivateKey } from '@wharfkit/antelope';
-import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
-import { runCli } from '../../src/cli/runCli.js';
+import { PrivateKey } from '@wharfkit/antelope';
+import type { SignetClient } from '../../src/client/createSignetClient.js';
 import { startWebhookDelivery } from '../../src/cli/webhookDelivery.js';
 import { deriveMasterKey, generateMasterKey } from '../../src/core/sealer.js';
 import {
-  captureIo,
   createTestClock,
-  listen,
+  listenWithClient,
   startHarness,
   tempDir,
   type Harness,
 } from '../support/harness.js';
+import { attemptDeviceLogin, enrolDeviceKey, type DeviceKey } from '../support/deviceKeys.js';
+import { runCliCaptured } from '../support/cli.js';
+import { registerEosKey, signEosText } from '../support/eosKeys.js';
+import { fetchJson } from '../support/http.js';
 import { eventually } from '../cluster/services.js';
 import { startReceiver, type ReceivedEvent, type Receiver } from './receiver.js';
 import { FLAG, assert as passkeyAssert, makeCredential, register } from '../webauthn/softAuthenticator.js';
@@ -42,30 +44,12 @@ let webhookSecret: string;
 let stopDelivery: () => Promise<void>;
 const clock = createTestClock();
 
-async function cli(args: string[]) {
-  const io = captureIo(env);
-  const code = await runCli([...args, '--db', `sqlite:${dbPath}`], io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const cli = (args: string[]) => runCliCaptured([...args, '--db', `sqlite:${dbPath}`], env);
 
-async function publicCall(path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(baseUrl + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const publicCall = (path: string, body: unknown) => fetchJson(baseUrl + path, { body });
 
-async function admin(method: string, path: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${baseUrl}/console/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (method: string, path: string) =>
+  fetchJson(`${baseUrl}/console/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 
 /** Waits for the next event of `type` after `seen` events of that type, and returns it. */
 async function nextEvent(type: string, seen: number): Promise<ReceivedEvent> {
@@ -81,28 +65,11 @@ function assertSigned(event: ReceivedEvent, secret = webhookSecret): void {
   assert.deepEqual(Object.keys(event.body).sort(), ['data', 'timestamp', 'type']);
 }
 
-async function enrol(userId: string): Promise<{ privateKey: KeyObject; credentialId: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const r = await client.registerCredential(userId, {
-    type: 'device',
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return { privateKey, credentialId: (r.body as { id: string }).id };
-}
+const enrol = (userId: string): Promise<DeviceKey> => enrolDeviceKey(client, userId);
 
-async function login(userId: string, privateKey: KeyObject) {
-  const ch = await publicCall('/v1/challenges', { appId, type: 'device', userId });
-  assert.equal(ch.status, 200);
-  const signature = nodeSign('sha256', Buffer.from(ch.body.challenge), privateKey).toString('base64');
-  return publicCall('/v1/verify', {
-    appId,
-    type: 'device',
-    challengeId: ch.body.challengeId,
-    userId,
-    signature,
-  });
-}
+/** A device login's `/v1/verify` answer, whatever it is. */
+const login = (userId: string, privateKey: KeyObject) =>
+  attemptDeviceLogin(baseUrl, appId, { userId, privateKey });
 
 function outboxRows(): number {
   const db = new Database(dbPath, { readonly: true });
@@ -142,8 +109,7 @@ before(async () => {
     existingApp: { id: appId, secret: appSecret },
     server: { adminToken: ADMIN_TOKEN },
   });
-  baseUrl = await listen(h);
-  client = createSignetClient({ baseUrl, appId, secret: appSecret, now: clock });
+  ({ baseUrl, client } = await listenWithClient(h));
   // The delivery worker as `signet serve` starts it, polling fast for the test.
   stopDelivery = startWebhookDelivery(
     h.deps,
@@ -195,7 +161,7 @@ describe('signet app set --webhook-url', () => {
 });
 
 describe('events over HTTP, verified with standardwebhooks', () => {
-  let alice: { privateKey: KeyObject; credentialId: string };
+  let alice: DeviceKey;
 
   test('credential.created on registration', async () => {
     const seen = receiver.ofType('credential.created').length;
@@ -349,16 +315,7 @@ describe('events over HTTP, verified with standardwebhooks', () => {
 
   test('MYKEY: login.succeeded (scheme mykey) on a signed callback', async () => {
     const key = PrivateKey.generate('K1');
-    const proofCh = await publicCall('/v1/challenges', { appId, type: 'eos', userId: 'mia' });
-    const reg = await client.registerCredential('mia', {
-      type: 'eos',
-      account: 'miaaccount11',
-      publicKey: key.toPublic().toString(),
-      proof: {
-        challengeId: proofCh.body.challengeId,
-        signature: key.signMessage(Bytes.from(proofCh.body.challenge, 'utf8')).toString(),
-      },
-    });
+    const reg = await registerEosKey(client, baseUrl, appId, { userId: 'mia', account: 'miaaccount11', key });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const seen = receiver.ofType('login.succeeded').length;
     const session = await publicCall('/v1/mykey/sessions', { appId });
@@ -374,7 +331,7 @@ describe('events over HTTP, verified with standardwebhooks', () => {
       timestamp,
       account: 'miaaccount11',
       chain: 'EOS',
-      sign: key.signMessage(Bytes.from(timestamp + 'miaaccount11' + uuID + 'mykey', 'utf8')).toString(),
+      sign: signEosText(key, timestamp + 'miaaccount11' + uuID + 'mykey'),
     });
     assert.deepEqual(callback.body, { code: 0, message: 'success' });
     const e = await nextEvent('login.succeeded', seen);

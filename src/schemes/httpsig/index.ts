@@ -4,6 +4,7 @@ import { decodeBase64, utf8Bytes } from '../../encoding/index.js';
 import { fail, invalid, type ParseFailure, type Parsed, type Verified } from '../../errors/codes.js';
 import type { OfflineInput, Scheme } from '../types.js';
 import { verifyHttpSignatureBase } from './verifyBase.js';
+import type { HttpSigVerifyKey } from './verifyHttpSignature.js';
 
 export {
   parseDictionary,
@@ -86,24 +87,17 @@ export function verifyHttpSigOffline(input: OfflineInput): Verified | ParseFailu
   const signature =
     typeof input.signature === 'string' ? decodeBase64(input.signature, { maxLength: 200 }) : null;
   if (signature === null) return invalid('signature must be base64 (the Signature field between the colons)');
+  let key: HttpSigVerifyKey;
   if (input.secret !== undefined) {
     if (typeof input.secret !== 'string' || input.secret.length === 0 || input.secret.length > 1024)
       return invalid('secret must be a non-empty string');
-    return verifyHttpSignatureBase(
-      { alg: 'hmac-sha256', secret: input.secret },
-      utf8Bytes(input.message),
-      signature,
-    )
-      ? { ok: true }
-      : fail('signature_invalid');
+    key = { alg: 'hmac-sha256', secret: input.secret };
+  } else {
+    const publicKey = parseHttpSigPublicKey(input.publicKey);
+    if (!publicKey.ok) return publicKey;
+    key = { alg: 'ed25519', publicKey: publicKey.value };
   }
-  const key = parseHttpSigPublicKey(input.publicKey);
-  if (!key.ok) return key;
-  return verifyHttpSignatureBase(
-    { alg: 'ed25519', publicKey: key.value },
-    utf8Bytes(input.message),
-    signature,
-  )
+  return verifyHttpSignatureBase(key, utf8Bytes(input.message), signature)
     ? { ok: true }
     : fail('signature_invalid');
 }

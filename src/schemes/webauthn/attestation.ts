@@ -2,7 +2,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { SettingsService, verifyRegistrationResponse } from '@simplewebauthn/server';
 type RootCertIdentifier = Parameters<typeof SettingsService.getRootCertificates>[0]['identifier'];
 import { concatBytes, equalBytes } from '../../encoding/index.js';
-import { SIGNATURE_ALGORITHMS, verifySignature } from '../../crypto/index.js';
+import { parseCertificate, SIGNATURE_ALGORITHMS, verifySignature } from '../../crypto/index.js';
 import type { CborMap, CborValue } from './cbor.js';
 import { findCoseAlgorithm, type CredentialPublicKey } from './cose.js';
 import { decodeCbor } from './cbor.js';
@@ -133,14 +133,6 @@ function rootsFor(fmt: string, extra: readonly (Uint8Array | string)[]): X509Cer
     out.push(cert);
   }
   return out;
-}
-
-function parseCertificate(input: Uint8Array | string): X509Certificate | null {
-  try {
-    return new X509Certificate(typeof input === 'string' ? input : Buffer.from(input));
-  } catch {
-    return null;
-  }
 }
 
 /** x5c: an array of 1..5 DER certificates. */

@@ -14,6 +14,8 @@ export const userParams = {
   required: ['appId', 'userId'],
 } as const;
 export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+/** A time in a view: ISO 8601, or null when it has not happened. */
+export const isoOrNull = { type: ['string', 'null'] } as const;
 
 export const appView = {
   type: 'object',
@@ -102,6 +104,13 @@ export const updateAppBody = {
   },
 } as const;
 
+// Paging in a query string: strings, as every console query, since the server's validator does
+// not coerce types (an `integer` here refused every `?limit=` a browser or curl sends).
+/** A page size, `1`-`9999` (each route bounds it further). */
+export const pageLimit = { type: 'string', pattern: '^[0-9]{1,4}$' } as const;
+/** A page edge: Unix ms. */
+export const pageBefore = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
 /** `cursor`: an audit page's `nextCursor`, `<at>.<id>` (opaque to clients). */
 export const AUDIT_CURSOR = /^([0-9]{1,15})\.([A-Za-z0-9_-]{1,64})$/;
 
@@ -115,8 +124,8 @@ export const auditQuery = {
     action: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' },
     outcome: { type: 'string', enum: ['success', 'failure'] },
     reason: { type: 'string', pattern: '^[a-z0-9_]{1,64}$' },
-    limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-    before: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    limit: pageLimit,
+    before: pageBefore,
     cursor: { type: 'string', pattern: AUDIT_CURSOR.source },
   },
 } as const;

@@ -2,11 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { requireApp } from '../../core/apps.js';
 import type { Deps } from '../../core/deps.js';
 import { listSessions, signOutEverywhere } from '../../core/sessions.js';
-import { appId, errorResponses, userId } from '../schemas.js';
-
-const userParams = { type: 'object', properties: { appId, userId }, required: ['appId', 'userId'] } as const;
-const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
-const isoOrNull = { type: ['string', 'null'] } as const;
+import { errorResponses } from '../schemas.js';
+import { isoOrNull, noQuery, userParams } from './schemas.js';
 
 const sessionView = {
   type: 'object',

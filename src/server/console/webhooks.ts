@@ -4,15 +4,13 @@ import type { Deps } from '../../core/deps.js';
 import { SignetError } from '../../errors/SignetError.js';
 import type { WebhookMessage } from '../../store/types.js';
 import { appId, errorResponses } from '../schemas.js';
+import { appParams, isoOrNull, noQuery, pageBefore, pageLimit } from './schemas.js';
 
-const appParams = { type: 'object', properties: { appId }, required: ['appId'] } as const;
 const messageParams = {
   type: 'object',
   properties: { appId, id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } },
   required: ['appId', 'id'],
 } as const;
-const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
-const isoOrNull = { type: ['string', 'null'] } as const;
 
 const deadView = {
   type: 'object',
@@ -63,12 +61,10 @@ export function registerConsoleWebhookRoutes(admin: FastifyInstance, deps: () =>
         querystring: {
           type: 'object',
           additionalProperties: false,
-          // Strings, as every console query: the server's validator does not coerce types, so an
-          // `integer` here refused every `?limit=` a browser or curl sends.
           properties: {
-            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+            limit: pageLimit,
             /** Paging: dead letters dead before this Unix ms (the last page's oldest `deadAt`). */
-            before: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            before: pageBefore,
           },
         },
         response: {

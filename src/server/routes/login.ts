@@ -4,7 +4,15 @@ import { issueLoginChallenge } from '../../core/loginChallenges.js';
 import { verifyLogin } from '../../core/login.js';
 import { limitIssuance } from '../../core/rateLimit.js';
 import type { RouteContext } from '../context.js';
-import { appId, challengeId, errorResponses, signatureText, userId, webauthnResponse } from '../schemas.js';
+import {
+  appId,
+  challengeId,
+  errorResponses,
+  sessionTokenFields,
+  signatureText,
+  userId,
+  webauthnResponse,
+} from '../schemas.js';
 
 const loginTypes = { type: 'string', enum: ['device', 'webauthn', 'eos', 'eth'] } as const;
 /** A signed transaction: a JSON object, checked strictly (4 KiB canonical) by `parseTransaction`. */
@@ -83,10 +91,7 @@ export function registerLoginRoutes(api: FastifyInstance, ctx: RouteContext): vo
               verified: { type: 'boolean' },
               userId: { type: 'string' },
               credentialId: { type: 'string' },
-              token: { type: 'string' },
-              expiresAt: { type: 'integer' },
-              refreshToken: { type: 'string' },
-              refreshExpiresAt: { type: 'integer' },
+              ...sessionTokenFields,
               transaction: { type: 'object', additionalProperties: true },
             },
           },

@@ -12,6 +12,14 @@ import { appId, errorResponses } from '../schemas.js';
 
 const scalar = { type: ['string', 'integer'], maxLength: 512 } as const;
 
+/** A body or query string that names the app and nothing else. */
+const appOnly = {
+  type: 'object',
+  required: ['appId'],
+  additionalProperties: false,
+  properties: { appId },
+} as const;
+
 const sessionView = {
   type: 'object',
   properties: {
@@ -42,7 +50,7 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
       config: { side: 'public' },
       schema: {
         summary: 'Start a MYKEY login session',
-        body: { type: 'object', required: ['appId'], additionalProperties: false, properties: { appId } },
+        body: appOnly,
         response: {
           200: {
             type: 'object',
@@ -81,12 +89,7 @@ export function registerMykeyRoutes(api: FastifyInstance, ctx: RouteContext): vo
             },
           },
         },
-        querystring: {
-          type: 'object',
-          required: ['appId'],
-          additionalProperties: false,
-          properties: { appId },
-        },
+        querystring: appOnly,
         response: { 200: sessionView, ...errorResponses },
       },
     },

@@ -2,19 +2,26 @@ import type { FastifyInstance } from 'fastify';
 import { introspectToken, logout, refreshSession, revokeSessions } from '../../core/sessions.js';
 import type { RouteContext } from '../context.js';
 import { requireAppForPublic } from '../publicApp.js';
-import { appId, credentialId, errorResponses, tiniappSecurity, userId } from '../schemas.js';
+import {
+  appId,
+  credentialId,
+  errorResponses,
+  sessionTokenFields,
+  tiniappSecurity,
+  userId,
+} from '../schemas.js';
 
 const refreshToken = { type: 'string', minLength: 1, maxLength: 512 } as const;
 const jwt = { type: 'string', minLength: 1, maxLength: 8192 } as const;
 
-const sessionTokens = {
+const sessionTokens = { type: 'object', properties: sessionTokenFields } as const;
+
+/** The body of a refresh and of a logout: the app and the refresh token. */
+const refreshTokenBody = {
   type: 'object',
-  properties: {
-    token: { type: 'string' },
-    expiresAt: { type: 'integer' },
-    refreshToken: { type: 'string' },
-    refreshExpiresAt: { type: 'integer' },
-  },
+  required: ['appId', 'refreshToken'],
+  additionalProperties: false,
+  properties: { appId, refreshToken },
 } as const;
 
 /** The issuer's metadata (RFC 8414 §2; OpenID Connect Discovery 1.0 §3), absolute URLs under `iss`. */
@@ -49,12 +56,7 @@ export function registerTokenRoutes(api: FastifyInstance, ctx: RouteContext): vo
       config: { side: 'public' },
       schema: {
         summary: 'Rotate a refresh token: a new access token and a new refresh token',
-        body: {
-          type: 'object',
-          required: ['appId', 'refreshToken'],
-          additionalProperties: false,
-          properties: { appId, refreshToken },
-        },
+        body: refreshTokenBody,
         response: { 200: sessionTokens, ...errorResponses },
       },
     },
@@ -70,12 +72,7 @@ export function registerTokenRoutes(api: FastifyInstance, ctx: RouteContext): vo
       config: { side: 'public' },
       schema: {
         summary: 'End the session a refresh token belongs to',
-        body: {
-          type: 'object',
-          required: ['appId', 'refreshToken'],
-          additionalProperties: false,
-          properties: { appId, refreshToken },
-        },
+        body: refreshTokenBody,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },
