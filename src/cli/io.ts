@@ -57,9 +57,18 @@ export class UsageError extends Error {
 
 /**
  * The CLI's own failure codes, for what happens outside Signet's error table (docs/errors.md
- * "CLI"): the server could not be reached, a file could not be read or written.
+ * "CLI errors", which lists exactly these): the server could not be reached, a file could not be
+ * read or written, `serve` could not listen, the master key does not open the database's secrets,
+ * the Node.js is too old (checked by main.ts before the CLI loads).
  */
-export type CliErrorCode = 'connection_failed' | 'file_error';
+export const CLI_ERROR_CODES = [
+  'connection_failed',
+  'file_error',
+  'listen_failed',
+  'master_key_mismatch',
+  'unsupported_node',
+] as const;
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 /** An operational failure of a verb (not the user's syntax): printed with exit code 1. */
 export class CliError extends Error {
