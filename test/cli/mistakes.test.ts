@@ -18,7 +18,7 @@ import { createSealer, deriveMasterKey } from '../../src/core/sealer.js';
 import { openStore } from '../../src/store/openStore.js';
 import { silentLogger } from '../../src/core/deps.js';
 import { createRandomSource } from '../../src/core/random.js';
-import { captureIo, tempDir } from '../support/harness.js';
+import { captureIo, listen, startHarness, tempDir } from '../support/harness.js';
 import { TEST_DATABASE_URL } from '../cluster/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -324,6 +324,81 @@ describe('--db and the stores behind it', () => {
       ),
     );
     assert.doesNotMatch(r.stdout + r.stderr, /pw-redis/);
+  });
+});
+
+describe('typos', () => {
+  test('an unknown option names the nearest the verb has; a missing or mistyped command lists them', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', '--prot', '8080'], /^Unknown option '--prot'; did you mean --port\?$/],
+      [
+        ['app', 'create', '--name', 'x', '--orgin', 'http://x'],
+        /^Unknown option '--orgin'; did you mean --origin\?$/,
+      ],
+      [['app', 'set', 'x', '--client-challenge'], /did you mean --client-challenges\?$/],
+      [['request', 'GET', 'http://x', '--boyd', '{}'], /did you mean --body\?$/],
+      [['app', 'list', '--bogus'], /^Unknown option '--bogus'$/],
+      [['keys'], /^missing command: rotate, revoke, list$/],
+      [['app', '--name', 'x'], /^missing command before '--name': create, list, rotate-secret, set$/],
+      [['app', 'crate', '--name', 'x'], /^unknown app command 'crate'; did you mean 'create'\?/],
+      [['device'], /^missing command: create-key, sign, delete-key$/],
+      [['audit', 'prun'], /did you mean 'prune'\?/],
+      [['requets', 'GET', 'http://x'], /^unknown command 'requets'; did you mean 'request'\?$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      // A usage error reads `signet <verb>: <message>`, then the usage.
+      const first = r.stderr.split('\n')[0]!.replace(/^signet( [a-z]+)?: /, '');
+      assert.match(first, message, args.join(' '));
+    }
+  });
+});
+
+describe('signet request refused (401): a hint at the likely slip', () => {
+  test('a mistyped app id, a wrong secret, a URL host that is not the issuer’s', async () => {
+    const h = await startHarness();
+    try {
+      const url = await listen(h);
+      const typoId = await cli(['request', 'GET', `${url}/v1/audit`], {
+        SIGNET_APP_ID: h.app.id.slice(0, -1) + (h.app.id.endsWith('x') ? 'y' : 'x'),
+        SIGNET_APP_SECRET: h.secret,
+      });
+      assert.equal(typoId.code, 1);
+      assert.match(
+        typoId.stderr,
+        /signet request: hint: is SIGNET_APP_ID \(\S+\) an app of the database this server uses\?/,
+      );
+      const wrongSecret = await cli(['request', 'GET', `${url}/v1/audit`], {
+        SIGNET_APP_ID: h.app.id,
+        SIGNET_APP_SECRET: 'not-the-secret-0123456789',
+      });
+      assert.equal(wrongSecret.code, 1);
+      assert.ok(
+        wrongSecret.stderr.includes(`hint: SIGNET_APP_SECRET is not a current secret of app ${h.app.id}`),
+      );
+      // The harness's issuer is http://signet.test: a signature naming 127.0.0.1 is re-aimed.
+      const host = new URL(url).host;
+      const authority = await cli(['request', 'GET', `${url}/v1/audit`, '--scheme', 'http-signature'], {
+        SIGNET_APP_ID: h.app.id,
+        SIGNET_APP_SECRET: h.secret,
+      });
+      assert.equal(authority.code, 1);
+      assert.ok(
+        authority.stderr.includes(`hint: the URL names ${host}, not the host of the server's issuer`),
+      );
+      assert.ok(authority.stderr.includes(`--http-signature-authority ${host}`));
+      // A call that works prints no hint.
+      const ok = await cli(['request', 'GET', `${url}/v1/audit`], {
+        SIGNET_APP_ID: h.app.id,
+        SIGNET_APP_SECRET: h.secret,
+      });
+      assert.equal(ok.code, 0);
+      assert.doesNotMatch(ok.stderr, /hint/);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import {
 } from '../../core/apps.js';
 import { normalizeWebhookUrl, setAppWebhook, type WebhookChange } from '../../core/appWebhooks.js';
 import type { AppSettings } from '../../store/types.js';
-import { UsageError, type CliIo } from '../io.js';
+import { subcommandError, UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
@@ -178,8 +178,12 @@ function webhookChange(v: Values): WebhookChange | null {
 }
 
 /** `signet app ...`: apps are created and changed by operators on the store directly. */
+const APP_COMMANDS = ['create', 'list', 'rotate-secret', 'set'] as const;
+
 export async function runApp(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
+  if (!(APP_COMMANDS as readonly (string | undefined)[]).includes(sub))
+    throw subcommandError('app', sub, APP_COMMANDS);
   const { values, positionals } = parseArgs({
     args: rest,
     strict: true,
@@ -192,8 +196,6 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'create' && !values.name) throw new UsageError('--name is required');
   if ((sub === 'rotate-secret' || sub === 'set') && !positionals[0])
     throw new UsageError('APPID is required');
-  if (sub !== 'create' && sub !== 'list' && sub !== 'rotate-secret' && sub !== 'set')
-    throw new UsageError(`unknown app command '${sub ?? ''}'`);
   const runtime = await openRuntime(values, io);
   try {
     const print = (data: Record<string, unknown>, human: string) =>
@@ -262,7 +264,7 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown app command '${sub ?? ''}'`);
+        throw subcommandError('app', sub, APP_COMMANDS);
     }
   } finally {
     await runtime.close();
