@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -352,6 +352,53 @@ describe('typos', () => {
       // A usage error reads `signet <verb>: <message>`, then the usage.
       const first = r.stderr.split('\n')[0]!.replace(/^signet( [a-z]+)?: /, '');
       assert.match(first, message, args.join(' '));
+    }
+  });
+});
+
+describe('signet app: a mistyped APPID, an unquoted name', () => {
+  test('not_found names the APPID and the database looked in; stray words are refused before the store opens', async () => {
+    const dir = tempDir();
+    const path = join(dir.dir, 's.db');
+    try {
+      const r = await cli(['app', 'set', 'app_typo', '--name', 'x', '--db', `sqlite:${path}`, '--json']);
+      assert.equal(r.code, 1);
+      const error = jsonError(r.stdout);
+      assert.equal(error.code, 'not_found');
+      assert.ok(
+        error.message.startsWith(`no app 'app_typo' in ${path}; \`npx signet app list\``),
+        error.message,
+      );
+      const unquoted = await cli([
+        'app',
+        'create',
+        '--name',
+        'My',
+        'app',
+        '--db',
+        `sqlite:${join(dir.dir, 'u.db')}`,
+      ]);
+      assert.equal(unquoted.code, 2);
+      assert.match(
+        unquoted.stderr,
+        /^signet app: unexpected argument 'app' \(quote a name with spaces: --name "My app"\)/,
+      );
+      // `app set $APP` where APP holds app create's JSON: split into words, refused.
+      const json = await cli([
+        'app',
+        'set',
+        '{"appId":"x","name":"My',
+        'app"}',
+        '--name',
+        'y',
+        '--db',
+        `sqlite:${path}`,
+      ]);
+      assert.equal(json.code, 2);
+      assert.match(json.stderr, /unexpected argument 'app"}'/);
+      assert.equal(existsSync(join(dir.dir, 'u.db')), false, 'no database made for a refused command');
+    } finally {
+      dir.remove();
     }
   });
 });
