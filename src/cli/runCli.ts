@@ -73,10 +73,15 @@ function systemError(e: unknown): { code: string; path: string | undefined } | n
 }
 
 /** Sorts a thrown value into the CLI's channels; the catch-all never carries a message text. */
-function toReport(e: unknown, env: CliIo['env'], usageText: string): Report {
+function toReport(e: unknown, env: CliIo['env'], usageText: string, verb: string): Report {
   if (e instanceof UsageError) return { code: e.code, message: e.message, exit: 2, showUsage: true };
   if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    return { code: 'usage_error', message: describeParseArgsError(e, usageText), exit: 2, showUsage: true };
+    return {
+      code: 'usage_error',
+      message: describeParseArgsError(e, usageText, verb),
+      exit: 2,
+      showUsage: true,
+    };
   if (isSignetError(e)) return { code: e.code, message: e.message, exit: 1, showUsage: false };
   if (e instanceof CliError) return { code: e.code, message: e.message, exit: 1, showUsage: false };
   const sys = systemError(e);
@@ -105,7 +110,12 @@ function toReport(e: unknown, env: CliIo['env'], usageText: string): Report {
  * node:util's parseArgs messages, for people: an unknown option names the nearest the verb has
  * (`--orgin` → `--origin`, from its usage text) instead of parseArgs' advice to put it after `--`.
  */
-function describeParseArgsError(e: TypeError, usageText: string): string {
+function describeParseArgsError(e: TypeError, usageText: string, verb: string): string {
+  // `npm start --port 9000`: npm keeps `--port` for itself and passes `9000` on.
+  const stray = /^Unexpected argument '([^']*)'/.exec(e.message);
+  if (stray && verb === 'serve')
+    return `unexpected argument '${stray[1]}': through npm, flags go after --, as in npm start -- --port 9000 (or set SIGNET_PORT=9000)`;
+  if (stray) return `unexpected argument '${stray[1]}'`;
   const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(e.message);
   if (!unknown) return e.message;
   const option = unknown[1] as string;
@@ -165,6 +175,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    return fail(toReport(e, io.env, command.usage), command.usage, `signet ${verb}`);
+    return fail(toReport(e, io.env, command.usage, verb), command.usage, `signet ${verb}`);
   }
 }

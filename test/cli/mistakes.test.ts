@@ -344,6 +344,12 @@ describe('typos', () => {
       [['device'], /^missing command: create-key, sign, delete-key$/],
       [['audit', 'prun'], /did you mean 'prune'\?/],
       [['requets', 'GET', 'http://x'], /^unknown command 'requets'; did you mean 'request'\?$/],
+      // `npm start --port 9000`: npm keeps --port and runs `serve 9000`.
+      [
+        ['serve', '9000'],
+        /^unexpected argument '9000': through npm, flags go after --, as in npm start -- --port 9000/,
+      ],
+      [['app', 'list', 'foo'], /^unexpected argument 'foo'$/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);

@@ -21,9 +21,12 @@ export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db s
              [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
              [--request-timeout SECONDS] [--issue-limit N] [--http-signature-authority HOST[:PORT]]...
              [--webhook-concurrency N] [--webhook-timeout SECONDS] [--webhook-dead-after-days N]
-  Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
-  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
+  Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Through npm,
+  flags go after --: npm start -- --port 9000. Flags win over SIGNET_PORT, SIGNET_HOST,
+  SIGNET_DATABASE_URL, SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_WORKERS,
+  SIGNET_AUDIT_RETENTION_DAYS, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
   SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
+  SIGNET_LOG_LEVEL (default info) sets the JSON log lines on stdout;
   SIGNET_MASTER_KEY seals secrets at rest; SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin
   console at /console (docs/console.md); SIGNET_METRICS_TOKEN (16+ characters) serves /metrics to
   \`Authorization: Bearer <token>\` (docs/deployment.md).
