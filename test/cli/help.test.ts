@@ -64,3 +64,12 @@ test('serve --help and README name every SIGNET_* variable serve reads', async (
     'missing from README',
   );
 });
+
+test('verify --help lists every scheme that verifies offline', async () => {
+  const usage = await help('verify');
+  const { findScheme } = await import('../../src/schemes/registry.js');
+  for (const name of ['device', 'eos', 'eth', 'tiniapp', 'http-signature', 'webauthn']) {
+    const offline = findScheme(name)?.verifyOffline != null;
+    assert.equal(usage.includes(`"${name}"`), offline, `${name}: offline ${offline}`);
+  }
+});
