@@ -409,6 +409,22 @@ describe('signet app: a mistyped APPID, an unquoted name', () => {
   });
 });
 
+describe('signet request without its variables', () => {
+  test('names the one that is not set, and where its value comes from', async () => {
+    const url = 'http://127.0.0.1:1/v1/audit';
+    const noId = await cli(['request', 'GET', url, '--json'], { SIGNET_APP_SECRET: 's' });
+    assert.equal(noId.code, 2);
+    assert.match(
+      jsonError(noId.stdout).message,
+      /^SIGNET_APP_ID is not set: export SIGNET_APP_ID and SIGNET_APP_SECRET, the appId and secret `signet app create` printed$/,
+    );
+    const noSecret = await cli(['request', 'GET', url, '--json'], { SIGNET_APP_ID: 'a' });
+    assert.match(jsonError(noSecret.stdout).message, /^SIGNET_APP_SECRET is not set: /);
+    const neither = await cli(['request', 'GET', url, '--json']);
+    assert.match(jsonError(neither.stdout).message, /^SIGNET_APP_ID and SIGNET_APP_SECRET are not set: /);
+  });
+});
+
 describe('signet request refused (401): a hint at the likely slip', () => {
   test('a mistyped app id, a wrong secret, a URL host that is not the issuer’s', async () => {
     const h = await startHarness();

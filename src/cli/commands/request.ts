@@ -117,12 +117,18 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   if (scheme === 'tiniapp' && values.key !== undefined)
     throw new UsageError('--key needs --scheme http-signature');
   const privateKey = scheme === 'http-signature' && keyArg ? readPrivateKey(keyArg) : undefined;
-  if (!appId || (!secret && privateKey === undefined))
+  if (!appId || (!secret && privateKey === undefined)) {
+    const unset = [
+      !appId ? 'SIGNET_APP_ID' : null,
+      !secret && privateKey === undefined ? 'SIGNET_APP_SECRET' : null,
+    ].filter(Boolean);
     throw new UsageError(
-      scheme === 'tiniapp'
-        ? 'set SIGNET_APP_ID and SIGNET_APP_SECRET'
-        : 'set SIGNET_APP_ID and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)',
+      `${unset.join(' and ')} ${unset.length > 1 ? 'are' : 'is'} not set: ` +
+        (scheme === 'tiniapp'
+          ? 'export SIGNET_APP_ID and SIGNET_APP_SECRET, the appId and secret `signet app create` printed'
+          : 'export SIGNET_APP_ID, and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)'),
     );
+  }
   let target: URL;
   try {
     target = new URL(url);
