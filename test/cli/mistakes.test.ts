@@ -5,7 +5,7 @@
 // with the wrong key.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -127,6 +127,66 @@ describe('signet serve cannot listen', () => {
         assert.doesNotMatch(r.stderr, /starting another|unexpected error/);
       } finally {
         server.close();
+        dir.remove();
+      }
+    },
+  );
+});
+
+describe('signet serve --workers 2, then SIGTERM', () => {
+  test(
+    'the primary and its workers exit (they used to wait on each other forever), and the port is freed',
+    { timeout: 120_000 },
+    async () => {
+      const port = await closedPort();
+      const dir = tempDir();
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          TSX,
+          join(ROOT, 'src/cli/main.ts'),
+          'serve',
+          '--workers',
+          '2',
+          '--port',
+          String(port),
+          '--db',
+          `sqlite:${join(dir.dir, 's.db')}`,
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            SIGNET_MASTER_KEY: 'test-master-key-0123456789abcdef',
+            SIGNET_LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stderr!.on('data', () => {
+            if (/listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/.test(stderr)) resolve();
+          });
+          void exited.then((code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+        });
+        assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0, stderr);
+        assert.match(stderr, /shutting down workers/);
+        // The port is free again: nothing of the deployment is left listening.
+        const probe = createServer();
+        await new Promise<void>((resolve, reject) => {
+          probe.once('error', reject);
+          probe.listen(port, '127.0.0.1', resolve);
+        });
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
         dir.remove();
       }
     },

@@ -207,6 +207,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   await server.close();
   await stopWebhooks();
   await runtime.close();
+  // A worker's channel to the primary keeps its event loop alive: let go, so that it exits (the
+  // primary waits for every worker to exit before it does).
+  if (cluster.isWorker && cluster.worker?.isConnected()) cluster.worker.disconnect();
   return 0;
 }
 
