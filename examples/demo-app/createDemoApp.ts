@@ -24,6 +24,8 @@ export interface DemoAppOptions {
   issuer?: string;
   port?: number;
   host?: string;
+  /** Where the backend says what went wrong with its own set-up (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface DemoApp {
@@ -140,8 +142,27 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
   }
 
   /** Passes Signet's answer through (server-API answers carry the precise `reason` of a refusal). */
-  const relay = (res: ServerResponse, answer: SignetResponse): void =>
+  const relay = (res: ServerResponse, answer: SignetResponse): void => {
+    if (answer.status === 401) explainRefusal(answer.body);
     send(res, answer.status, answer.body ?? '');
+  };
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const explained = new Set<string>();
+  /** A refused server-API call is the backend's set-up, not the user's doing: say which variable to check, once. */
+  function explainRefusal(body: unknown): void {
+    const error =
+      typeof body === 'object' && body !== null
+        ? (body as { error?: { reason?: unknown } }).error
+        : undefined;
+    const reason = typeof error?.reason === 'string' ? error.reason : 'no_reason';
+    if (explained.has(reason)) return;
+    explained.add(reason);
+    log(
+      reason === 'signature_invalid'
+        ? `demo-app: Signet refused this backend's signature (signature_invalid): is SIGNET_APP_SECRET the secret \`signet app create\` printed for ${options.appId}?`
+        : `demo-app: Signet refused this backend's call (${reason}): is SIGNET_APP_ID (${options.appId}) an app of the database that Signet at ${signetUrl} uses?`,
+    );
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://demo.invalid');
@@ -150,6 +171,11 @@ export async function startDemoApp(options: DemoAppOptions): Promise<DemoApp> {
 
     if (method === 'GET' && path === '/')
       return send(res, 200, await readFile(join(PUBLIC, 'index.html'), 'utf8'), 'text/html; charset=utf-8');
+    // Browsers ask for it on every page; an empty answer keeps a 404 out of the console.
+    if (method === 'GET' && path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (method === 'GET' && path === '/style.css')
       return send(res, 200, await readFile(join(PUBLIC, 'style.css'), 'utf8'), 'text/css; charset=utf-8');
     if (method === 'GET' && path === '/config.json')

@@ -11,13 +11,20 @@ function required(name: string): string {
 }
 
 const signetUrl = process.env['SIGNET_URL'] ?? 'http://localhost:8080';
+const port = Number(process.env['PORT'] ?? 3000);
 const demo = await startDemoApp({
   signetUrl,
   appId: required('SIGNET_APP_ID'),
   secret: required('SIGNET_APP_SECRET'),
   ...(process.env['SIGNET_ISSUER'] ? { issuer: process.env['SIGNET_ISSUER'] } : {}),
-  port: Number(process.env['PORT'] ?? 3000),
+  port,
   host: process.env['HOST'] ?? '127.0.0.1',
+}).catch((e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EADDRINUSE') throw e;
+  process.stderr.write(
+    `demo-app: port ${port} is in use (another demo?); stop it or set PORT (the page's origin http://localhost:PORT must then be one of the app's origins)\n`,
+  );
+  process.exit(1);
 });
 process.stderr.write(`demo-app: open ${demo.url} (Signet at ${signetUrl})\n`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

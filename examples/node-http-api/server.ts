@@ -4,9 +4,20 @@
 import { createServer } from 'node:http';
 import { createSignetVerifier, signetMiddleware, type SignetRequest } from '../../src/client/tokens.js';
 
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(
+      `node-http-api: set ${name}, the app id tokens must be issued to (see examples/README.md)\n`,
+    );
+    process.exit(2);
+  }
+  return value;
+}
+
 const signet = createSignetVerifier({
   url: process.env['SIGNET_URL'] ?? 'http://localhost:8080',
-  audience: process.env['SIGNET_APP_ID'] ?? '',
+  audience: required('SIGNET_APP_ID'),
 });
 const requireSignet = signetMiddleware(signet, {
   onReject: (reason) => process.stderr.write(`node-http-api: token refused (${reason})\n`),
@@ -29,7 +40,13 @@ const server = createServer((req: SignetRequest, res) => {
   res.end(JSON.stringify({ error: { code: 'not_found', message: 'Not found.' } }));
 });
 
-server.listen(Number(process.env['PORT'] ?? 3002), process.env['HOST'] ?? '127.0.0.1', () => {
+const port = Number(process.env['PORT'] ?? 3002);
+server.once('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EADDRINUSE') throw e;
+  process.stderr.write(`node-http-api: port ${port} is in use; stop what listens there or set PORT\n`);
+  process.exit(1);
+});
+server.listen(port, process.env['HOST'] ?? '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stderr.write(`node-http-api: listening on http://127.0.0.1:${port}\n`);

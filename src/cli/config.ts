@@ -86,6 +86,11 @@ export function derivedIssuer(publicHost: string, port: number, basePath: string
  * or a SQLite file in a directory that does not exist, is a usage error naming the flag.
  */
 export function checkDatabaseUrls(databaseUrl: string, redisUrl: string | null): void {
+  // `--db ./signet.db`: a path where a URL belongs (the commonest slip), said in its own words.
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(databaseUrl))
+    throw new UsageError(
+      `--db (or SIGNET_DATABASE_URL) '${databaseUrl.slice(0, 200)}' is a path, not a database URL: write sqlite:${databaseUrl.slice(0, 200)} for a SQLite file, or postgres://user@host:5432/db`,
+    );
   try {
     checkStoreConfig({ databaseUrl, redisUrl });
   } catch (e) {

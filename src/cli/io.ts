@@ -57,9 +57,18 @@ export class UsageError extends Error {
 
 /**
  * The CLI's own failure codes, for what happens outside Signet's error table (docs/errors.md
- * "CLI"): the server could not be reached, a file could not be read or written.
+ * "CLI errors", which lists exactly these): the server could not be reached, a file could not be
+ * read or written, `serve` could not listen, the master key does not open the database's secrets,
+ * the Node.js is too old (checked by main.ts before the CLI loads).
  */
-export type CliErrorCode = 'connection_failed' | 'file_error';
+export const CLI_ERROR_CODES = [
+  'connection_failed',
+  'file_error',
+  'listen_failed',
+  'master_key_mismatch',
+  'unsupported_node',
+] as const;
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 /** An operational failure of a verb (not the user's syntax): printed with exit code 1. */
 export class CliError extends Error {
@@ -69,4 +78,60 @@ export class CliError extends Error {
     this.name = 'CliError';
     this.code = code;
   }
+}
+
+/** Edit distance with adjacent transpositions (`prot` → `port` is one), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const up = d[i - 1] as number[];
+      row[j] = Math.min(
+        (up[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * The candidate a mistyped word most likely meant (`--orgin` → `--origin`, `crate` → `create`):
+ * the nearest within two edits (one for words of four characters or fewer), or null.
+ *
+ * @example
+ * closestWord('--prot', ['--port', '--host']); // '--port'
+ */
+export function closestWord(word: string, candidates: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= (word.replace(/^-+/, '').length <= 4 ? 1 : 2) ? best : null;
+}
+
+/**
+ * The usage error for a verb's missing or unknown command (`signet keys`, `signet app crate`),
+ * naming the commands there are.
+ */
+export function subcommandError(
+  verb: string,
+  sub: string | undefined,
+  commands: readonly string[],
+): UsageError {
+  const list = commands.join(', ');
+  if (sub === undefined || sub === '') return new UsageError(`missing command: ${list}`);
+  if (sub.startsWith('-')) return new UsageError(`missing command before '${sub}': ${list}`);
+  const near = closestWord(sub, commands);
+  return new UsageError(
+    `unknown ${verb} command '${sub}'${near ? `; did you mean '${near}'?` : ''} (commands: ${list})`,
+  );
 }

@@ -1,6 +1,6 @@
 import { isSignetError } from '../errors/SignetError.js';
 import { readFileSync } from 'node:fs';
-import { CliError, UsageError, type CliIo } from './io.js';
+import { CliError, closestWord, UsageError, type CliIo } from './io.js';
 import { runSign, signUsage } from './commands/sign.js';
 import { runVerify, verifyUsage } from './commands/verify.js';
 import { runServe, serveUsage } from './commands/serve.js';
@@ -73,10 +73,15 @@ function systemError(e: unknown): { code: string; path: string | undefined } | n
 }
 
 /** Sorts a thrown value into the CLI's channels; the catch-all never carries a message text. */
-function toReport(e: unknown, env: CliIo['env']): Report {
+function toReport(e: unknown, env: CliIo['env'], usageText: string, verb: string): Report {
   if (e instanceof UsageError) return { code: e.code, message: e.message, exit: 2, showUsage: true };
   if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    return { code: 'usage_error', message: e.message, exit: 2, showUsage: true };
+    return {
+      code: 'usage_error',
+      message: describeParseArgsError(e, usageText, verb),
+      exit: 2,
+      showUsage: true,
+    };
   if (isSignetError(e)) return { code: e.code, message: e.message, exit: 1, showUsage: false };
   if (e instanceof CliError) return { code: e.code, message: e.message, exit: 1, showUsage: false };
   const sys = systemError(e);
@@ -99,6 +104,24 @@ function toReport(e: unknown, env: CliIo['env']): Report {
     exit: 1,
     showUsage: false,
   };
+}
+
+/**
+ * node:util's parseArgs messages, for people: an unknown option names the nearest the verb has
+ * (`--orgin` → `--origin`, from its usage text) instead of parseArgs' advice to put it after `--`.
+ */
+function describeParseArgsError(e: TypeError, usageText: string, verb: string): string {
+  // `npm start --port 9000`: npm keeps `--port` for itself and passes `9000` on.
+  const stray = /^Unexpected argument '([^']*)'/.exec(e.message);
+  if (stray && verb === 'serve')
+    return `unexpected argument '${stray[1]}': through npm, flags go after --, as in npm start -- --port 9000 (or set SIGNET_PORT=9000)`;
+  if (stray) return `unexpected argument '${stray[1]}'`;
+  const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(e.message);
+  if (!unknown) return e.message;
+  const option = unknown[1] as string;
+  const flags = new Set(usageText.match(/--[a-z][a-z0-9-]*/g) ?? []);
+  const near = closestWord(option.split('=')[0] as string, flags);
+  return `Unknown option '${option}'${near ? `; did you mean ${near}?` : ''}`;
 }
 
 /** True when `--json` comes before any `--` terminator. */
@@ -133,8 +156,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS[verb];
   if (!command) {
+    const near = closestWord(verb, Object.keys(COMMANDS));
     return fail(
-      { code: 'usage_error', message: `unknown command '${verb}'`, exit: 2, showUsage: true },
+      {
+        code: 'usage_error',
+        message: `unknown command '${verb}'${near ? `; did you mean '${near}'?` : ''}`,
+        exit: 2,
+        showUsage: true,
+      },
       usage(),
       'signet',
     );
@@ -146,6 +175,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    return fail(toReport(e, io.env), command.usage, `signet ${verb}`);
+    return fail(toReport(e, io.env, command.usage, verb), command.usage, `signet ${verb}`);
   }
 }

@@ -2,7 +2,9 @@ import type { Deps, Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
 import { createRandomSource } from '../core/random.js';
 import { fetchChainJson, readMetadataSource } from './chainFetch.js';
-import { openStore } from '../store/openStore.js';
+import { openStore, sqlitePath } from '../store/openStore.js';
+import { requireMasterKey } from './checkMasterKey.js';
+import { describeStoreFailure } from './storeFailure.js';
 import { loadSealer, resolveConfig, type Config, type ConfigFlags } from './config.js';
 import type { CliIo } from './io.js';
 
@@ -27,7 +29,11 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const base = resolveConfig(flags, io.env);
   const { sealer, source } = loadSealer(base.databaseUrl, io);
-  const store = await openStore({ databaseUrl: base.databaseUrl, redisUrl: base.redisUrl });
+  const store = await openStore({ databaseUrl: base.databaseUrl, redisUrl: base.redisUrl }).catch(
+    (e: unknown) => {
+      throw describeStoreFailure(e, base.databaseUrl, base.redisUrl) ?? e;
+    },
+  );
   const deps: Deps = {
     store,
     clock: () => Date.now(),
@@ -38,5 +44,13 @@ export async function openRuntime(
     chainFetch: fetchChainJson,
     metadataFetch: readMetadataSource,
   };
+  try {
+    const path = sqlitePath(base.databaseUrl);
+    const keyFile = path !== null && path !== ':memory:' ? `${path}.key` : null;
+    for (const warning of await requireMasterKey(deps, source, keyFile)) io.err(warning);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   return { deps, config: { ...base, masterKeySource: source }, close: () => store.close() };
 }

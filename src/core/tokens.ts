@@ -4,7 +4,8 @@ import type { SigningKey } from '../store/types.js';
 import type { Deps } from './deps.js';
 import { randomAlphanumeric } from './ids.js';
 
-const KEY_PURPOSE = 'signing-key';
+/** The purpose a signing key is sealed under (also read by the CLI's master-key check). */
+export const KEY_PURPOSE = 'signing-key';
 
 /** Longest token lifetime an app may set; retired keys stay in the JWKS this long (docs/api.md). */
 export const MAX_TOKEN_TTL_SEC = 30 * 86_400;

@@ -3,8 +3,9 @@
 // started from the build, the way `npm start` runs it. A full-line `# …` comment in such a block
 // is output the block must print (`…` stands for anything, runs of spaces for any whitespace).
 // The one change made to the text: the README's server URL http://127.0.0.1:8080 becomes the
-// test server's (a free port), and the database and device key live in a temp directory
-// (SIGNET_DATABASE_URL, SIGNET_DEVICE_KEY_FILE) instead of the checkout.
+// test server's (a free port), and the database, the device key and the `.signet/` folder the
+// blocks write keys into live in a temp directory (SIGNET_DATABASE_URL, SIGNET_DEVICE_KEY_FILE)
+// instead of the checkout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -126,7 +127,7 @@ test(
             // A newline first: curl's answers end without one.
             ...blocks.flatMap((b, i) => [
               `printf '\\n@@block ${i}@@\\n'`,
-              b.code.split(README_URL).join(url),
+              b.code.split(README_URL).join(url).split('.signet').join(join(dir.dir, 'dot-signet')),
             ]),
           ].join('\n');
           return await run('bash', ['-c', script], env);

@@ -12,7 +12,9 @@ import {
 } from '../../core/apps.js';
 import { normalizeWebhookUrl, setAppWebhook, type WebhookChange } from '../../core/appWebhooks.js';
 import type { AppSettings } from '../../store/types.js';
-import { UsageError, type CliIo } from '../io.js';
+import { isSignetError, SignetError } from '../../errors/SignetError.js';
+import { sqlitePath } from '../../store/openStore.js';
+import { subcommandError, UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const appUsage = `signet app create --name NAME [--origin URL]... [--rp-id ID] [--client-challenges] [--require-uv]
@@ -29,7 +31,7 @@ signet app set APPID [--name N] [--origin URL]... [--add-origin URL]... [--rp-id
                [--aaguid-allow UUID|none]... [--aaguid-deny UUID|none]... [--fido-mds FILE|URL|none]
                [--webhook-url URL|none] [--rotate-webhook-secret] [--drop-old-webhook-secret]
                [--http-signature-key PEM|FILE|none] [--json]
-  All take --db (same as serve). create and rotate-secret print the secret once; so do
+  All take --db and --redis (same as serve). create and rotate-secret print the secret once; so do
   --webhook-url (its first URL) and --rotate-webhook-secret, for the whsec_ webhook secret.
   --http-signature-key registers the Ed25519 public key (SPKI PEM, or a file holding it) that
   signs the app's server-API calls with RFC 9421 alg "ed25519"; none removes it.`;
@@ -178,8 +180,12 @@ function webhookChange(v: Values): WebhookChange | null {
 }
 
 /** `signet app ...`: apps are created and changed by operators on the store directly. */
+const APP_COMMANDS = ['create', 'list', 'rotate-secret', 'set'] as const;
+
 export async function runApp(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
+  if (!(APP_COMMANDS as readonly (string | undefined)[]).includes(sub))
+    throw subcommandError('app', sub, APP_COMMANDS);
   const { values, positionals } = parseArgs({
     args: rest,
     strict: true,
@@ -192,8 +198,12 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'create' && !values.name) throw new UsageError('--name is required');
   if ((sub === 'rotate-secret' || sub === 'set') && !positionals[0])
     throw new UsageError('APPID is required');
-  if (sub !== 'create' && sub !== 'list' && sub !== 'rotate-secret' && sub !== 'set')
-    throw new UsageError(`unknown app command '${sub ?? ''}'`);
+  // `--name My app` unquoted, `$APP` holding JSON: a word nobody asked for is a mistake, not ignored.
+  const extra = positionals.slice(sub === 'rotate-secret' || sub === 'set' ? 1 : 0);
+  if (extra.length > 0)
+    throw new UsageError(
+      `unexpected argument '${extra[0]!.slice(0, 100)}'${sub === 'create' ? ' (quote a name with spaces: --name "My app")' : ''}`,
+    );
   const runtime = await openRuntime(values, io);
   try {
     const print = (data: Record<string, unknown>, human: string) =>
@@ -262,9 +272,29 @@ export async function runApp(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown app command '${sub ?? ''}'`);
+        throw subcommandError('app', sub, APP_COMMANDS);
     }
+  } catch (e) {
+    // A mistyped APPID, or a --db (or working directory) other than the server's.
+    if (isSignetError(e, 'not_found') && positionals[0] !== undefined)
+      throw new SignetError(
+        'not_found',
+        `no app '${positionals[0].slice(0, 100)}' in ${describeDatabase(runtime.config.databaseUrl)}; \`npx signet app list\` (with the same --db) shows the apps there`,
+      );
+    throw e;
   } finally {
     await runtime.close();
+  }
+}
+
+/** The database a verb used, for a message: the SQLite file's full path, or Postgres' host and database. */
+function describeDatabase(databaseUrl: string): string {
+  const path = sqlitePath(databaseUrl);
+  if (path !== null) return path === ':memory:' ? 'the in-memory database' : resolve(path);
+  try {
+    const url = new URL(databaseUrl);
+    return `the Postgres database ${url.pathname.replace(/^\//, '') || 'postgres'} at ${url.hostname}:${url.port || 5432}`;
+  } catch {
+    return 'the database';
   }
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError, type CliIo } from '../io.js';
+import { subcommandError, UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const auditUsage = `signet audit prune --older-than-days N [--db URL] [--json]
@@ -25,7 +25,7 @@ export function retentionCutoff(now: number, days: number): number {
 /** `signet audit prune`: audit retention run by an operator (or cron). */
 export async function runAudit(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'prune') throw new UsageError(`unknown audit command '${sub ?? ''}'`);
+  if (sub !== 'prune') throw subcommandError('audit', sub, ['prune']);
   const { values } = parseArgs({
     args: rest,
     strict: true,

@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:cr
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, type CliIo } from '../io.js';
+import { subcommandError, UsageError, type CliIo } from '../io.js';
 
 export const deviceUsage = `signet device create-key [--type rsa|p256] [--key-file F] [--json]
 signet device sign --challenge=C [--key-file F] [--json]
@@ -15,8 +15,12 @@ signet device delete-key [--key-file F] [--json]
 
 const DEFAULT_KEY_FILE = './.signet/device-key.pem';
 
+const DEVICE_COMMANDS = ['create-key', 'sign', 'delete-key'] as const;
+
 export async function runDevice(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
+  if (!(DEVICE_COMMANDS as readonly (string | undefined)[]).includes(sub))
+    throw subcommandError('device', sub, DEVICE_COMMANDS);
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -60,6 +64,6 @@ export async function runDevice(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown device command '${sub ?? ''}'`);
+      throw subcommandError('device', sub, DEVICE_COMMANDS);
   }
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createTokenService } from '../../core/tokens.js';
-import { UsageError, type CliIo } from '../io.js';
+import { subcommandError, UsageError, type CliIo } from '../io.js';
 import { openRuntime, storeOptions } from '../runtime.js';
 
 export const keysUsage = `signet keys rotate [--db URL] [--json]
@@ -17,7 +17,7 @@ const KID = /^[A-Za-z0-9_-]{1,64}$/;
 export async function runKeys(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'rotate' && sub !== 'revoke' && sub !== 'list')
-    throw new UsageError(`unknown keys command '${sub ?? ''}'`);
+    throw subcommandError('keys', sub, ['rotate', 'revoke', 'list']);
   const { values, positionals } = parseArgs({
     args: rest,
     strict: true,

@@ -56,6 +56,34 @@ function readPrivateKey(value: string): KeyObject {
   return key;
 }
 
+/**
+ * What to check when the server API refused the signature (401): the answer's `error.reason`
+ * (docs/errors.md) turned into the newcomer's likely slip. Null when there is nothing to add.
+ */
+function refusalHint(
+  body: unknown,
+  call: { appId: string; scheme: string; target: URL; privateKey: KeyObject | undefined },
+): string | null {
+  const error =
+    typeof body === 'object' && body !== null && 'error' in body ? (body as { error: unknown }).error : null;
+  if (typeof error !== 'object' || error === null) return null;
+  const reason = (error as { reason?: unknown }).reason;
+  switch (reason) {
+    case undefined:
+      return `is SIGNET_APP_ID (${call.appId.slice(0, 64)}) an app of the database this server uses? \`npx signet app list\` (with the server's --db) shows them`;
+    case 'signature_invalid':
+      return call.privateKey !== undefined
+        ? 'the key in --key (or SIGNET_HTTP_SIGNATURE_KEY) is not the one registered with `signet app set APPID --http-signature-key`'
+        : `SIGNET_APP_SECRET is not a current secret of app ${call.appId.slice(0, 64)}: use the one \`signet app create\` (or \`app rotate-secret\`) printed`;
+    case 'authority_mismatch':
+      return `the URL names ${call.target.host}, not the host of the server's issuer: use the URL \`signet serve\` printed (\`signet: issuer ...\`), or start it with --http-signature-authority ${call.target.host}`;
+    case 'timestamp_skew':
+      return "this machine's clock and the server's differ by more than the app's skew (`app set --skew`)";
+    default:
+      return null;
+  }
+}
+
 export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -89,12 +117,18 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
   if (scheme === 'tiniapp' && values.key !== undefined)
     throw new UsageError('--key needs --scheme http-signature');
   const privateKey = scheme === 'http-signature' && keyArg ? readPrivateKey(keyArg) : undefined;
-  if (!appId || (!secret && privateKey === undefined))
+  if (!appId || (!secret && privateKey === undefined)) {
+    const unset = [
+      !appId ? 'SIGNET_APP_ID' : null,
+      !secret && privateKey === undefined ? 'SIGNET_APP_SECRET' : null,
+    ].filter(Boolean);
     throw new UsageError(
-      scheme === 'tiniapp'
-        ? 'set SIGNET_APP_ID and SIGNET_APP_SECRET'
-        : 'set SIGNET_APP_ID and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)',
+      `${unset.join(' and ')} ${unset.length > 1 ? 'are' : 'is'} not set: ` +
+        (scheme === 'tiniapp'
+          ? 'export SIGNET_APP_ID and SIGNET_APP_SECRET, the appId and secret `signet app create` printed'
+          : 'export SIGNET_APP_ID, and SIGNET_APP_SECRET (hmac-sha256) or --key / SIGNET_HTTP_SIGNATURE_KEY (ed25519)'),
     );
+  }
   let target: URL;
   try {
     target = new URL(url);
@@ -125,6 +159,9 @@ export async function runRequest(argv: string[], io: CliIo): Promise<number> {
     );
   }
   io.err(`HTTP ${response.status}`);
+  const hint =
+    response.status === 401 ? refusalHint(response.body, { appId, scheme, target, privateKey }) : null;
+  if (hint !== null) io.err(`signet request: hint: ${hint}`);
   io.out(
     typeof response.body === 'string'
       ? response.body

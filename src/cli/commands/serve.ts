@@ -14,15 +14,19 @@ import { createServer as createNetServer } from 'node:net';
 import { createTokenService } from '../../core/tokens.js';
 import { parseWebhookDelivery, startWebhookDelivery } from '../webhookDelivery.js';
 import { serverAuthorities } from '../../server/auth.js';
+import { describeListenFailure } from '../listenError.js';
 
 export const serveUsage = `signet serve [--port 8080] [--host 127.0.0.1] [--db sqlite:./signet.db | postgres://...]
              [--redis redis://...] [--base-path /prefix] [--issuer URL] [--workers N|auto]
              [--audit-retention-days N] [--key-rotation-days N] [--trust-proxy false|HOPS|ADDR,CIDR,...]
              [--request-timeout SECONDS] [--issue-limit N] [--http-signature-authority HOST[:PORT]]...
              [--webhook-concurrency N] [--webhook-timeout SECONDS] [--webhook-dead-after-days N]
-  Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Flags win over SIGNET_PORT, SIGNET_HOST, SIGNET_DATABASE_URL,
-  SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
+  Runs the HTTP server; --workers starts N processes sharing the port (node:cluster). Through npm,
+  flags go after --: npm start -- --port 9000. Flags win over SIGNET_PORT, SIGNET_HOST,
+  SIGNET_DATABASE_URL, SIGNET_REDIS_URL, SIGNET_BASE_PATH, SIGNET_ISSUER, SIGNET_WORKERS,
+  SIGNET_AUDIT_RETENTION_DAYS, SIGNET_TRUST_PROXY, SIGNET_REQUEST_TIMEOUT (default 30),
   SIGNET_ISSUE_LIMIT (challenges and MYKEY sessions per client IP per minute, default 600; 0: none);
+  SIGNET_LOG_LEVEL (default info) sets the JSON log lines on stdout;
   SIGNET_MASTER_KEY seals secrets at rest; SIGNET_ADMIN_TOKEN (32+ characters) turns on the admin
   console at /console (docs/console.md); SIGNET_METRICS_TOKEN (16+ characters) serves /metrics to
   \`Authorization: Bearer <token>\` (docs/deployment.md).
@@ -146,7 +150,16 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       ],
     },
   });
-  await server.listen({ port: runtime.config.port, host: runtime.config.host });
+  try {
+    await server.listen({ port: runtime.config.port, host: runtime.config.host });
+  } catch (e) {
+    // A second `npm start`, a --host this machine does not have: say so, not `unexpected error`.
+    await server.close().catch(() => {});
+    await runtime.close();
+    // A worker lets go of the primary so that it exits (the primary then stops starting workers).
+    if (cluster.isWorker) cluster.worker?.disconnect();
+    throw describeListenFailure(e, runtime.config.host, runtime.config.port) ?? e;
+  }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : runtime.config.port;
   // Workers share the primary's port; the primary says where, and stops them by disconnecting.
@@ -194,6 +207,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   await server.close();
   await stopWebhooks();
   await runtime.close();
+  // A worker's channel to the primary keeps its event loop alive: let go, so that it exits (the
+  // primary waits for every worker to exit before it does).
+  if (cluster.isWorker && cluster.worker?.isConnected()) cluster.worker.disconnect();
   return 0;
 }
 
@@ -211,20 +227,36 @@ async function runPrimary(
   await reportDisplaced(prepared.deps, null, io);
   await prepared.close();
   let stopping = false;
+  let listening = 0;
   const fork = () => cluster.fork();
+  let startFailed: (code: number) => void = () => {};
+  const failure = new Promise<{ failed: number }>((resolve) => {
+    startFailed = (code) => resolve({ failed: code });
+  });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
+    if (listening < workers) {
+      // During start-up a worker that died (the port is taken, say: it said why) would die again.
+      stopping = true;
+      startFailed(code || 1);
+      return;
+    }
     io.err(`signet: worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
     fork();
   });
-  let listening = 0;
-  const ready = new Promise<number>((resolve) => {
+  const ready = new Promise<{ port: number }>((resolve) => {
     cluster.on('listening', (_worker, address) => {
-      if (++listening === workers) resolve(address.port);
+      if (++listening === workers) resolve({ port: address.port });
     });
   });
   for (let i = 0; i < workers; i++) fork();
-  const port = await ready;
+  const started = await Promise.race([ready, failure]);
+  if ('failed' in started) {
+    await stopWorkers();
+    io.err('signet: a worker stopped during start-up (its reason is above); nothing is serving');
+    return started.failed;
+  }
+  const port = started.port;
   io.err(
     `signet: listening on http://${prepared.config.host}:${port}${prepared.config.basePath} with ${workers} workers (store ${prepared.deps.store.kind})`,
   );
@@ -235,6 +267,12 @@ async function runPrimary(
   });
   stopping = true;
   io.err('signet: shutting down workers');
+  await stopWorkers();
+  return 0;
+}
+
+/** Stops every live worker with SIGTERM and waits for them to exit. */
+async function stopWorkers(): Promise<void> {
   await Promise.all(
     Object.values(cluster.workers ?? {}).map(
       (w) =>
@@ -245,7 +283,6 @@ async function runPrimary(
         }),
     ),
   );
-  return 0;
 }
 
 /** How often `serve` applies the audit retention. */

@@ -8,8 +8,9 @@ import { UsageError, type CliIo } from '../io.js';
 
 export const verifyUsage = `signet verify --batch FILE|- [--jobs N]
   Offline verification: one JSON object a line in, one a line out, in order.
-  In:  { "scheme": "device"|"eos"|"eth"|"tiniapp", "publicKey"?, "address"?, "secret"?,
-         "message"? | "messageHex"?, "signature"? | "signatureHex"? }
+  In:  { "scheme": "device"|"eos"|"eth"|"tiniapp"|"http-signature", "publicKey"?, "address"?,
+         "secret"?, "message"? | "messageHex"?, "signature"? | "signatureHex"? }
+         (http-signature: "message" is the RFC 9421 signature base, with "secret" or "publicKey")
   Out: { "valid": true } or { "valid": false, "code": "<stable_code>" }
   The input is streamed (memory stays flat on any size) and parsed keys are cached.
   --jobs N  verify on N worker threads (1-64, default 1); the output stays in input order.
