@@ -214,9 +214,28 @@ export async function requireApp(deps: Deps, appId: string): Promise<App> {
   return app;
 }
 
-/** The app's active secrets in plaintext, newest first (for Tiniapp verification). */
+/**
+ * The app's active secrets in plaintext, newest first (for Tiniapp verification). A secret that
+ * does not open (sealed under another master key, e.g. rotated by a CLI run with the wrong
+ * SIGNET_MASTER_KEY) is logged and left out, so the app's other secrets keep working; when none
+ * opens, `store_unavailable` (503): the server cannot check any signature of the app.
+ */
 export function openAppSecrets(deps: Deps, app: App): string[] {
-  return app.secrets.map((s) => deps.sealer.open(s.sealed, SECRET_PURPOSE));
+  const opened: string[] = [];
+  let failure: unknown = null;
+  for (const s of app.secrets) {
+    try {
+      opened.push(deps.sealer.open(s.sealed, SECRET_PURPOSE));
+    } catch (e) {
+      failure = e;
+      deps.log.warn(
+        { appId: app.id, secretId: s.id },
+        'an app secret does not open with this master key (check SIGNET_MASTER_KEY; rotate the secret to replace it)',
+      );
+    }
+  }
+  if (opened.length === 0 && failure !== null) throw failure;
+  return opened;
 }
 
 /** An app as shown to operators: never a secret, sealed or not. */

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../encoding/base64.js';
 import { decodeHex } from '../encoding/hex.js';
+import { SignetError } from '../errors/SignetError.js';
 
 /**
  * Encrypts app secrets and token signing keys at rest (AES-256-GCM under the master key,
@@ -10,7 +11,11 @@ import { decodeHex } from '../encoding/hex.js';
  */
 export interface Sealer {
   seal(plaintext: string, purpose: string): string;
-  /** Throws `Error` when the value was sealed under another key or was changed. */
+  /**
+   * Throws `SignetError('store_unavailable')` when the value was sealed under another key or was
+   * changed: the server cannot use what it stored (a master key that is not the store's), which is
+   * the operator's to fix, never the caller's fault, so requests answer 503 in the error shape.
+   */
   open(sealed: string, purpose: string): string;
   /** A deterministic keyed MAC (base64url) under a key derived from the master key, e.g. for decoy ids. */
   mac(data: string): string;
@@ -60,7 +65,7 @@ export function createSealer(key: Uint8Array): Sealer {
       const ct = ctText === undefined ? null : decodeBase64Url(ctText);
       const tag = tagText === undefined ? null : decodeBase64Url(tagText);
       if (version !== 'v1' || !iv || !ct || !tag || iv.length !== 12 || tag.length !== 16) {
-        throw new Error('sealed value is malformed');
+        throw new SignetError('store_unavailable', 'A stored secret is malformed.');
       }
       const decipher = createDecipheriv('aes-256-gcm', k, iv);
       decipher.setAAD(Buffer.from(purpose, 'utf8'));
@@ -68,7 +73,10 @@ export function createSealer(key: Uint8Array): Sealer {
       try {
         return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
       } catch {
-        throw new Error('sealed value does not open with this master key');
+        throw new SignetError(
+          'store_unavailable',
+          'A stored secret does not open with this master key (check SIGNET_MASTER_KEY).',
+        );
       }
     },
   };
