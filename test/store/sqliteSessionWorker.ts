@@ -31,7 +31,7 @@ Atomics.wait(gate, 0, 0);
 
 const out: SessionRaceOutput = { rotated: [], others: {} };
 for (const hash of input.hashes) {
-  const r = await store.sessions.rotate(input.appId, hash, `${hash}:next:${input.worker}`, input.now);
+  const r = await store.sessions.rotate(input.appId, hash, `${hash}:next:${input.worker}`, input.now, 0);
   if (r.outcome === 'rotated') out.rotated.push(hash);
   else out.others[r.outcome] = (out.others[r.outcome] ?? 0) + 1;
 }
