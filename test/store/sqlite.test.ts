@@ -596,6 +596,48 @@ describe('sqlite adapter: several connections on one file', () => {
   });
 });
 
+describe('sqlite adapter: migration 6 (refresh token successor)', () => {
+  it('a token spent before the migration has no successor: presenting it again is reuse, as before; later rotations record one', async () => {
+    const path = tempFile();
+    const db = openSqliteDatabase(path);
+    try {
+      applyMigrations(db, T0, MIGRATIONS.slice(0, 5));
+      db.prepare(
+        'INSERT INTO apps (id, name, secrets, rp_id, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run('old-app', 'old', '[]', null, '[]', JSON.stringify(makeApp().settings), T0);
+      const family = db.prepare(
+        `INSERT INTO session_families (app_id, id, user_id, credential_id, amr, created_at, expires_at, refreshed_at, revoked_at, revoked_reason)
+         VALUES (?, ?, 'alice', NULL, 'device', ?, ?, NULL, NULL, NULL)`,
+      );
+      const token = db.prepare(
+        'INSERT INTO refresh_tokens (hash, app_id, family_id, issued_at, used_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const id of ['sid_old', 'sid_current']) family.run('old-app', id, T0, T0 + 86_400_000);
+      // sid_old: h1 spent just before the upgrade, h2 current; sid_current: h3 current.
+      token.run('h1', 'old-app', 'sid_old', T0, T0 + 100);
+      token.run('h2', 'old-app', 'sid_old', T0 + 100, null);
+      token.run('h3', 'old-app', 'sid_current', T0, null);
+    } finally {
+      db.close();
+    }
+    const store = createSqliteStore({ path, clock: () => T0 + 200 });
+    try {
+      const grace = 10_000;
+      assert.equal(
+        (await store.sessions.rotate('old-app', 'h1', 'h1-next', T0 + 200, grace)).outcome,
+        'reused',
+      );
+      assert.equal((await store.sessions.get('old-app', 'sid_old'))!.revokedReason, 'refresh_reuse');
+      assert.equal((await store.sessions.rotate('old-app', 'h3', 'h4', T0 + 300, grace)).outcome, 'rotated');
+      const retry = await store.sessions.rotate('old-app', 'h3', 'h5', T0 + 400, grace);
+      assert.equal(retry.outcome === 'rotated' && retry.retried, true);
+    } finally {
+      await store.close();
+      removeDbFiles(path);
+    }
+  });
+});
+
 describe('sqlite adapter: migration 2 (one wallet per app)', () => {
   it('duplicate wallets keep the oldest credential; the rest are moved aside and listed; old apps read requireWalletProof false', async () => {
     const path = tempFile();
