@@ -14,9 +14,10 @@ import type { TokenService } from './tokens.js';
  * Sessions as refresh-token families (docs/api.md "Tokens and sessions"; OAuth 2.0 Security BCP,
  * RFC 9700 §4.14.2, refresh token rotation). A login starts a family; the family holds one valid
  * refresh token at a time, rotated on every use; a spent token presented again revokes the family
- * (someone kept a copy), except for one retry of a token spent moments ago whose replacement nobody
- * used (a lost answer, {@link REFRESH_GRACE_MS}). Access tokens carry the family id as `sid`, so introspection answers
- * inactive for every token of a revoked family. Only SHA-256 hashes of refresh tokens are stored.
+ * (someone kept a copy), except for one retry of a token spent moments ago whose replacement
+ * nobody used (a lost answer, {@link REFRESH_GRACE_MS}). Access tokens carry the family id as
+ * `sid`, so introspection answers inactive for every token of a revoked family. Only SHA-256
+ * hashes of refresh tokens are stored.
  */
 
 /** Default family lifetime: 30 days (docs/api.md `refreshTtl`). */
@@ -191,8 +192,8 @@ export async function startSession(
  * in the same family. Refused with 401 `verification_failed` (reason in the audit log) when the
  * token is unknown, its family revoked or expired, its credential deleted, or the token was
  * already used (outside the retry grace, {@link REFRESH_GRACE_MS}): then the whole family is
- * revoked (`refresh_reuse`). Failures count against the
- * client IP's rate limit, as failed logins do.
+ * revoked (`refresh_reuse`). Failures count against the client IP's rate limit, as failed logins
+ * do.
  *
  * @example
  * const next = await refreshSession(deps, tokens, app, { refreshToken }, request.ip);

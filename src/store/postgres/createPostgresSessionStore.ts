@@ -80,7 +80,9 @@ export interface PostgresRunner {
 /**
  * Session families on the Postgres store. Rotation is one transaction whose first write is the
  * compare-and-set on the presented token, so of any number of nodes presenting one token exactly
- * one spends it and the others see reuse. Deleting a family cascades to its tokens.
+ * one spends it; the others see it spent, and of those inside the retry grace exactly one spends
+ * its successor (that compare-and-set's row lock); the rest is reuse. Deleting a family cascades
+ * to its tokens.
  *
  * @example
  * const sessions = createPostgresSessionStore(schema, { query, transaction });

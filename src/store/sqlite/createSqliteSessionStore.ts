@@ -51,8 +51,8 @@ const toFamily = createFamilyMapper((n: number) => n);
  * Session families on the SQLite store's connection. Rotation runs in one `BEGIN IMMEDIATE`
  * transaction around a compare-and-set `UPDATE ... WHERE used_at IS NULL`, so of two processes
  * presenting one token exactly one spends it (and of two retries inside the grace, exactly one
- * spends the successor). Deleting a family cascades to its tokens
- * (`foreign_keys` is on for every Signet connection).
+ * spends the successor). Deleting a family cascades to its tokens (`foreign_keys` is on for every
+ * Signet connection).
  *
  * @example
  * const sessions = createSqliteSessionStore(db, run);
