@@ -540,7 +540,11 @@ describe('sqlite adapter: several connections on one file', () => {
     assert.deepEqual(claimed, [...messageIds].sort(), 'every webhook message claimed exactly once');
   });
 
-  it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', async () => {
+  /**
+   * Four worker threads present the same refresh token of each of 50 families at once: with
+   * `retry`, tokens already spent (their successor unused) inside a 10 s grace.
+   */
+  async function raceRotations(retry: boolean): Promise<void> {
     const path = tempFile();
     const setup = createSqliteStore({ path, clock: () => T0 });
     const a = makeApp();
@@ -550,6 +554,7 @@ describe('sqlite adapter: several connections on one file', () => {
       for (let i = 0; i < 50; i++) {
         const hash = `h:${randomUUID()}`;
         await setup.sessions.create(makeFamily(a.id), hash);
+        if (retry) await setup.sessions.rotate(a.id, hash, `${hash}:lost`, T0, 10_000);
         hashes.push(hash);
       }
     } finally {
@@ -557,8 +562,9 @@ describe('sqlite adapter: several connections on one file', () => {
     }
     const WORKERS = 4;
     const gate = new SharedArrayBuffer(4);
+    const graceMs = retry ? 10_000 : 0;
     const workers = Array.from({ length: WORKERS }, (_, worker) => {
-      const input: SessionRaceInput = { path, now: T0 + 1, appId: a.id, hashes, worker, gate };
+      const input: SessionRaceInput = { path, now: T0 + 1, appId: a.id, hashes, graceMs, worker, gate };
       return startTsWorker(new URL('./sqliteSessionWorker.ts', import.meta.url), input);
     });
     const ready = workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve())));
@@ -593,7 +599,13 @@ describe('sqlite adapter: several connections on one file', () => {
     } finally {
       await check.close();
     }
-  });
+  }
+
+  it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', () =>
+    raceRotations(false));
+
+  it('worker threads racing to retry the same spent refresh tokens inside the grace: one retry each, the rest is reuse', () =>
+    raceRotations(true));
 });
 
 describe('sqlite adapter: migration 6 (refresh token successor)', () => {
