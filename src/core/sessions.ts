@@ -14,8 +14,10 @@ import type { TokenService } from './tokens.js';
  * Sessions as refresh-token families (docs/api.md "Tokens and sessions"; OAuth 2.0 Security BCP,
  * RFC 9700 §4.14.2, refresh token rotation). A login starts a family; the family holds one valid
  * refresh token at a time, rotated on every use; a spent token presented again revokes the family
- * (someone kept a copy). Access tokens carry the family id as `sid`, so introspection answers
- * inactive for every token of a revoked family. Only SHA-256 hashes of refresh tokens are stored.
+ * (someone kept a copy), except for one retry of a token spent moments ago whose replacement
+ * nobody used (a lost answer, {@link REFRESH_GRACE_MS}). Access tokens carry the family id as
+ * `sid`, so introspection answers inactive for every token of a revoked family. Only SHA-256
+ * hashes of refresh tokens are stored.
  */
 
 /** Default family lifetime: 30 days (docs/api.md `refreshTtl`). */
@@ -23,6 +25,18 @@ export const DEFAULT_REFRESH_TTL_SEC = 30 * 86_400;
 
 /** Longest family lifetime an app may set: one year. */
 export const MAX_REFRESH_TTL_SEC = 365 * 86_400;
+
+/**
+ * The refresh retry grace, ms (docs/tokens.md "Retry grace"): a refresh token spent at most this
+ * long ago may be presented again once, as long as the token that replaced it was never used;
+ * the retry gets new tokens and the replacement is spent. A phone whose network dropped the
+ * answer to a refresh retries with the same token within a few seconds (a mobile HTTP client's
+ * timeout and one retry fit in 10 s); a thief replaying a copy must also beat the owner's next
+ * refresh, and the owner's next refresh with the replaced token is reuse and ends the family
+ * anyway. 10 s keeps that second window as short as the retry needs (Okta's default grace is
+ * 30 s, Auth0's reuse interval is set per tenant); 0 would restore strict single use.
+ */
+export const REFRESH_GRACE_MS = 10_000;
 
 /** Refresh tokens read `srt_` + 43 base64url characters: 256 random bits. */
 const REFRESH_PREFIX = 'srt_';
@@ -177,8 +191,9 @@ export async function startSession(
  * `POST /v1/tokens/refresh`: spends the refresh token and issues a new access and refresh token
  * in the same family. Refused with 401 `verification_failed` (reason in the audit log) when the
  * token is unknown, its family revoked or expired, its credential deleted, or the token was
- * already used: then the whole family is revoked (`refresh_reuse`). Failures count against the
- * client IP's rate limit, as failed logins do.
+ * already used (outside the retry grace, {@link REFRESH_GRACE_MS}): then the whole family is
+ * revoked (`refresh_reuse`). Failures count against the client IP's rate limit, as failed logins
+ * do.
  *
  * @example
  * const next = await refreshSession(deps, tokens, app, { refreshToken }, request.ip);
@@ -231,7 +246,13 @@ export async function refreshSession(
   const { token, expiresAt } = await tokens.issue(accessClaims(app, known));
 
   const next = newRefreshToken(deps);
-  const result = await deps.store.sessions.rotate(app.id, presentedHash, hashRefreshToken(next), now);
+  const result = await deps.store.sessions.rotate(
+    app.id,
+    presentedHash,
+    hashRefreshToken(next),
+    now,
+    REFRESH_GRACE_MS,
+  );
   if (result.outcome === 'unknown') return fail('refresh_unknown', null);
   const { family } = result;
   if (result.outcome === 'reused') {
@@ -241,6 +262,9 @@ export async function refreshSession(
   }
   if (result.outcome === 'inactive')
     return fail(family.revokedAt !== null ? 'session_revoked' : 'session_expired', family);
+  // A retry inside the grace: the token it replaced earlier is spent now (presenting it is reuse).
+  if (result.retried)
+    deps.log.info({ appId: app.id, sessionId: family.id }, 'refresh retried within the grace');
   await recordAttempt(deps, {
     app,
     scheme: family.amr,

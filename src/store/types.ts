@@ -362,9 +362,16 @@ export interface SessionFamily {
 
 /** The outcome of presenting a refresh token (by its hash) for rotation. */
 export type RotateOutcome =
-  /** The token was the family's current one: it is spent and `nextHash` is now current. */
-  | { outcome: 'rotated'; family: SessionFamily }
-  /** The token had been spent before: the family is now revoked (reason `refresh_reuse`). */
+  /**
+   * The token was the family's current one: it is spent and `nextHash` is now current. Or
+   * (`retried`) it was spent at most `graceMs` before and its successor was never used: the
+   * successor is spent instead (it can never be used after this) and `nextHash` is now current.
+   */
+  | { outcome: 'rotated'; family: SessionFamily; retried?: true }
+  /**
+   * The token had been spent before (outside the grace, or its successor already used): the
+   * family is now revoked (reason `refresh_reuse`).
+   */
   | { outcome: 'reused'; family: SessionFamily }
   /** The family is revoked or expired: nothing changed. */
   | { outcome: 'inactive'; family: SessionFamily }
@@ -383,11 +390,22 @@ export interface SessionStore {
   /** The family a refresh token of this app was issued in (spent or not), or null. */
   findByToken(appId: string, tokenHash: string): Promise<SessionFamily | null>;
   /**
-   * Atomically spends `tokenHash` and makes `nextHash` the family's current token. Of any number
-   * of concurrent calls with one token, exactly one answers `rotated`; the others find it spent
-   * and answer `reused` (and the family is revoked, the winner's new token with it).
+   * Atomically spends `tokenHash`, records `nextHash` as its successor and makes `nextHash` the
+   * family's current token. A token already spent is reuse (the family is revoked), except for a
+   * retry inside the grace: spent at most `graceMs` before `at` (0 turns the grace off) and its
+   * recorded successor never used; then the successor is spent instead (a token spent that way
+   * has no successor of its own: presenting it again is reuse) and `nextHash` is current.
+   * One transaction: of any number of concurrent calls with one spent token, exactly one
+   * answers `rotated`; with one current token, exactly one spends it and, inside the grace, at
+   * most one more spends its successor; the others answer `reused` or `inactive`.
    */
-  rotate(appId: string, tokenHash: string, nextHash: string, at: number): Promise<RotateOutcome>;
+  rotate(
+    appId: string,
+    tokenHash: string,
+    nextHash: string,
+    at: number,
+    graceMs: number,
+  ): Promise<RotateOutcome>;
   /** Revokes one family; false when unknown or already revoked. */
   revoke(appId: string, familyId: string, reason: string, at: number): Promise<boolean>;
   /** Revokes every active family of a user; returns how many. */

@@ -515,6 +515,12 @@ describe('attacks that held', () => {
       refreshToken: spentToken,
     });
     assert.equal(next.status, 200);
+    // Its successor used too, so that presenting spentToken is reuse even inside the retry grace.
+    const later = await publicCall('POST', '/v1/tokens/refresh', {
+      appId: h.app.id,
+      refreshToken: next.body.refreshToken,
+    });
+    assert.equal(later.status, 200);
     const second = (await mykeyLogin(h.app.id, 'mksame', key)).view;
     const cases: Array<[string, string]> = [
       ['unknown', 'srt_' + 'B'.repeat(43)],

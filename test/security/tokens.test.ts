@@ -7,6 +7,7 @@ import { createHash, generateKeyPairSync, sign as nodeSign, type KeyObject } fro
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { createApp } from '../../src/core/apps.js';
+import { REFRESH_GRACE_MS } from '../../src/core/sessions.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
@@ -75,6 +76,8 @@ describe('refresh-token theft', () => {
     const stolen = s.refreshToken;
     const owner = await refresh(s.refreshToken);
     assert.equal(owner.status, 200);
+    // Past the retry grace (test/security/refreshRetry.test.ts covers the thief inside it).
+    h.clock.advance(REFRESH_GRACE_MS + 1);
     const thief = await refresh(stolen);
     assert.equal(thief.status, 401);
     assert.equal(thief.body.error.code, 'verification_failed');
@@ -88,6 +91,7 @@ describe('refresh-token theft', () => {
     const thief = await refresh(s.refreshToken);
     assert.equal(thief.status, 200, 'a bearer token works for whoever holds it first');
     assert.equal(await active(thief.body.token), true);
+    h.clock.advance(REFRESH_GRACE_MS + 1);
     const owner = await refresh(s.refreshToken);
     assert.equal(owner.status, 401);
     assert.equal(await active(thief.body.token), false, "the thief's access token is inactive");

@@ -1058,6 +1058,9 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     });
 
     describe('sessions (refresh-token families)', () => {
+      /** The retry grace the rotations below pass (the server's default, src/core/sessions.ts). */
+      const GRACE = 10_000;
+
       it('create then get and findByToken return the family; other apps and unknown hashes read null', () =>
         withStore(async (store) => {
           const app = await newApp(store);
@@ -1078,31 +1081,99 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           );
         }));
 
-      it('rotate spends the current token once; presenting it again revokes the family (reuse)', () =>
+      it('rotate spends the current token once; presenting it again after the grace revokes the family (reuse)', () =>
         withStore(async (store) => {
           const app = await newApp(store);
           const family = makeFamily(app.id);
           const [h1, h2, h3] = [tokenHash(), tokenHash(), tokenHash()];
           await store.sessions.create(family, h1);
 
-          const first = await store.sessions.rotate(app.id, h1, h2, T0 + 100);
-          assert.equal(first.outcome, 'rotated');
+          const first = await store.sessions.rotate(app.id, h1, h2, T0 + 100, GRACE);
+          assert.deepEqual(first, { outcome: 'rotated', family: { ...family, refreshedAt: T0 + 100 } });
           assert.deepEqual((await store.sessions.get(app.id, family.id))!.refreshedAt, T0 + 100);
           assert.deepEqual(await store.sessions.findByToken(app.id, h2), {
             ...family,
             refreshedAt: T0 + 100,
           });
 
-          const again = await store.sessions.rotate(app.id, h1, h3, T0 + 200);
+          const late = T0 + 100 + GRACE + 1;
+          const again = await store.sessions.rotate(app.id, h1, h3, late, GRACE);
           assert.equal(again.outcome, 'reused');
           const revoked = await store.sessions.get(app.id, family.id);
-          assert.equal(revoked!.revokedAt, T0 + 200);
+          assert.equal(revoked!.revokedAt, late);
           assert.equal(revoked!.revokedReason, 'refresh_reuse');
           assert.equal(await store.sessions.findByToken(app.id, h3), null, 'nothing issued on reuse');
 
-          const after = await store.sessions.rotate(app.id, h2, h3, T0 + 300);
+          const after = await store.sessions.rotate(app.id, h2, h3, late + 100, GRACE);
           assert.equal(after.outcome, 'inactive', "the winner's token died with its family");
-          assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, T0 + 200);
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, late);
+        }));
+
+      it('a retry inside the grace whose successor was never used rotates again; the successor is then reuse', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const family = makeFamily(app.id);
+          const [h1, h2, h3, h4] = [tokenHash(), tokenHash(), tokenHash(), tokenHash()];
+          await store.sessions.create(family, h1);
+          assert.equal((await store.sessions.rotate(app.id, h1, h2, T0 + 100, GRACE)).outcome, 'rotated');
+          // The answer carrying h2 was lost: the client presents h1 again, at the window's last ms.
+          const retry = await store.sessions.rotate(app.id, h1, h3, T0 + 100 + GRACE, GRACE);
+          assert.deepEqual(retry, {
+            outcome: 'rotated',
+            retried: true,
+            family: { ...family, refreshedAt: T0 + 100 + GRACE },
+          });
+          assert.equal((await store.sessions.findByToken(app.id, h3))!.id, family.id);
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, null);
+          // h2 was spent by the retry and has no successor of its own: whoever holds it (the lost
+          // answer surfacing late, or a racer) presents reuse, even inside the window.
+          const lost = await store.sessions.rotate(app.id, h2, h4, T0 + 100 + GRACE + 1, GRACE);
+          assert.equal(lost.outcome, 'reused');
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedReason, 'refresh_reuse');
+          assert.equal(await store.sessions.findByToken(app.id, h4), null, 'nothing issued on reuse');
+          assert.equal(
+            (await store.sessions.rotate(app.id, h3, h4, T0 + 100 + GRACE + 2, GRACE)).outcome,
+            'inactive',
+          );
+        }));
+
+      it('a retry is reuse when the successor was used, when retried twice, or with the grace off', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const rotate = (a: string, b: string, at: number, grace = GRACE) =>
+            store.sessions.rotate(app.id, a, b, at, grace);
+
+          // The owner already refreshed with the successor; a thief replays the older token.
+          const stolen = makeFamily(app.id);
+          const [s1, s2, s3, s4] = [tokenHash(), tokenHash(), tokenHash(), tokenHash()];
+          await store.sessions.create(stolen, s1);
+          assert.equal((await rotate(s1, s2, T0 + 100)).outcome, 'rotated');
+          assert.equal((await rotate(s2, s3, T0 + 150)).outcome, 'rotated');
+          assert.equal((await rotate(s1, s4, T0 + 200)).outcome, 'reused');
+          assert.equal((await store.sessions.get(app.id, stolen.id))!.revokedReason, 'refresh_reuse');
+          assert.equal(await store.sessions.findByToken(app.id, s4), null);
+          assert.equal(
+            (await rotate(s3, s4, T0 + 300)).outcome,
+            'inactive',
+            "the owner's token went with it",
+          );
+
+          // One retry a spent token: its successor is used by the first retry.
+          const twice = makeFamily(app.id);
+          const [t1, t2, t3, t4] = [tokenHash(), tokenHash(), tokenHash(), tokenHash()];
+          await store.sessions.create(twice, t1);
+          assert.equal((await rotate(t1, t2, T0 + 100)).outcome, 'rotated');
+          assert.equal((await rotate(t1, t3, T0 + 200)).outcome, 'rotated');
+          assert.equal((await rotate(t1, t4, T0 + 300)).outcome, 'reused');
+          assert.equal((await store.sessions.get(app.id, twice.id))!.revokedReason, 'refresh_reuse');
+
+          // Grace 0 is strict single use, even within the same millisecond.
+          const strict = makeFamily(app.id);
+          const [u1, u2, u3] = [tokenHash(), tokenHash(), tokenHash()];
+          await store.sessions.create(strict, u1);
+          assert.equal((await rotate(u1, u2, T0 + 100, 0)).outcome, 'rotated');
+          assert.equal((await rotate(u1, u3, T0 + 100, 0)).outcome, 'reused');
+          assert.equal((await store.sessions.get(app.id, strict.id))!.revokedReason, 'refresh_reuse');
         }));
 
       it('rotate answers unknown for a foreign or unknown hash, and inactive for an expired family', () =>
@@ -1112,25 +1183,27 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           const family = makeFamily(app.id, { expiresAt: T0 + 1000 });
           const h1 = tokenHash();
           await store.sessions.create(family, h1);
-          assert.deepEqual(await store.sessions.rotate(other.id, h1, tokenHash(), T0 + 1), {
+          assert.deepEqual(await store.sessions.rotate(other.id, h1, tokenHash(), T0 + 1, GRACE), {
             outcome: 'unknown',
           });
-          assert.deepEqual(await store.sessions.rotate(app.id, tokenHash(), tokenHash(), T0 + 1), {
+          assert.deepEqual(await store.sessions.rotate(app.id, tokenHash(), tokenHash(), T0 + 1, GRACE), {
             outcome: 'unknown',
           });
-          const late = await store.sessions.rotate(app.id, h1, tokenHash(), T0 + 1000);
+          const late = await store.sessions.rotate(app.id, h1, tokenHash(), T0 + 1000, GRACE);
           assert.equal(late.outcome, 'inactive');
           assert.equal((await store.sessions.get(app.id, family.id))!.revokedAt, null);
         }));
 
-      it('of 20 concurrent rotations with one token exactly one wins; the family ends revoked', () =>
+      it('of 20 concurrent rotations with one token exactly one wins (grace off); the family ends revoked', () =>
         withStore(async (store) => {
           const app = await newApp(store);
           const family = makeFamily(app.id);
           const h1 = tokenHash();
           await store.sessions.create(family, h1);
           const nexts = Array.from({ length: 20 }, () => tokenHash());
-          const results = await Promise.all(nexts.map((n) => store.sessions.rotate(app.id, h1, n, T0 + 5)));
+          const results = await Promise.all(
+            nexts.map((n) => store.sessions.rotate(app.id, h1, n, T0 + 5, 0)),
+          );
           const outcomes = results.map((r) => r.outcome);
           assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, outcomes.join(','));
           // The first loser finds the token spent (reuse, the family goes); later ones may already
@@ -1143,6 +1216,51 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.equal(after!.revokedReason, 'refresh_reuse');
           const issued = await Promise.all(nexts.map((n) => store.sessions.findByToken(app.id, n)));
           assert.equal(issued.filter((f) => f !== null).length, 1, 'only the winner got a new token');
+        }));
+
+      it('of 20 concurrent retries of a spent token inside the grace exactly one rotates', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const family = makeFamily(app.id);
+          const [h1, h2] = [tokenHash(), tokenHash()];
+          await store.sessions.create(family, h1);
+          assert.equal((await store.sessions.rotate(app.id, h1, h2, T0 + 100, GRACE)).outcome, 'rotated');
+          const nexts = Array.from({ length: 20 }, () => tokenHash());
+          const results = await Promise.all(
+            nexts.map((n) => store.sessions.rotate(app.id, h1, n, T0 + 200, GRACE)),
+          );
+          const outcomes = results.map((r) => r.outcome);
+          assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, outcomes.join(','));
+          const winner = results.find((r) => r.outcome === 'rotated');
+          assert.equal(winner?.outcome === 'rotated' && winner.retried, true);
+          // The others find the successor already used: reuse, and the family goes.
+          assert.ok(outcomes.includes('reused'), outcomes.join(','));
+          assert.ok(!outcomes.includes('unknown'), outcomes.join(','));
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedReason, 'refresh_reuse');
+          const issued = await Promise.all(nexts.map((n) => store.sessions.findByToken(app.id, n)));
+          assert.equal(issued.filter((f) => f !== null).length, 1, 'only the winner got a new token');
+        }));
+
+      it('of 20 concurrent rotations with one current token inside the grace, one spends it and one retry its successor', () =>
+        withStore(async (store) => {
+          const app = await newApp(store);
+          const family = makeFamily(app.id);
+          const h1 = tokenHash();
+          await store.sessions.create(family, h1);
+          const nexts = Array.from({ length: 20 }, () => tokenHash());
+          const results = await Promise.all(
+            nexts.map((n) => store.sessions.rotate(app.id, h1, n, T0 + 5, GRACE)),
+          );
+          const rotated = results.filter((r) => r.outcome === 'rotated');
+          // The first spends h1; the next is a retry inside the grace and spends the first's
+          // token; the third finds that successor used: reuse, the family goes (racing clients
+          // must still serialise their refreshes).
+          assert.equal(rotated.length, 2, results.map((r) => r.outcome).join(','));
+          assert.deepEqual(rotated.map((r) => r.outcome === 'rotated' && r.retried === true).sort(), [
+            false,
+            true,
+          ]);
+          assert.equal((await store.sessions.get(app.id, family.id))!.revokedReason, 'refresh_reuse');
         }));
 
       it('revoke, revokeByUser and revokeByCredential count only active families of the app', () =>
@@ -1206,7 +1324,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           assert.ok((await store.sessions.prune(T0 + 101)) >= 1);
           assert.equal(await store.sessions.get(app.id, old.id), null);
           assert.equal(await store.sessions.findByToken(app.id, hOld), null);
-          assert.deepEqual(await store.sessions.rotate(app.id, hOld, tokenHash(), T0 + 102), {
+          assert.deepEqual(await store.sessions.rotate(app.id, hOld, tokenHash(), T0 + 102, GRACE), {
             outcome: 'unknown',
           });
           assert.notEqual(await store.sessions.get(app.id, newer.id), null);

@@ -319,6 +319,54 @@ describe('openStore: postgres URLs', () => {
   });
 });
 
+describe('postgres store: migration 6 (refresh token successor)', () => {
+  it('a token spent before the migration has no successor: presenting it again is reuse, as before; later rotations record one', async () => {
+    const schema = newSchema();
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    try {
+      await applyPostgresMigrations(pool, {
+        schema,
+        appliedAt: T0,
+        migrations: POSTGRES_MIGRATIONS.slice(0, 5),
+      });
+      await pool.query(
+        `INSERT INTO "${schema}".apps (id, name, secrets, rp_id, origins, settings, created_at)
+         VALUES ('old-app', 'old', '[]', NULL, '[]', $1::jsonb, ${T0})`,
+        [JSON.stringify(makeApp().settings)],
+      );
+      for (const id of ['sid_old', 'sid_current'])
+        await pool.query(
+          `INSERT INTO "${schema}".session_families
+           (app_id, id, user_id, credential_id, amr, created_at, expires_at, refreshed_at, revoked_at, revoked_reason)
+           VALUES ('old-app', $1, 'alice', NULL, 'device', ${T0}, ${T0 + 86_400_000}, NULL, NULL, NULL)`,
+          [id],
+        );
+      const token = `INSERT INTO "${schema}".refresh_tokens (hash, app_id, family_id, issued_at, used_at)
+        VALUES ($1, 'old-app', $2, $3, $4)`;
+      // sid_old: h1 spent just before the upgrade, h2 current; sid_current: h3 current.
+      await pool.query(token, ['h1', 'sid_old', T0, T0 + 100]);
+      await pool.query(token, ['h2', 'sid_old', T0 + 100, null]);
+      await pool.query(token, ['h3', 'sid_current', T0, null]);
+    } finally {
+      await pool.end();
+    }
+    const store = await createPostgresStore({ url: TEST_DATABASE_URL, schema });
+    try {
+      const grace = 10_000;
+      assert.equal(
+        (await store.sessions.rotate('old-app', 'h1', 'h1-next', T0 + 200, grace)).outcome,
+        'reused',
+      );
+      assert.equal((await store.sessions.get('old-app', 'sid_old'))!.revokedReason, 'refresh_reuse');
+      assert.equal((await store.sessions.rotate('old-app', 'h3', 'h4', T0 + 300, grace)).outcome, 'rotated');
+      const retry = await store.sessions.rotate('old-app', 'h3', 'h5', T0 + 400, grace);
+      assert.equal(retry.outcome === 'rotated' && retry.retried, true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('postgres store: migration 2 (one wallet per app)', () => {
   it('duplicate wallets keep the oldest credential; the rest are moved aside and listed; old apps read requireWalletProof false', async () => {
     const schema = newSchema();

@@ -540,7 +540,11 @@ describe('sqlite adapter: several connections on one file', () => {
     assert.deepEqual(claimed, [...messageIds].sort(), 'every webhook message claimed exactly once');
   });
 
-  it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', async () => {
+  /**
+   * Four worker threads present the same refresh token of each of 50 families at once: with
+   * `retry`, tokens already spent (their successor unused) inside a 10 s grace.
+   */
+  async function raceRotations(retry: boolean): Promise<void> {
     const path = tempFile();
     const setup = createSqliteStore({ path, clock: () => T0 });
     const a = makeApp();
@@ -550,6 +554,7 @@ describe('sqlite adapter: several connections on one file', () => {
       for (let i = 0; i < 50; i++) {
         const hash = `h:${randomUUID()}`;
         await setup.sessions.create(makeFamily(a.id), hash);
+        if (retry) await setup.sessions.rotate(a.id, hash, `${hash}:lost`, T0, 10_000);
         hashes.push(hash);
       }
     } finally {
@@ -557,8 +562,9 @@ describe('sqlite adapter: several connections on one file', () => {
     }
     const WORKERS = 4;
     const gate = new SharedArrayBuffer(4);
+    const graceMs = retry ? 10_000 : 0;
     const workers = Array.from({ length: WORKERS }, (_, worker) => {
-      const input: SessionRaceInput = { path, now: T0 + 1, appId: a.id, hashes, worker, gate };
+      const input: SessionRaceInput = { path, now: T0 + 1, appId: a.id, hashes, graceMs, worker, gate };
       return startTsWorker(new URL('./sqliteSessionWorker.ts', import.meta.url), input);
     });
     const ready = workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve())));
@@ -592,6 +598,54 @@ describe('sqlite adapter: several connections on one file', () => {
         assert.equal((await check.sessions.findByToken(a.id, hash))!.revokedReason, 'refresh_reuse');
     } finally {
       await check.close();
+    }
+  }
+
+  it('worker threads racing to rotate the same refresh tokens: each spent exactly once, the rest is reuse', () =>
+    raceRotations(false));
+
+  it('worker threads racing to retry the same spent refresh tokens inside the grace: one retry each, the rest is reuse', () =>
+    raceRotations(true));
+});
+
+describe('sqlite adapter: migration 6 (refresh token successor)', () => {
+  it('a token spent before the migration has no successor: presenting it again is reuse, as before; later rotations record one', async () => {
+    const path = tempFile();
+    const db = openSqliteDatabase(path);
+    try {
+      applyMigrations(db, T0, MIGRATIONS.slice(0, 5));
+      db.prepare(
+        'INSERT INTO apps (id, name, secrets, rp_id, origins, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run('old-app', 'old', '[]', null, '[]', JSON.stringify(makeApp().settings), T0);
+      const family = db.prepare(
+        `INSERT INTO session_families (app_id, id, user_id, credential_id, amr, created_at, expires_at, refreshed_at, revoked_at, revoked_reason)
+         VALUES (?, ?, 'alice', NULL, 'device', ?, ?, NULL, NULL, NULL)`,
+      );
+      const token = db.prepare(
+        'INSERT INTO refresh_tokens (hash, app_id, family_id, issued_at, used_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const id of ['sid_old', 'sid_current']) family.run('old-app', id, T0, T0 + 86_400_000);
+      // sid_old: h1 spent just before the upgrade, h2 current; sid_current: h3 current.
+      token.run('h1', 'old-app', 'sid_old', T0, T0 + 100);
+      token.run('h2', 'old-app', 'sid_old', T0 + 100, null);
+      token.run('h3', 'old-app', 'sid_current', T0, null);
+    } finally {
+      db.close();
+    }
+    const store = createSqliteStore({ path, clock: () => T0 + 200 });
+    try {
+      const grace = 10_000;
+      assert.equal(
+        (await store.sessions.rotate('old-app', 'h1', 'h1-next', T0 + 200, grace)).outcome,
+        'reused',
+      );
+      assert.equal((await store.sessions.get('old-app', 'sid_old'))!.revokedReason, 'refresh_reuse');
+      assert.equal((await store.sessions.rotate('old-app', 'h3', 'h4', T0 + 300, grace)).outcome, 'rotated');
+      const retry = await store.sessions.rotate('old-app', 'h3', 'h5', T0 + 400, grace);
+      assert.equal(retry.outcome === 'rotated' && retry.retried, true);
+    } finally {
+      await store.close();
+      removeDbFiles(path);
     }
   });
 });

@@ -9,8 +9,10 @@ export interface SessionRaceInput {
   path: string;
   now: number;
   appId: string;
-  /** The current refresh-token hash of each family. */
+  /** The refresh-token hash each worker presents, one a family (current, or spent for a retry). */
   hashes: string[];
+  /** The retry grace passed to rotate. */
+  graceMs: number;
   worker: number;
   /** Int32Array over a SharedArrayBuffer: slot 0 turns 1 when the race starts. */
   gate: SharedArrayBuffer;
@@ -31,7 +33,13 @@ Atomics.wait(gate, 0, 0);
 
 const out: SessionRaceOutput = { rotated: [], others: {} };
 for (const hash of input.hashes) {
-  const r = await store.sessions.rotate(input.appId, hash, `${hash}:next:${input.worker}`, input.now);
+  const r = await store.sessions.rotate(
+    input.appId,
+    hash,
+    `${hash}:next:${input.worker}`,
+    input.now,
+    input.graceMs,
+  );
   if (r.outcome === 'rotated') out.rotated.push(hash);
   else out.others[r.outcome] = (out.others[r.outcome] ?? 0) + 1;
 }

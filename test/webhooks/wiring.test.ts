@@ -243,6 +243,9 @@ describe('events over HTTP, verified with standardwebhooks', () => {
     const third = await login('alice', alice.privateKey);
     const first = await publicCall('/v1/tokens/refresh', { appId, refreshToken: third.body.refreshToken });
     assert.equal(first.status, 200);
+    // Its successor used too, so that the replay is reuse even inside the retry grace.
+    const next = await publicCall('/v1/tokens/refresh', { appId, refreshToken: first.body.refreshToken });
+    assert.equal(next.status, 200);
     const reuse = await publicCall('/v1/tokens/refresh', { appId, refreshToken: third.body.refreshToken });
     assert.equal(reuse.status, 401);
     const stolen = await nextEvent('token.revoked', seen + 2);

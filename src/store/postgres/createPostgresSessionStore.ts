@@ -36,12 +36,19 @@ export function buildSessionSql(schema: string) {
     findByToken: `SELECT f.* FROM ${tokens} t
       JOIN ${families} f ON f.app_id = t.app_id AND f.id = t.family_id
       WHERE t.app_id = $1 AND t.hash = $2`,
+    /** A token's family, with the token's own state (for the retry grace). $1 appId, $2 hash. */
+    findTokenState: `SELECT f.*, t.used_at AS token_used_at, t.replaced_by AS token_replaced_by
+      FROM ${tokens} t
+      JOIN ${families} f ON f.app_id = t.app_id AND f.id = t.family_id
+      WHERE t.app_id = $1 AND t.hash = $2`,
     /**
-     * $1 appId, $2 hash, $3 at. The compare-and-set that spends a token: a concurrent second
-     * UPDATE waits for the first's row lock, re-checks `used_at IS NULL` on the new version, and
+     * $1 appId, $2 hash, $3 at, $4 the successor's hash (null for a successor spent by a retry:
+     * it gets no grace). The compare-and-set that spends a token: a concurrent second UPDATE
+     * waits for the first's row lock, re-checks `used_at IS NULL` on the new version, and
      * updates nothing.
      */
-    spendToken: `UPDATE ${tokens} SET used_at = $3 WHERE app_id = $1 AND hash = $2 AND used_at IS NULL`,
+    spendToken: `UPDATE ${tokens} SET used_at = $3, replaced_by = $4
+      WHERE app_id = $1 AND hash = $2 AND used_at IS NULL`,
     touchFamily: `UPDATE ${families} SET refreshed_at = $3 WHERE app_id = $1 AND id = $2`,
     /** $1 appId, $2 id, $3 reason, $4 at. */
     revokeFamily: `UPDATE ${families} SET revoked_at = $4, revoked_reason = $3
@@ -61,6 +68,7 @@ export function buildSessionSql(schema: string) {
 
 type BigintColumn = string | number;
 type Row = SessionFamilyRow<BigintColumn>;
+type TokenStateRow = Row & { token_used_at: BigintColumn | null; token_replaced_by: string | null };
 const toFamily = createFamilyMapper((v: BigintColumn) => (typeof v === 'number' ? v : Number(v)));
 
 /** What the session store borrows from the Postgres store: its pooled statement and transaction runners. */
@@ -72,7 +80,9 @@ export interface PostgresRunner {
 /**
  * Session families on the Postgres store. Rotation is one transaction whose first write is the
  * compare-and-set on the presented token, so of any number of nodes presenting one token exactly
- * one spends it and the others see reuse. Deleting a family cascades to its tokens.
+ * one spends it; the others see it spent, and of those inside the retry grace exactly one spends
+ * its successor (that compare-and-set's row lock); the rest is reuse. Deleting a family cascades
+ * to its tokens.
  *
  * @example
  * const sessions = createPostgresSessionStore(schema, { query, transaction });
@@ -103,23 +113,43 @@ export function createPostgresSessionStore(schema: string, db: PostgresRunner): 
       const row = (await db.query<Row>(sql.findByToken, [appId, tokenHash])).rows[0];
       return row ? toFamily(row) : null;
     },
-    rotate: (appId, tokenHash, nextHash, at) =>
+    rotate: (appId, tokenHash, nextHash, at, graceMs) =>
       db.transaction(async (q): Promise<RotateOutcome> => {
         // The compare-and-set first: it takes the token's row lock, so everything after it in
         // this transaction sees the token as this caller left it.
-        const spent = (await q.query(sql.spendToken, [appId, tokenHash, at])).rowCount === 1;
-        const row = (await q.query<Row>(sql.findByToken, [appId, tokenHash])).rows[0];
+        const spent = (await q.query(sql.spendToken, [appId, tokenHash, at, nextHash])).rowCount === 1;
+        const row = (await q.query<TokenStateRow>(sql.findTokenState, [appId, tokenHash])).rows[0];
         if (!row) return { outcome: 'unknown' };
         const family = toFamily(row);
         // A spend in a dead family is harmless (nothing is issued); the answer is the same.
         if (family.revokedAt !== null || family.expiresAt <= at) return { outcome: 'inactive', family };
+        let retried = false;
         if (!spent) {
-          await q.query(sql.revokeFamily, [appId, family.id, 'refresh_reuse', at]);
-          return { outcome: 'reused', family: { ...family, revokedAt: at, revokedReason: 'refresh_reuse' } };
+          // Spent before. A retry inside the grace whose successor nobody used takes the
+          // successor's place: the successor's compare-and-set (its row lock) lets exactly one
+          // concurrent retry through. Anything else is reuse, and the family goes.
+          const successor = row.token_replaced_by;
+          const usedAt = row.token_used_at === null ? null : Number(row.token_used_at);
+          retried =
+            graceMs > 0 &&
+            successor !== null &&
+            usedAt !== null &&
+            usedAt + graceMs >= at &&
+            (await q.query(sql.spendToken, [appId, successor, at, null])).rowCount === 1;
+          if (!retried) {
+            await q.query(sql.revokeFamily, [appId, family.id, 'refresh_reuse', at]);
+            return {
+              outcome: 'reused',
+              family: { ...family, revokedAt: at, revokedReason: 'refresh_reuse' },
+            };
+          }
         }
         await q.query(sql.insertToken, [nextHash, appId, family.id, at]);
         await q.query(sql.touchFamily, [appId, family.id, at]);
-        return { outcome: 'rotated', family: { ...family, refreshedAt: at } };
+        const rotated = { ...family, refreshedAt: at };
+        return retried
+          ? { outcome: 'rotated', family: rotated, retried: true }
+          : { outcome: 'rotated', family: rotated };
       }),
     async revoke(appId, familyId, reason, at) {
       return (await db.query(sql.revokeFamily, [appId, familyId, reason, at])).rowCount === 1;

@@ -18,8 +18,16 @@ export const SESSION_SQL = {
   findByToken: `SELECT f.* FROM refresh_tokens t
     JOIN session_families f ON f.app_id = t.app_id AND f.id = t.family_id
     WHERE t.app_id = ? AND t.hash = ?`,
-  /** The compare-and-set that spends a token: only one caller sees `changes = 1`. */
-  spendToken: `UPDATE refresh_tokens SET used_at = @at
+  /** A token's family, with the token's own state (for the retry grace). */
+  findTokenState: `SELECT f.*, t.used_at AS token_used_at, t.replaced_by AS token_replaced_by
+    FROM refresh_tokens t
+    JOIN session_families f ON f.app_id = t.app_id AND f.id = t.family_id
+    WHERE t.app_id = ? AND t.hash = ?`,
+  /**
+   * The compare-and-set that spends a token and links it to its successor: only one caller sees
+   * `changes = 1`. A successor spent by a retry (`next` null) gets no link: it has no grace.
+   */
+  spendToken: `UPDATE refresh_tokens SET used_at = @at, replaced_by = @next
     WHERE app_id = @appId AND hash = @hash AND used_at IS NULL`,
   touchFamily: 'UPDATE session_families SET refreshed_at = @at WHERE app_id = @appId AND id = @id',
   revokeFamily: `UPDATE session_families SET revoked_at = @at, revoked_reason = @reason
@@ -36,13 +44,15 @@ export const SESSION_SQL = {
 } as const;
 
 type Row = SessionFamilyRow<number>;
+type TokenStateRow = Row & { token_used_at: number | null; token_replaced_by: string | null };
 const toFamily = createFamilyMapper((n: number) => n);
 
 /**
  * Session families on the SQLite store's connection. Rotation runs in one `BEGIN IMMEDIATE`
  * transaction around a compare-and-set `UPDATE ... WHERE used_at IS NULL`, so of two processes
- * presenting one token exactly one spends it. Deleting a family cascades to its tokens
- * (`foreign_keys` is on for every Signet connection).
+ * presenting one token exactly one spends it (and of two retries inside the grace, exactly one
+ * spends the successor). Deleting a family cascades to its tokens (`foreign_keys` is on for every
+ * Signet connection).
  *
  * @example
  * const sessions = createSqliteSessionStore(db, run);
@@ -63,7 +73,10 @@ export function createSqliteSessionStore(
     ),
     getFamily: db.prepare<[string, string], Row>(SESSION_SQL.getFamily),
     findByToken: db.prepare<[string, string], Row>(SESSION_SQL.findByToken),
-    spendToken: db.prepare<[{ appId: string; hash: string; at: number }]>(SESSION_SQL.spendToken),
+    findTokenState: db.prepare<[string, string], TokenStateRow>(SESSION_SQL.findTokenState),
+    spendToken: db.prepare<[{ appId: string; hash: string; next: string | null; at: number }]>(
+      SESSION_SQL.spendToken,
+    ),
     touchFamily: db.prepare<[{ appId: string; id: string; at: number }]>(SESSION_SQL.touchFamily),
     revokeFamily: db.prepare<[{ appId: string; id: string; reason: string; at: number }]>(
       SESSION_SQL.revokeFamily,
@@ -96,20 +109,37 @@ export function createSqliteSessionStore(
     s.insertToken.run({ hash, appId: f.appId, familyId: f.id, at: f.createdAt });
   });
 
-  const rotate = db.transaction((appId: string, hash: string, next: string, at: number): RotateOutcome => {
-    const row = s.findByToken.get(appId, hash);
-    if (!row) return { outcome: 'unknown' };
-    const family = toFamily(row);
-    if (family.revokedAt !== null || family.expiresAt <= at) return { outcome: 'inactive', family };
-    if (s.spendToken.run({ appId, hash, at }).changes !== 1) {
-      // Spent before: someone holds a copy of a rotated token. The whole family goes.
-      s.revokeFamily.run({ appId, id: family.id, reason: 'refresh_reuse', at });
-      return { outcome: 'reused', family: { ...family, revokedAt: at, revokedReason: 'refresh_reuse' } };
-    }
-    s.insertToken.run({ hash: next, appId, familyId: family.id, at });
-    s.touchFamily.run({ appId, id: family.id, at });
-    return { outcome: 'rotated', family: { ...family, refreshedAt: at } };
-  });
+  const rotate = db.transaction(
+    (appId: string, hash: string, next: string, at: number, graceMs: number): RotateOutcome => {
+      const row = s.findTokenState.get(appId, hash);
+      if (!row) return { outcome: 'unknown' };
+      const family = toFamily(row);
+      if (family.revokedAt !== null || family.expiresAt <= at) return { outcome: 'inactive', family };
+      let retried = false;
+      if (s.spendToken.run({ appId, hash, next, at }).changes !== 1) {
+        // Spent before. A retry inside the grace whose successor nobody used takes the
+        // successor's place (spending it, so its holder is now the one presenting reuse);
+        // anything else means someone holds a copy of a rotated token, and the family goes.
+        const successor = row.token_replaced_by;
+        retried =
+          graceMs > 0 &&
+          successor !== null &&
+          row.token_used_at !== null &&
+          row.token_used_at + graceMs >= at &&
+          s.spendToken.run({ appId, hash: successor, next: null, at }).changes === 1;
+        if (!retried) {
+          s.revokeFamily.run({ appId, id: family.id, reason: 'refresh_reuse', at });
+          return { outcome: 'reused', family: { ...family, revokedAt: at, revokedReason: 'refresh_reuse' } };
+        }
+      }
+      s.insertToken.run({ hash: next, appId, familyId: family.id, at });
+      s.touchFamily.run({ appId, id: family.id, at });
+      const rotated = { ...family, refreshedAt: at };
+      return retried
+        ? { outcome: 'rotated', family: rotated, retried: true }
+        : { outcome: 'rotated', family: rotated };
+    },
+  );
 
   return {
     create: (family, tokenHash) => write(() => createFamily.immediate(family, tokenHash)),
@@ -123,7 +153,8 @@ export function createSqliteSessionStore(
         const row = s.findByToken.get(appId, tokenHash);
         return row ? toFamily(row) : null;
       }),
-    rotate: (appId, tokenHash, nextHash, at) => write(() => rotate.immediate(appId, tokenHash, nextHash, at)),
+    rotate: (appId, tokenHash, nextHash, at, graceMs) =>
+      write(() => rotate.immediate(appId, tokenHash, nextHash, at, graceMs)),
     revoke: (appId, familyId, reason, at) =>
       write(() => s.revokeFamily.run({ appId, id: familyId, reason, at }).changes === 1),
     revokeByUser: (appId, userId, reason, at) =>

@@ -250,4 +250,14 @@ CREATE INDEX webhook_outbox_dead ON webhook_outbox (app_id, dead_at, id) WHERE s
 CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at) WHERE status = 'delivered';
 `,
   },
+  {
+    version: 6,
+    name: 'refresh token successor',
+    sql: `
+-- The hash of the token that replaced a spent one, for the refresh retry grace (docs/tokens.md
+-- "Retry grace"): a token spent moments ago whose successor was never used may be presented
+-- again. Rows spent before this migration have no link and stay plain reuse.
+ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT;
+`,
+  },
 ];
