@@ -110,7 +110,8 @@ export async function runAuditGrowth(options: {
       }
       options.progress(`audit-growth: pre-filling ${rows.toLocaleString('en-US')} audit records`);
       prefillSec.push(prefill(join(runtime.dir, 'signet.db'), app.id, rows));
-      const server = await buildServer({ deps });
+      // One in-process client plays every user: no per-client issuance budget (--issue-limit 0).
+      const server = await buildServer({ deps, issueLimitPerMinute: 0 });
       await server.ready();
       servers.push(server);
       let n = 0;
