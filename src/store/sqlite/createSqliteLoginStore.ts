@@ -4,6 +4,7 @@ import type * as Rows from '../rows.js';
 import type { LoginCommitOutcome, LoginStore, LoginUnit } from '../types.js';
 import { SESSION_SQL } from './createSqliteSessionStore.js';
 import { WEBHOOK_SQL } from './createSqliteWebhookOutbox.js';
+import { auditParams, familyParams } from './params.js';
 import { SQL } from './sql.js';
 
 /** The read `claim` is: the challenge row, left in place (the commit consumes it). */
@@ -56,33 +57,11 @@ export function createSqliteLoginStore(
     if (s.markCredentialUsed.run(u.credential).changes !== 1) throw new Lost('counter_lost');
     if (u.session !== null) {
       const f = u.session.family;
-      s.insertFamily.run({
-        appId: f.appId,
-        id: f.id,
-        userId: f.userId,
-        credentialId: f.credentialId,
-        amr: f.amr,
-        createdAt: f.createdAt,
-        expiresAt: f.expiresAt,
-        refreshedAt: f.refreshedAt,
-        revokedAt: f.revokedAt,
-        revokedReason: f.revokedReason,
-      });
+      s.insertFamily.run(familyParams(f));
       s.insertToken.run({ hash: u.session.tokenHash, appId: f.appId, familyId: f.id, at: f.createdAt });
     }
     const r = u.audit;
-    s.insertAudit.run({
-      id: r.id,
-      appId: r.appId,
-      at: r.at,
-      scheme: r.scheme,
-      action: r.action,
-      outcome: r.outcome,
-      reason: r.reason,
-      userId: r.userId,
-      credentialId: r.credentialId,
-      ip: r.ip,
-    });
+    s.insertAudit.run(auditParams(r));
     if (u.webhook !== null) s.enqueue.run({ ...u.webhook });
   }
   // Alone (one write in its turn, or group commit off), the unit is its own transaction.

@@ -6,6 +6,7 @@ import {
   type SessionFamilyRow,
 } from '../sessionRows.js';
 import type { RotateOutcome, SessionFamily, SessionStore } from '../types.js';
+import { familyParams } from './params.js';
 
 /** The statements of the session store (see `sql.ts` for the conventions). */
 export const SESSION_SQL = {
@@ -94,18 +95,7 @@ export function createSqliteSessionStore(
   };
 
   const createFamily = db.transaction((f: SessionFamily, hash: string): void => {
-    s.insertFamily.run({
-      appId: f.appId,
-      id: f.id,
-      userId: f.userId,
-      credentialId: f.credentialId,
-      amr: f.amr,
-      createdAt: f.createdAt,
-      expiresAt: f.expiresAt,
-      refreshedAt: f.refreshedAt,
-      revokedAt: f.revokedAt,
-      revokedReason: f.revokedReason,
-    });
+    s.insertFamily.run(familyParams(f));
     s.insertToken.run({ hash, appId: f.appId, familyId: f.id, at: f.createdAt });
   });
 

@@ -10,6 +10,7 @@ import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { AUDIT_SQL, SQL } from './sql.js';
 import { createSqliteWebhookOutbox } from './createSqliteWebhookOutbox.js';
 import { createSqliteLoginStore } from './createSqliteLoginStore.js';
+import { auditParams } from './params.js';
 
 /**
  * How long an expired challenge or MYKEY session stays readable before a sweep may delete it, ms.
@@ -458,38 +459,8 @@ export function createSqliteStore({
     },
 
     audit: {
-      aggregate: (r) =>
-        write(
-          () =>
-            void s.aggregateAudit.run({
-              id: r.id,
-              appId: r.appId,
-              at: r.at,
-              scheme: r.scheme,
-              action: r.action,
-              outcome: r.outcome,
-              reason: r.reason,
-              userId: r.userId,
-              credentialId: r.credentialId,
-              ip: r.ip,
-            }),
-        ),
-      append: (r) =>
-        write(
-          () =>
-            void s.insertAudit.run({
-              id: r.id,
-              appId: r.appId,
-              at: r.at,
-              scheme: r.scheme,
-              action: r.action,
-              outcome: r.outcome,
-              reason: r.reason,
-              userId: r.userId,
-              credentialId: r.credentialId,
-              ip: r.ip,
-            }),
-        ),
+      aggregate: (r) => write(() => void s.aggregateAudit.run(auditParams(r))),
+      append: (r) => write(() => void s.insertAudit.run(auditParams(r))),
       prune: (before) =>
         run(() => {
           let total = 0;
