@@ -60,6 +60,9 @@ export class SignetRequestError extends Error {
   }
 }
 
+/** Wait before the one retry of a refresh whose answer was lost (well inside the server's 10 s grace). */
+const REFRESH_RETRY_DELAY_MS = 250;
+
 export interface SignetBrowserClientOptions {
   /** Signet's public URL including any base path, e.g. `https://auth.example.com/signet`. */
   baseUrl: string;
@@ -118,17 +121,32 @@ export function createSignetBrowserClient(options: SignetBrowserClientOptions) {
   // one token in this page share one request (other tabs: serialise with navigator.locks).
   const refreshing = new Map<string, Promise<RefreshResult>>();
 
+  // A refresh whose answer was lost (the network failed after the request left: fetch rejects,
+  // no HTTP status) is sent once more with the same token: Signet accepts a retry of a token
+  // spent moments ago whose successor was never used (docs/tokens.md "Retry grace"), so the
+  // session survives a dropped answer. An HTTP error is an answer and is never retried.
+  async function refreshOnce(refreshToken: string): Promise<RefreshResult> {
+    try {
+      return await post<RefreshResult>('/v1/tokens/refresh', { refreshToken });
+    } catch (e) {
+      if (e instanceof SignetRequestError) throw e;
+      await new Promise((resolve) => setTimeout(resolve, REFRESH_RETRY_DELAY_MS));
+      return post<RefreshResult>('/v1/tokens/refresh', { refreshToken });
+    }
+  }
+
   return {
     challenge,
     verify,
 
-    /** Trades a refresh token for new tokens (the old refresh token is spent). */
+    /**
+     * Trades a refresh token for new tokens (the old refresh token is spent). A network failure
+     * is retried once with the same token, inside the server's retry grace.
+     */
     refresh(refreshToken: string): Promise<RefreshResult> {
       let pending = refreshing.get(refreshToken);
       if (!pending) {
-        pending = post<RefreshResult>('/v1/tokens/refresh', { refreshToken }).finally(() =>
-          refreshing.delete(refreshToken),
-        );
+        pending = refreshOnce(refreshToken).finally(() => refreshing.delete(refreshToken));
         refreshing.set(refreshToken, pending);
       }
       return pending;

@@ -8,6 +8,7 @@ import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:cryp
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { REFRESH_GRACE_MS } from '../../src/core/sessions.js';
+import { createSignetBrowserClient } from '../../src/browser/index.js';
 import { createSignetClient, type SignetClient } from '../../src/client/createSignetClient.js';
 import { listen, startHarness, tempDir, type Harness } from '../support/harness.js';
 
@@ -156,5 +157,45 @@ describe('refresh retry grace', () => {
     assert.equal(await active(thief.body.token), false);
     assert.equal((await refresh(thief.body.refreshToken)).status, 401);
     assert.ok((await reasons('victim-2')).includes('refresh_reuse'));
+  });
+});
+
+describe('signet-auth/browser retries a refresh whose answer was lost', () => {
+  test('the network drops the answer once: the client retries with the same token and the session lives on', async () => {
+    const s = await signIn('phone-browser');
+    const lost: { answer: { refreshToken: string } | null } = { answer: null };
+    let sent = 0;
+    // The first refresh reaches Signet (it commits), then the answer is lost on the way back.
+    const flakyFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).endsWith('/v1/tokens/refresh') && sent++ === 0) {
+        lost.answer = (await response.json()) as { refreshToken: string };
+        throw new TypeError('fetch failed');
+      }
+      return response;
+    };
+    const browser = createSignetBrowserClient({ baseUrl, appId: h.app.id, fetch: flakyFetch });
+    const refreshed = await browser.refresh(s.refreshToken);
+    assert.equal(sent, 2, 'one request, one retry');
+    assert.ok(lost.answer !== null, 'the first answer was given by the server');
+    assert.notEqual(refreshed.refreshToken, lost.answer.refreshToken);
+    assert.equal(await active(refreshed.token), true);
+    const next = await browser.refresh(refreshed.refreshToken);
+    assert.equal(await active(next.token), true, 'the session carries on');
+    assert.ok(!(await reasons('phone-browser')).includes('refresh_reuse'));
+  });
+
+  test('an HTTP error is an answer: it is not retried', async () => {
+    let sent = 0;
+    const counting: typeof fetch = async (input, init) => {
+      sent++;
+      return fetch(input, init);
+    };
+    const browser = createSignetBrowserClient({ baseUrl, appId: h.app.id, fetch: counting });
+    await assert.rejects(browser.refresh(`srt_${'A'.repeat(43)}`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'verification_failed');
+      return true;
+    });
+    assert.equal(sent, 1);
   });
 });
