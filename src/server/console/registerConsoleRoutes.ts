@@ -59,26 +59,26 @@ export function mountConsole(api: FastifyInstance, options: ConsoleOptions): voi
     await deps().store.rateLimits.hit(key, CONSOLE_FAILURE_WINDOW_MS);
   }
 
+  // Sign-out ends the session on every node, not only in the browser that drops its cookie (a
+  // copied cookie would otherwise work until it expires): the session id is kept in the store's
+  // replay set until the cookie's own expiry.
+  const signedOutKey = (sessionId: string): string => `console-signout:${sessionId}`;
+
   /** The admin check of every protected route. */
   async function requireAdmin(request: FastifyRequest): Promise<void> {
     const key = await checkNotLimited(request);
     const proof = auth.authenticate(request.headers);
-    if (proof !== null && proof.kind === 'cookie' && (await signedOut(proof.sessionId))) {
-      throw new SignetError('unauthenticated', 'This console session was signed out.');
-    }
     if (proof === null) {
       // A wrong bearer token is a guess; a missing or expired cookie is a visit.
       if (typeof request.headers.authorization === 'string') await countFailure(key);
       throw new SignetError('unauthenticated', 'The admin credential is missing or wrong.');
     }
-    if (proof.kind === 'cookie') refuseCrossSite(request);
+    if (proof.kind === 'cookie') {
+      refuseCrossSite(request);
+      if (await deps().store.replay.has(signedOutKey(proof.sessionId)))
+        throw new SignetError('unauthenticated', 'This console session was signed out.');
+    }
   }
-
-  // Sign-out ends the session on every node, not only in the browser that drops its cookie (a
-  // copied cookie would otherwise work until it expires): the session id is kept in the store's
-  // replay set until the cookie's own expiry.
-  const signedOutKey = (sessionId: string): string => `console-signout:${sessionId}`;
-  const signedOut = (sessionId: string): Promise<boolean> => deps().store.replay.has(signedOutKey(sessionId));
 
   void api.register(
     async (scope) => {

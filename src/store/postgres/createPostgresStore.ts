@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { SignetError } from '../../errors/SignetError.js';
-import type { App, Clock, Store } from '../types.js';
+import type { App, AuditRecord, Clock, Store } from '../types.js';
 import { buildAuditListSql } from '../auditQuery.js';
 import { createRowMappers } from '../rows.js';
 import type * as Rows from '../rows.js';
@@ -88,6 +88,11 @@ function appValues(app: App): unknown[] {
     JSON.stringify(app.settings),
     app.createdAt,
   ];
+}
+
+/** Parameters $1-$10 of insertAudit / aggregateAudit: every column but `count`. */
+function auditValues(r: AuditRecord): unknown[] {
+  return [r.id, r.appId, r.at, r.scheme, r.action, r.outcome, r.reason, r.userId, r.credentialId, r.ip];
 }
 
 function requirePositiveInteger(method: string, name: string, value: number): void {
@@ -395,32 +400,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     audit: {
       async aggregate(r) {
-        await query(hot.aggregateAudit, [
-          r.id,
-          r.appId,
-          r.at,
-          r.scheme,
-          r.action,
-          r.outcome,
-          r.reason,
-          r.userId,
-          r.credentialId,
-          r.ip,
-        ]);
+        await query(hot.aggregateAudit, auditValues(r));
       },
       async append(r) {
-        await query(hot.insertAudit, [
-          r.id,
-          r.appId,
-          r.at,
-          r.scheme,
-          r.action,
-          r.outcome,
-          r.reason,
-          r.userId,
-          r.credentialId,
-          r.ip,
-        ]);
+        await query(hot.insertAudit, auditValues(r));
       },
       async prune(before) {
         let total = 0;
